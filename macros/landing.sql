@@ -1,0 +1,44 @@
+{#- Read every delivery file of one contract table from var('landing_dir').
+    CSV and Parquet may be mixed; every value arrives as text so that typing is done
+    (and failures are caught) in staging. One row per landed row, with its file. -#}
+{% macro landed_rows(table, columns) %}
+    {%- set folder = var('landing_dir') ~ '/' ~ table -%}
+    {%- set csv_files = landing_files(folder, 'csv') -%}
+    {%- set parquet_files = landing_files(folder, 'parquet') -%}
+    {%- if execute and not csv_files and not parquet_files -%}
+        {{ exceptions.warn("landing table '" ~ table ~ "' has no files in " ~ folder ~ ": it is read as zero rows") }}
+    {%- endif %}
+    select
+        {%- for column in columns %}
+        {{ column }}::varchar as {{ column }},
+        {%- endfor %}
+        to_json(struct_pack({% for column in columns %}{{ column }} := {{ column }}::varchar{% if not loop.last %}, {% endif %}{% endfor %}))::varchar as landed_record,
+        filename as source_file
+    from (
+        select {% for column in columns %}null::varchar as {{ column }}, {% endfor %}null::varchar as filename
+        where false
+        {%- if csv_files %}
+        union all by name
+        select * from read_csv({{ sql_list(csv_files) }}, header = true, all_varchar = true,
+                               union_by_name = true, filename = true)
+        {%- endif %}
+        {%- if parquet_files %}
+        union all by name
+        select * from read_parquet({{ sql_list(parquet_files) }}, union_by_name = true, filename = true)
+        {%- endif %}
+    )
+{% endmacro %}
+
+{% macro landing_files(folder, extension) %}
+    {%- if not execute -%}{{ return([]) }}{%- endif -%}
+    {%- set result = run_query("select file from glob(" ~ sql_string(folder ~ '/*.' ~ extension) ~ ") order by file") -%}
+    {{ return(result.columns[0].values() | list) }}
+{% endmacro %}
+
+{% macro sql_string(value) -%}
+    '{{ value | replace("'", "''") }}'
+{%- endmacro %}
+
+{% macro sql_list(values) -%}
+    [{% for v in values %}{{ sql_string(v) }}{% if not loop.last %}, {% endif %}{% endfor %}]
+{%- endmacro %}

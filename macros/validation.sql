@@ -1,0 +1,53 @@
+{#- Contract rules shared by the int_*__validated models. -#}
+
+{# A reason when a required value is absent (an unparseable value already has its own). #}
+{% macro missing(column) -%}
+    case when {{ column }} is null and coalesce(typing_errors, '') not like '{{ column }} is not a valid%'
+         then '{{ column }} is missing' end
+{%- endmacro %}
+
+{#- How a landed row stands against re-deliveries of its key:
+    'unkeyed'    a key column is null (quarantined by the key rule),
+    'superseded' a later file delivered the key again (the file that sorts last wins),
+    'duplicate'  an identical copy of a row in the same file (one copy is kept),
+    'conflict'   the same file holds different versions of the key (all are quarantined),
+    'latest'     the version that counts. -#}
+{% macro delivery_state(key_columns) -%}
+    {%- set key = key_columns | join(', ') -%}
+    case
+        when {% for k in key_columns %}{{ k }} is null{% if not loop.last %} or {% endif %}{% endfor %} then 'unkeyed'
+        when source_file < max(source_file) over (partition by {{ key }}) then 'superseded'
+        when min(md5(landed_record)) over (partition by {{ key }}, source_file)
+             <> max(md5(landed_record)) over (partition by {{ key }}, source_file) then 'conflict'
+        when row_number() over (partition by {{ key }}, source_file order by landed_record) > 1 then 'duplicate'
+        else 'latest'
+    end
+{%- endmacro %}
+
+{#- Final status of a landed row from its delivery state and its list of issues. -#}
+{% macro row_status(state, issues) -%}
+    case
+        when {{ state }} in ('superseded', 'duplicate') then 'superseded'
+        when {{ issues }} is not null then 'quarantined'
+        else 'accepted'
+    end
+{%- endmacro %}
+
+{% macro conflict_reason(state) -%}
+    case when {{ state }} = 'conflict' then 'conflicting versions of this key in one file' end
+{%- endmacro %}
+
+{#- A reference to another table: its current versions, one row per key, accepted or not. -#}
+{% macro current_keys(relation, key) -%}
+    select {{ key }} as ref_key, bool_or(row_status = 'accepted') as is_accepted
+    from {{ relation }}
+    where row_status <> 'superseded' and {{ key }} is not null
+    group by {{ key }}
+{%- endmacro %}
+
+{% macro reference_reason(alias, column, what) -%}
+    case
+        when {{ column }} is not null and {{ alias }}.is_accepted is null then 'unknown {{ what }} "' || {{ column }} || '"'
+        when not {{ alias }}.is_accepted then '{{ what }} "' || {{ column }} || '" is quarantined'
+    end
+{%- endmacro %}

@@ -1,0 +1,3 @@
+select activity, driver_unit, rate_per_unit, valid_from, valid_to, valid_until, source_file
+from {{ ref('int_activity_rates__validated') }}
+where row_status = 'accepted'

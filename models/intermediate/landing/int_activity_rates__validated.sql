@@ -1,0 +1,58 @@
+{{ config(materialized='table') }}
+
+with staged as (
+    select *, {{ delivery_state(['activity', 'valid_from']) }} as delivery_state
+    from {{ ref('stg_activity_rates') }}
+),
+
+row_checked as (
+    select
+        *,
+        coalesce(valid_to, date '9999-12-31') as valid_until,
+        nullif(concat_ws('; ',
+            typing_errors,
+            {{ missing('activity') }},
+            {{ missing('valid_from') }},
+            {{ missing('rate_per_unit') }},
+            case when rate_per_unit < 0 then 'rate_per_unit is negative' end,
+            case when valid_to < valid_from then 'valid_to is before valid_from' end,
+            {{ conflict_reason('delivery_state') }}
+        ), '') as row_issues
+    from staged
+),
+
+-- validity ranges of one activity never overlap: every rate row in an overlap is quarantined
+overlapping as (
+    select
+        a.activity,
+        a.valid_from,
+        'validity overlaps the rate valid from ' || string_agg(b.valid_from::varchar, ', ' order by b.valid_from) as overlap_reason
+    from row_checked as a
+    inner join row_checked as b
+        on a.activity = b.activity
+        and a.valid_from <> b.valid_from
+        and a.valid_from <= b.valid_until
+        and b.valid_from <= a.valid_until
+    where a.delivery_state = 'latest' and a.row_issues is null
+      and b.delivery_state = 'latest' and b.row_issues is null
+    group by a.activity, a.valid_from
+),
+
+checked as (
+    select
+        row_checked.*,
+        nullif(concat_ws('; ', row_issues, overlap_reason), '') as issues
+    from row_checked
+    left join overlapping
+        on overlapping.activity = row_checked.activity
+        and overlapping.valid_from = row_checked.valid_from
+        and row_checked.delivery_state = 'latest'
+        and row_checked.row_issues is null
+)
+
+select
+    'activity_rates' as table_name,
+    activity || ' from ' || coalesce(valid_from::varchar, '?') as record_key,
+    * exclude (row_issues),
+    {{ row_status('delivery_state', 'issues') }} as row_status
+from checked

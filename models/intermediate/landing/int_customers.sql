@@ -1,0 +1,3 @@
+select customer_id, customer_name, segment, region, created_date, source_file
+from {{ ref('int_customers__validated') }}
+where row_status = 'accepted'

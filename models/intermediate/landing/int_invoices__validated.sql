@@ -1,0 +1,31 @@
+{{ config(materialized='table') }}
+
+with staged as (
+    select *, {{ delivery_state(['invoice_id']) }} as delivery_state
+    from {{ ref('stg_invoices') }}
+),
+
+customers as ({{ current_keys(ref('int_customers__validated'), 'customer_id') }}),
+
+checked as (
+    select
+        staged.*,
+        nullif(concat_ws('; ',
+            staged.typing_errors,
+            {{ missing('invoice_id') }},
+            {{ missing('customer_id') }},
+            {{ missing('invoice_date') }},
+            case when due_date < invoice_date then 'due_date is before invoice_date' end,
+            {{ reference_reason('customers', 'staged.customer_id', 'customer') }},
+            {{ conflict_reason('delivery_state') }}
+        ), '') as issues
+    from staged
+    left join customers on customers.ref_key = staged.customer_id
+)
+
+select
+    'invoices' as table_name,
+    invoice_id as record_key,
+    *,
+    {{ row_status('delivery_state', 'issues') }} as row_status
+from checked

@@ -1,0 +1,3 @@
+select order_id, line_number, product_id, quantity, unit_price, discount_amount, unit_cost, source_file
+from {{ ref('int_order_lines__validated') }}
+where row_status = 'accepted'

@@ -1,0 +1,37 @@
+{{ config(materialized='table') }}
+
+with staged as (
+    select *, {{ delivery_state(['order_id', 'line_number']) }} as delivery_state
+    from {{ ref('stg_order_lines') }}
+),
+
+orders as ({{ current_keys(ref('int_orders__validated'), 'order_id') }}),
+
+checked as (
+    select
+        staged.*,
+        nullif(concat_ws('; ',
+            staged.typing_errors,
+            {{ missing('order_id') }},
+            {{ missing('line_number') }},
+            {{ missing('quantity') }},
+            {{ missing('unit_price') }},
+            {{ missing('discount_amount') }},
+            {{ missing('unit_cost') }},
+            case when quantity = 0 then 'quantity is zero' end,
+            case when unit_price < 0 then 'unit_price is negative' end,
+            case when discount_amount < 0 then 'discount_amount is negative' end,
+            case when unit_cost < 0 then 'unit_cost is negative' end,
+            {{ reference_reason('orders', 'staged.order_id', 'order') }},
+            {{ conflict_reason('delivery_state') }}
+        ), '') as issues
+    from staged
+    left join orders on orders.ref_key = staged.order_id
+)
+
+select
+    'order_lines' as table_name,
+    order_id || ' #' || coalesce(line_number::varchar, '?') as record_key,
+    *,
+    {{ row_status('delivery_state', 'issues') }} as row_status
+from checked

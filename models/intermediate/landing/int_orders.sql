@@ -1,0 +1,3 @@
+select order_id, customer_id, order_ts, order_ts::date as order_date, channel, status, source_file
+from {{ ref('int_orders__validated') }}
+where row_status = 'accepted'

@@ -1,0 +1,36 @@
+{{ config(materialized='table') }}
+
+with staged as (
+    select *, {{ delivery_state(['order_id']) }} as delivery_state
+    from {{ ref('stg_orders') }}
+),
+
+customers as ({{ current_keys(ref('int_customers__validated'), 'customer_id') }}),
+
+checked as (
+    select
+        staged.*,
+        nullif(concat_ws('; ',
+            staged.typing_errors,
+            {{ missing('order_id') }},
+            {{ missing('customer_id') }},
+            {{ missing('order_ts') }},
+            case when channel is null then 'channel is missing'
+                 when channel not in ('field_sales', 'phone', 'web', 'partner')
+                 then 'channel "' || channel || '" is not one of field_sales, phone, web, partner' end,
+            case when status is null then 'status is missing'
+                 when status not in ('completed', 'cancelled')
+                 then 'status "' || status || '" is not one of completed, cancelled' end,
+            {{ reference_reason('customers', 'staged.customer_id', 'customer') }},
+            {{ conflict_reason('delivery_state') }}
+        ), '') as issues
+    from staged
+    left join customers on customers.ref_key = staged.customer_id
+)
+
+select
+    'orders' as table_name,
+    order_id as record_key,
+    *,
+    {{ row_status('delivery_state', 'issues') }} as row_status
+from checked

@@ -1,0 +1,55 @@
+{{ config(materialized='table') }}
+
+with staged as (
+    select *, {{ delivery_state(['event_id']) }} as delivery_state
+    from {{ ref('stg_service_events') }}
+),
+
+customers as ({{ current_keys(ref('int_customers__validated'), 'customer_id') }}),
+
+rates as (
+    select activity as rate_activity, valid_from as rate_valid_from, valid_until as rate_valid_until, rate_per_unit
+    from {{ ref('int_activity_rates__validated') }}
+    where row_status = 'accepted'
+),
+
+activities as (
+    {{ current_keys(ref('int_activity_rates__validated'), 'activity') }}
+),
+
+checked as (
+    select
+        staged.*,
+        rates.rate_per_unit,
+        rates.rate_valid_from,
+        nullif(concat_ws('; ',
+            staged.typing_errors,
+            {{ missing('event_id') }},
+            {{ missing('customer_id') }},
+            {{ missing('event_ts') }},
+            {{ missing('activity') }},
+            {{ missing('quantity') }},
+            case when quantity <= 0 then 'quantity is not positive' end,
+            {{ reference_reason('customers', 'staged.customer_id', 'customer') }},
+            case
+                when staged.activity is not null and activities.is_accepted is null
+                    then 'unknown activity "' || staged.activity || '"'
+                when staged.event_ts is not null and staged.activity is not null and rates.rate_per_unit is null
+                    then 'no accepted rate of "' || staged.activity || '" is valid on ' || staged.event_ts::date
+            end,
+            {{ conflict_reason('delivery_state') }}
+        ), '') as issues
+    from staged
+    left join customers on customers.ref_key = staged.customer_id
+    left join activities on activities.ref_key = staged.activity
+    left join rates
+        on rates.rate_activity = staged.activity
+        and staged.event_ts::date between rates.rate_valid_from and rates.rate_valid_until
+)
+
+select
+    'service_events' as table_name,
+    event_id as record_key,
+    *,
+    {{ row_status('delivery_state', 'issues') }} as row_status
+from checked

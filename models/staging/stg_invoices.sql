@@ -1,0 +1,24 @@
+{%- set columns = {
+    'invoice_id': 'text',
+    'customer_id': 'text',
+    'invoice_date': 'date',
+    'due_date': 'date',
+    'amount': 'money',
+    'paid_date': 'date',
+    'written_off': 'boolean',
+} -%}
+
+with landed as (
+    {{ landed_rows('invoices', columns.keys() | list) }}
+),
+
+typed as (
+    select
+        {{ typed_columns(columns) }},
+        {{ typing_errors(columns) }} as typing_errors,
+        source_file,
+        landed_record
+    from landed
+)
+
+select * from typed

@@ -1,0 +1,24 @@
+{%- set columns = {
+    'order_id': 'text',
+    'line_number': 'integer',
+    'product_id': 'text',
+    'quantity': 'integer',
+    'unit_price': 'money',
+    'discount_amount': 'money',
+    'unit_cost': 'money',
+} -%}
+
+with landed as (
+    {{ landed_rows('order_lines', columns.keys() | list) }}
+),
+
+typed as (
+    select
+        {{ typed_columns(columns) }},
+        {{ typing_errors(columns) }} as typing_errors,
+        source_file,
+        landed_record
+    from landed
+)
+
+select * from typed

@@ -1,0 +1,1 @@
+"""Customer-tiering warehouse: generator, pipeline and Dagster code location."""
