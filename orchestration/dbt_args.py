@@ -1,0 +1,24 @@
+"""dbt command lines, built by pure functions so they can be unit-tested."""
+import json
+import shutil
+import sys
+from datetime import date
+from pathlib import Path
+
+
+def dbt_vars(landing_dir: Path, as_of: date | None) -> str:
+    return json.dumps({"landing_dir": str(Path(landing_dir).resolve()), "as_of": as_of.isoformat() if as_of else ""})
+
+
+def build_args(project_dir: Path, landing_dir: Path, as_of: date | None, select: str | None = None) -> list[str]:
+    args = ["build", "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
+            "--vars", dbt_vars(landing_dir, as_of)]
+    if select:
+        args += ["--select", select]
+    return args
+
+
+def dbt_executable() -> str:
+    """dbt from the running interpreter's environment, else from PATH."""
+    beside = Path(sys.executable).parent / "dbt"
+    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
