@@ -9,7 +9,7 @@ import pytest
 
 from orchestration.contract import TABLES
 from orchestration.generator.cli import Spec, generate, main
-from reference import history_contribution, top_share
+from reference import connect_landing, customer_figures, top_share
 
 END = date(2026, 6, 30)
 
@@ -59,11 +59,12 @@ def shaped(tmp_path_factory):
 
 
 def test_a_few_customers_dominate_revenue(shaped):
-    rel = history_contribution(shaped, END)
-    share = duckdb.sql("""
-        with r as (select revenue, row_number() over (order by revenue desc) as rk, count(*) over () as n,
-                          sum(revenue) over () as total from rel where is_buyer)
-        select (sum(revenue) filter (where rk <= n * 0.2) / any_value(total))::double from r""").fetchone()[0]
+    con = connect_landing(shaped)
+    rel = customer_figures(con, END)
+    share = con.sql("""
+        with r as (select net_revenue, row_number() over (order by net_revenue desc) as rk, count(*) over () as n,
+                          sum(net_revenue) over () as total from rel where is_buyer)
+        select (sum(net_revenue) filter (where rk <= n * 0.2) / any_value(total))::double from r""").fetchone()[0]
     assert 0.6 < share < 0.95
 
 
@@ -72,15 +73,17 @@ def test_whale_curve_top_fifth_earns_well_over_all_profit(shaped):
 
 
 def test_some_large_customers_lose_money(shaped):
-    rel = history_contribution(shaped, END)
-    losers = duckdb.sql("""select count(*) from (select *, ntile(10) over (order by revenue desc) as decile
+    con = connect_landing(shaped)
+    rel = customer_figures(con, END)
+    losers = con.sql("""select count(*) from (select *, ntile(10) over (order by net_revenue desc) as decile
                            from rel where is_buyer) where decile = 1 and contribution < 0""").fetchone()[0]
     assert losers > 0
 
 
 def test_population_has_prospects_lapsed_returns_cancellations_and_bad_payers(shaped):
     d = shaped
-    rel = history_contribution(d, END)
+    con = connect_landing(d)
+    rel = customer_figures(con, END)
     prospects = duckdb.sql(f"""select count(*) from read_parquet('{d}/customers/*.parquet') c
         where customer_id not in (select customer_id from read_parquet('{d}/orders/*.parquet'))
           and customer_id in (select customer_id from read_parquet('{d}/service_events/*.parquet'))""").fetchone()[0]
@@ -91,7 +94,7 @@ def test_population_has_prospects_lapsed_returns_cancellations_and_bad_payers(sh
         from read_parquet('{d}/order_lines/*.parquet')""").fetchone()
     late, written_off = duckdb.sql(f"""select count(*) filter (where paid_date > due_date),
         count(*) filter (where written_off) from read_parquet('{d}/invoices/*.parquet')""").fetchone()
-    non_buyer_cost = duckdb.sql("select sum(cost_to_serve) from rel where not is_buyer").fetchone()[0]
+    non_buyer_cost = con.sql("select sum(cost_to_serve) from rel where not is_buyer").fetchone()[0]
     assert min(prospects, lapsed, returns, cancelled, late, written_off) > 0
     assert non_buyer_cost > 0
 
@@ -116,3 +119,13 @@ def test_cli_refuses_to_overwrite_without_force(tmp_path, capsys):
     assert main(["--customers", "10", "--out", str(tmp_path)]) == 2
     assert main(["--customers", "10", "--out", str(tmp_path), "--force"]) == 0
     assert "chunk 1/1" in capsys.readouterr().err
+
+
+def test_bundled_sample_is_the_generators_output(tmp_path):
+    """sample/landing is `warehouse-generate --customers 400 --seed 7`; regenerate it when the generator changes."""
+    from orchestration.project import SAMPLE_LANDING
+    generate(Spec(customers=400, seed=7), tmp_path)
+    for name in TABLES:
+        files = sorted(p.name for p in (SAMPLE_LANDING / name).iterdir())
+        assert files == sorted(p.name for p in (tmp_path / name).iterdir())
+        assert filecmp.cmpfiles(SAMPLE_LANDING / name, tmp_path / name, files, shallow=False)[0] == files

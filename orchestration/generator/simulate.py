@@ -27,8 +27,8 @@ ACTIVITIES = {
 }
 # per segment yearly rates of service events (lognormal medians) and spread
 CALLS_PER_YEAR = np.array([8.0, 5.0, 3.0])
-VISITS_PER_YEAR = np.array([12.0, 1.6, 0.02])
-ONSITE_PER_YEAR = np.array([4.0, 0.5, 0.02])
+VISITS_PER_YEAR = np.array([14.0, 2.0, 0.02])
+ONSITE_PER_YEAR = np.array([5.0, 0.6, 0.02])
 ORDERS_PER_YEAR = np.array([18.0, 9.0, 4.5])
 SIZE_LOG_MEAN = np.array([2.6, 1.2, 0.0])
 
@@ -109,7 +109,7 @@ def simulate_orders(rng, cal: Calendar, cust: dict) -> dict[str, np.ndarray]:
 
 
 def simulate_lines(rng, cust: dict, orders: dict, products: dict) -> dict[str, np.ndarray]:
-    n_lines = 1 + rng.poisson(2.5, len(orders["day"]))
+    n_lines = 1 + rng.poisson(2.9, len(orders["day"]))
     order = np.repeat(np.arange(len(n_lines)), n_lines)
     starts = np.cumsum(n_lines) - n_lines
     line_number = np.arange(len(order)) - starts[order] + 1

@@ -8,7 +8,7 @@ with staged as (
 customers as ({{ current_keys(ref('int_customers__validated'), 'customer_id') }}),
 
 rates as (
-    select activity as rate_activity, valid_from as rate_valid_from, valid_until as rate_valid_until, rate_per_unit
+    select activity as rate_activity, valid_from as rate_valid_from, valid_until as rate_valid_until, rate_per_unit, driver_unit
     from {{ ref('int_activity_rates__validated') }}
     where row_status = 'accepted'
 ),
@@ -22,6 +22,7 @@ checked as (
         staged.*,
         rates.rate_per_unit,
         rates.rate_valid_from,
+        rates.driver_unit,
         nullif(concat_ws('; ',
             staged.typing_errors,
             {{ missing('event_id') }},

@@ -1,0 +1,4 @@
+{#- 1-5 score from a rank() (1 = worst) among n rows; see int_customer_rfm. -#}
+{% macro quintile_score(rank, n) -%}
+    (case when {{ n }} = 1 then 5 else least(5, 1 + (5 * ({{ rank }} - 1)) // ({{ n }} - 1)) end)::integer
+{%- endmacro %}

@@ -1,0 +1,33 @@
+{#- Cost to serve per customer and activity in the window: quantity x the rate valid on
+    each event's date, exact to four decimals. -#}
+with params as (select * from {{ ref('int_run_parameters') }}),
+
+per_rate as (
+    select
+        events.customer_id,
+        events.activity,
+        events.driver_unit,
+        events.rate_valid_from,
+        events.rate_per_unit,
+        count(*) as events,
+        sum(events.quantity) as driver_quantity,
+        sum(events.quantity::decimal(38, 2) * events.rate_per_unit) as cost
+    from {{ ref('int_service_events') }} as events
+    cross join params
+    where events.event_date > params.window_start_exclusive
+      and events.event_date <= params.as_of_date
+    group by all
+)
+
+select
+    customer_id,
+    activity,
+    max(driver_unit) as driver_unit,
+    sum(events)::bigint as events,
+    sum(driver_quantity)::decimal(38, 2) as driver_quantity,
+    string_agg(rate_per_unit::varchar || ' from ' || rate_valid_from::varchar, '; ' order by rate_valid_from) as rates_applied,
+    min(rate_per_unit) as min_rate,
+    max(rate_per_unit) as max_rate,
+    sum(cost)::decimal(38, 4) as cost_to_serve
+from per_rate
+group by customer_id, activity

@@ -1,0 +1,43 @@
+{#- The company P&L at D, one line per figure; cost to serve also per activity.
+    company contribution = buyers' contribution - non-buyer cost = gross margin - cost to serve. -#}
+with params as (select * from {{ ref('int_run_parameters') }}),
+
+customers as (
+    select
+        sum(net_revenue) as net_revenue,
+        sum(cogs) as cogs,
+        sum(gross_margin) as gross_margin,
+        sum(cost_to_serve) as cost_to_serve,
+        sum(contribution) filter (where is_buyer) as buyer_contribution,
+        sum(cost_to_serve) filter (where not is_buyer) as non_buyer_cost,
+        sum(contribution) as company_contribution
+    from {{ ref('int_customer_profitability') }}
+),
+
+activities as (
+    select activity, sum(cost_to_serve) as cost_to_serve
+    from {{ ref('int_customer_activity_costs') }}
+    group by activity
+),
+
+lines as (
+    select 1 as line_order, 'net_revenue' as line_item, null as activity, net_revenue as amount from customers
+    union all select 2, 'cogs', null, cogs from customers
+    union all select 3, 'gross_margin', null, gross_margin from customers
+    union all select 4, 'cost_to_serve', null, cost_to_serve from customers
+    union all
+    select 5 + row_number() over (order by activity), 'cost_to_serve_by_activity', activity, cost_to_serve from activities
+    union all select 1000, 'buyer_contribution', null, buyer_contribution from customers
+    union all select 1001, 'non_buyer_cost', null, non_buyer_cost from customers
+    union all select 1002, 'company_contribution', null, company_contribution from customers
+)
+
+select
+    params.as_of_date::date as as_of_date,
+    lines.line_order::integer as line_order,
+    lines.line_item::varchar as line_item,
+    lines.activity::varchar as activity,
+    coalesce(lines.amount, 0)::decimal(38, 4) as amount
+from lines
+cross join params
+order by line_order

@@ -1,0 +1,2 @@
+select * from {{ ref('int_customer_profitability') }}
+order by customer_id

@@ -1,0 +1,7 @@
+-- Per customer, the activity costs add up to customer_value.cost_to_serve exactly.
+select v.customer_id, v.cost_to_serve, c.total
+from {{ ref('customer_value') }} as v
+left join (
+    select customer_id, sum(cost_to_serve) as total from {{ ref('customer_cost_to_serve') }} group by customer_id
+) as c on c.customer_id = v.customer_id
+where v.cost_to_serve <> coalesce(c.total, 0)
