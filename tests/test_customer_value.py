@@ -117,3 +117,13 @@ def test_pnl_tie_out_test_fails_when_a_figure_is_off_by_a_cent(handmade_warehous
         cwd=PROJECT_DIR, env={**__import__("os").environ, "WAREHOUSE_PATH": str(broken)},
         capture_output=True, text=True)
     assert result.returncode != 0 and "FAIL" in result.stdout
+
+
+def test_company_pnl_keeps_every_decimal(clean_generated):
+    landing, warehouse = clean_generated
+    con = connect_landing(landing)
+    rel = customer_figures(con, date(2026, 6, 30))
+    buyers, total = con.sql("select sum(contribution) filter (where is_buyer), sum(contribution) from rel").fetchone()
+    pnl = dict(query(warehouse, "select line_item, amount from company_pnl where activity is null"))
+    assert buyers % D("0.01") != 0, "pick data whose figure has sub-cent digits, or this proves nothing"
+    assert (pnl["buyer_contribution"], pnl["company_contribution"]) == (buyers, total)

@@ -22,13 +22,15 @@ costs as (
     group by e.activity
 ),
 
+-- each branch cast to DECIMAL(38,4): a mixed-scale union would round to two decimals
 expected as (
-    select 'net_revenue' as line_item, null as activity, coalesce(net_revenue, 0)::decimal(38, 4) as expected from sales
-    union all select 'cogs', null, coalesce(cogs, 0) from sales
-    union all select 'gross_margin', null, coalesce(net_revenue - cogs, 0) from sales
-    union all select 'cost_to_serve', null, coalesce((select sum(cost) from costs), 0)
-    union all select 'company_contribution', null, coalesce(net_revenue - cogs, 0) - coalesce((select sum(cost) from costs), 0) from sales
-    union all select 'cost_to_serve_by_activity', activity, cost from costs
+    select 'net_revenue' as line_item, null::varchar as activity, coalesce(net_revenue, 0)::decimal(38, 4) as expected from sales
+    union all select 'cogs', null, coalesce(cogs, 0)::decimal(38, 4) from sales
+    union all select 'gross_margin', null, coalesce(net_revenue - cogs, 0)::decimal(38, 4) from sales
+    union all select 'cost_to_serve', null, coalesce((select sum(cost) from costs), 0)::decimal(38, 4)
+    union all select 'company_contribution', null,
+        (coalesce(net_revenue - cogs, 0) - coalesce((select sum(cost) from costs), 0))::decimal(38, 4) from sales
+    union all select 'cost_to_serve_by_activity', activity, cost::decimal(38, 4) from costs
 )
 
 select e.line_item, e.activity, e.expected, p.amount

@@ -2,26 +2,28 @@
     company contribution = buyers' contribution - non-buyer cost = gross margin - cost to serve. -#}
 with params as (select * from {{ ref('int_run_parameters') }}),
 
+-- every amount is cast to DECIMAL(38,4) before the union: DuckDB would otherwise round
+-- the union to the first branch's two decimals
 customers as (
     select
-        sum(net_revenue) as net_revenue,
-        sum(cogs) as cogs,
-        sum(gross_margin) as gross_margin,
-        sum(cost_to_serve) as cost_to_serve,
-        sum(contribution) filter (where is_buyer) as buyer_contribution,
-        sum(cost_to_serve) filter (where not is_buyer) as non_buyer_cost,
-        sum(contribution) as company_contribution
+        sum(net_revenue)::decimal(38, 4) as net_revenue,
+        sum(cogs)::decimal(38, 4) as cogs,
+        sum(gross_margin)::decimal(38, 4) as gross_margin,
+        sum(cost_to_serve)::decimal(38, 4) as cost_to_serve,
+        coalesce(sum(contribution) filter (where is_buyer), 0)::decimal(38, 4) as buyer_contribution,
+        coalesce(sum(cost_to_serve) filter (where not is_buyer), 0)::decimal(38, 4) as non_buyer_cost,
+        sum(contribution)::decimal(38, 4) as company_contribution
     from {{ ref('int_customer_profitability') }}
 ),
 
 activities as (
-    select activity, sum(cost_to_serve) as cost_to_serve
+    select activity, sum(cost_to_serve)::decimal(38, 4) as cost_to_serve
     from {{ ref('int_customer_activity_costs') }}
     group by activity
 ),
 
 lines as (
-    select 1 as line_order, 'net_revenue' as line_item, null as activity, net_revenue as amount from customers
+    select 1 as line_order, 'net_revenue' as line_item, null::varchar as activity, net_revenue as amount from customers
     union all select 2, 'cogs', null, cogs from customers
     union all select 3, 'gross_margin', null, gross_margin from customers
     union all select 4, 'cost_to_serve', null, cost_to_serve from customers

@@ -1,0 +1,71 @@
+{#- Every buyer's tier in every scheme of seed tier_schemes.
+    Ranking: basis value descending, ties broken by customer_id ascending (documented rule;
+    deterministic). Share schemes: tier t holds ranks round-half-up(previous cumulative share
+    x N) + 1 .. round-half-up(cumulative share x N), in exact decimal. Band schemes: the tier
+    with the highest band_min not above the basis value. -#}
+with schemes as (select * from {{ ref('tier_schemes') }}),
+
+scheme_list as (
+    select distinct scheme, scheme_kind, basis from schemes
+),
+
+buyers as (
+    select customer_id, net_revenue, gross_margin, contribution
+    from {{ ref('int_customer_profitability') }}
+    where is_buyer
+),
+
+ranked as (
+    select
+        scheme_list.scheme,
+        scheme_list.scheme_kind,
+        scheme_list.basis,
+        buyers.customer_id,
+        (case scheme_list.basis
+            when 'net_revenue' then buyers.net_revenue
+            when 'gross_margin' then buyers.gross_margin
+            else buyers.contribution
+        end)::decimal(38, 4) as basis_value
+    from scheme_list
+    cross join buyers
+),
+
+ranked_numbered as (
+    select
+        *,
+        row_number() over (partition by scheme order by basis_value desc, customer_id) as tier_rank,
+        count(*) over (partition by scheme) as scheme_buyers
+    from ranked
+),
+
+share_bounds as (
+    select
+        scheme, tier, tier_name, tier_order, cumulative_share,
+        coalesce(lag(cumulative_share) over (partition by scheme order by tier_order), 0) as previous_share
+    from schemes
+    where scheme_kind = 'share'
+),
+
+share_tiers as (
+    select r.*, b.tier, b.tier_name, b.tier_order
+    from ranked_numbered as r
+    inner join share_bounds as b
+        on b.scheme = r.scheme
+        and r.tier_rank > {{ round_half_up('b.previous_share * r.scheme_buyers') }}
+        and r.tier_rank <= {{ round_half_up('b.cumulative_share * r.scheme_buyers') }}
+),
+
+band_tiers as (
+    select r.*, b.tier, b.tier_name, b.tier_order
+    from ranked_numbered as r
+    inner join schemes as b
+        on b.scheme = r.scheme and b.scheme_kind = 'band'
+        and (b.band_min is null or r.basis_value >= b.band_min)
+    qualify row_number() over (partition by r.scheme, r.customer_id order by b.tier_order) = 1
+)
+
+select scheme, scheme_kind, basis, customer_id, basis_value, tier_rank, scheme_buyers, tier, tier_name, tier_order
+from share_tiers
+union all
+select scheme, scheme_kind, basis, customer_id, basis_value, tier_rank, scheme_buyers, tier, tier_name, tier_order
+from band_tiers

@@ -1,0 +1,53 @@
+-- Every scheme of tier_profitability, the quadrants and the grid add up to company_pnl exactly,
+-- in total and per activity.
+with pnl as (
+    select
+        max(amount) filter (where line_item = 'net_revenue') as net_revenue,
+        max(amount) filter (where line_item = 'cogs') as cogs,
+        max(amount) filter (where line_item = 'gross_margin') as gross_margin,
+        max(amount) filter (where line_item = 'cost_to_serve') as cost_to_serve,
+        max(amount) filter (where line_item = 'company_contribution') as contribution
+    from {{ ref('company_pnl') }}
+),
+
+groupings as (
+    select 'tier_profitability ' || scheme as grouping, net_revenue, cogs, gross_margin, cost_to_serve, contribution
+    from {{ ref('tier_profitability') }}
+    union all
+    select 'quadrant_profitability', net_revenue, cogs, gross_margin, cost_to_serve, contribution
+    from {{ ref('quadrant_profitability') }}
+    union all
+    select 'grid_profitability', net_revenue, cogs, gross_margin, cost_to_serve, contribution
+    from {{ ref('grid_profitability') }}
+),
+
+sums as (
+    select grouping, sum(net_revenue) as net_revenue, sum(cogs) as cogs, sum(gross_margin) as gross_margin,
+           sum(cost_to_serve) as cost_to_serve, sum(contribution) as contribution
+    from groupings
+    group by grouping
+),
+
+activity_pnl as (
+    select activity, amount from {{ ref('company_pnl') }} where line_item = 'cost_to_serve_by_activity'
+),
+
+activity_sums as (
+    select 'tier_profitability ' || scheme as grouping, e.key as activity, sum(e.value) as amount
+    from {{ ref('tier_profitability') }}, unnest(map_entries(cost_to_serve_by_activity)) as t(e)
+    group by all
+    union all
+    select 'grid_profitability', e.key, sum(e.value)
+    from {{ ref('grid_profitability') }}, unnest(map_entries(cost_to_serve_by_activity)) as t(e)
+    group by all
+)
+
+select sums.grouping, 'totals' as what
+from sums cross join pnl
+where sums.net_revenue <> pnl.net_revenue or sums.cogs <> pnl.cogs or sums.gross_margin <> pnl.gross_margin
+   or sums.cost_to_serve <> pnl.cost_to_serve or sums.contribution <> pnl.contribution
+union all
+select a.grouping, a.activity
+from activity_sums as a
+left join activity_pnl as p on p.activity = a.activity
+where a.amount is distinct from p.amount

@@ -1,0 +1,15 @@
+-- The whale curve's last point is all buyers and exactly all of buyers' contribution.
+with last_point as (
+    select * from {{ ref('whale_curve') }} where row_type = 'customer'
+    qualify customer_rank = max(customer_rank) over ()
+),
+
+buyers as (
+    select amount from {{ ref('company_pnl') }} where line_item = 'buyer_contribution'
+)
+
+select last_point.*
+from last_point cross join buyers
+where last_point.cumulative_contribution <> buyers.amount
+   or last_point.cumulative_customer_share <> 1.0
+   or (buyers.amount > 0 and last_point.cumulative_profit_share <> 1.0)
