@@ -1,0 +1,47 @@
+"""BG/NBD and Gamma-Gamma maximum likelihood against the published CDNOW estimates."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from orchestration import clv
+
+CDNOW = Path(__file__).parent / "fixtures" / "cdnow_customers_summary.csv"  # from the lifetimes package
+
+
+@pytest.fixture(scope="module")
+def cdnow():
+    data = np.genfromtxt(CDNOW, delimiter=",", names=True)
+    assert len(data) == 2357
+    return data
+
+
+def test_bgnbd_reproduces_fader_hardie_lee_2005(cdnow):
+    fit = clv.fit_bgnbd(cdnow["x"], cdnow["t_x"], cdnow["T"])
+    for got, published in ((fit.r, 0.243), (fit.alpha, 4.414), (fit.a, 0.793), (fit.b, 2.426)):
+        assert got == pytest.approx(published, rel=0.01)
+
+
+def test_fit_on_grouped_summaries_equals_fit_on_customers(cdnow):
+    keys, counts = np.unique(np.stack([cdnow["x"], cdnow["t_x"], cdnow["T"]], axis=1), axis=0, return_counts=True)
+    grouped = clv.fit_bgnbd(keys[:, 0], keys[:, 1], keys[:, 2], counts)
+    plain = clv.fit_bgnbd(cdnow["x"], cdnow["t_x"], cdnow["T"])
+    assert grouped.r == pytest.approx(plain.r, rel=1e-4) and grouped.b == pytest.approx(plain.b, rel=1e-4)
+
+
+def test_gamma_gamma_reproduces_published_spend_model(cdnow):
+    repeat = cdnow["x"] > 0
+    fit = clv.fit_gamma_gamma(cdnow["x"][repeat], cdnow["zbar"][repeat])
+    for got, published in ((fit.p, 6.25), (fit.q, 3.74), (fit.v, 15.44)):
+        assert got == pytest.approx(published, rel=0.01)
+
+
+def test_predictions_behave():
+    params = clv.BgNbd(0.243, 4.414, 0.793, 2.426)
+    x, t_x, T = np.array([0, 2, 2, 10]), np.array([0, 30.0, 5.0, 38.0]), np.array([38.86] * 4)
+    alive = clv.probability_alive(params, x, t_x, T)
+    assert alive[0] == 1.0 and alive[1] > alive[2] and np.all((alive > 0) & (alive <= 1))
+    week, year = clv.expected_purchases(params, 1, x, t_x, T), clv.expected_purchases(params, 52, x, t_x, T)
+    assert np.all(year > week) and year[3] > year[1] > year[2]
+    spend = clv.expected_spend(clv.GammaGamma(6.25, 3.74, 15.44), np.array([0, 5]), np.array([0.0, 40.0]))
+    assert spend[0] == pytest.approx(6.25 * 15.44 / 2.74) and 15.44 * 6.25 / 2.74 < spend[1] < 40
