@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup run test clean
+.PHONY: setup manifest run test clean
 
 setup: $(VENV)/.installed
 
@@ -14,10 +14,14 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
-run: setup
+# the dbt manifest Dagster loads (never parsed at import)
+manifest: setup
+	$(BIN)/dbt parse --quiet --project-dir . --profiles-dir .
+
+run: manifest
 	$(BIN)/warehouse-run
 
-test: setup
+test: manifest
 	$(BIN)/pytest
 
 clean:

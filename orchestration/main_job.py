@@ -1,47 +1,74 @@
-"""`warehouse-run`: build the warehouse from a landing zone (default: the bundled sample)."""
+"""`warehouse-run`: the whole nightly pipeline in-process on one as-of date.
+
+landing (the bundled sample unless --landing-dir; --generate N writes a fresh one) -> dbt build
+into a build file -> Great Expectations audit -> publish the served file and Parquet exports.
+"""
 import argparse
 import os
-import subprocess
 import sys
 from datetime import date
 from pathlib import Path
 
 import duckdb
 
-from orchestration.dbt_args import build_args, dbt_executable
-from orchestration.project import PROJECT_DIR, SAMPLE_LANDING, warehouse_path
+from orchestration.project import SAMPLE_LANDING
 
 
-def run_dbt_build(landing_dir: Path, as_of: date | None, warehouse: Path,
-                  capture: bool = False) -> subprocess.CompletedProcess:
-    """`dbt build` into `warehouse` (a subprocess: dbt keeps its DuckDB connection open)."""
-    warehouse.parent.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "WAREHOUSE_PATH": str(warehouse),
-           "WAREHOUSE_TEMP_DIR": os.environ.get("WAREHOUSE_TEMP_DIR", str(warehouse.parent / "tmp"))}
-    cmd = [dbt_executable(), *build_args(PROJECT_DIR, landing_dir, as_of)]
-    return subprocess.run(cmd, cwd=PROJECT_DIR, env=env, capture_output=capture, text=True)
+def latest_activity_date(landing: Path) -> date | None:
+    """The latest order or event date in the landing files (the default as-of date)."""
+    parts = []
+    for table, column in (("orders", "order_ts"), ("service_events", "event_ts")):
+        for ext, reader in (("csv", "read_csv({}, all_varchar = true)"), ("parquet", "read_parquet({})")):
+            if list((landing / table).glob(f"*.{ext}")):
+                glob = f"'{landing / table}/*.{ext}'"
+                parts.append(f"select max(try_cast({column}::varchar as timestamp))::date as d from {reader.format(glob)}")
+    if not parts:
+        return None
+    return duckdb.sql(f"select max(d) from ({' union all '.join(parts)})").fetchone()[0]
 
 
-def summary(warehouse: Path) -> str:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        rows = con.sql("select * from landing_reconciliation order by table_name").fetchall()
-    lines = [f"{'table':<16}{'landed':>10}{'accepted':>10}{'quarantined':>13}{'superseded':>12}"]
-    lines += [f"{r[0]:<16}{r[2]:>10,}{r[3]:>10,}{r[4]:>13,}{r[5]:>12,}" for r in rows]
-    return "\n".join(lines)
+def _parse(argv):
+    p = argparse.ArgumentParser(prog="warehouse-run", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--landing-dir", type=Path, default=None, help="default: $LANDING_DIR, else the bundled sample")
+    p.add_argument("--as-of", type=date.fromisoformat, default=None,
+                   help="as-of date; default: the latest order or event date in the landing files")
+    p.add_argument("--generate", type=int, default=0, metavar="N", help="first generate a landing zone of N customers")
+    p.add_argument("--seed", type=int, default=42)
+    return p.parse_args(argv)
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="warehouse-run", description=__doc__)
-    p.add_argument("--landing-dir", type=Path, default=SAMPLE_LANDING)
-    p.add_argument("--as-of", type=date.fromisoformat, default=None,
-                   help="as-of date; default: the latest order or event date in the data")
-    a = p.parse_args(argv)
-    warehouse = warehouse_path()
-    if run_dbt_build(a.landing_dir, a.as_of, warehouse).returncode != 0:
-        print(f"dbt build failed; see {PROJECT_DIR / 'logs' / 'dbt.log'}", file=sys.stderr)
+    a = _parse(argv)
+    landing = (a.landing_dir or Path(os.environ.get("LANDING_DIR") or SAMPLE_LANDING)).resolve()
+    os.environ["LANDING_DIR"] = str(landing)
+    if a.generate:
+        from orchestration.generator.cli import Spec, generate
+        generate(Spec(customers=a.generate, seed=a.seed), landing)
+    as_of = a.as_of or latest_activity_date(landing)
+    if as_of is None:
+        print(f"no orders or events in {landing}: pass --as-of", file=sys.stderr)
+        return 2
+    from orchestration import audit
+    from orchestration.definitions import defs
+    from orchestration.publish import served_as_of
+    from orchestration.settings import Paths
+    result = defs.resolve_job_def("nightly_warehouse").execute_in_process(
+        partition_key=as_of.isoformat(), raise_on_error=False)
+    paths = Paths.from_env()
+    print(f"\nas-of date:   {as_of}\nlanding:      {landing}\nbuild file:   {paths.build_file(as_of.isoformat())}")
+    print(f"data docs:    {audit.data_docs_index()}")
+    if not result.success:
+        for event in result.all_events:
+            if event.is_step_failure:
+                print(f"FAILED {event.step_key}: {event.step_failure_data.error.message.strip()[:2000]}", file=sys.stderr)
+        for check in result.get_asset_check_evaluations():
+            if not check.passed:
+                print(f"FAILED check {check.check_name}: {check.metadata.get('failed_expectations')}", file=sys.stderr)
+        print(f"nothing published; served file unchanged: {paths.served_file}", file=sys.stderr)
         return 1
-    print(summary(warehouse))
-    print(f"warehouse: {warehouse}")
+    print(f"served file:  {paths.served_file} (as of {served_as_of(paths)}; open it read-only)")
+    print(f"exports:      {paths.exports_link}/*.parquet")
     return 0
 
 

@@ -6,7 +6,7 @@ import duckdb
 import pytest
 
 from orchestration.generator.cli import Spec, generate
-from orchestration.main_job import run_dbt_build
+from orchestration.dbt_runner import run_dbt_build
 
 FIXTURES = Path(__file__).parent / "fixtures"
 HANDMADE_AS_OF = date(2026, 6, 30)

@@ -1,0 +1,87 @@
+"""Publish an audited build: atomically replace the served DuckDB file and its Parquet exports.
+
+BI tools open the served file read-only. It is never written in place: a complete copy is
+made beside it and renamed over it (an atomic rename on one filesystem), so a reader that
+holds the old file keeps reading the old inode, and a new reader sees the new one.
+"""
+import json
+import os
+import shutil
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+
+from orchestration.settings import PUBLIC_MARTS, Paths
+
+EXPORT_ORDER = {  # each export is written sorted by its key, so the bytes are deterministic
+    "customer_value": "customer_id", "customer_cost_to_serve": "customer_id, activity",
+    "company_pnl": "line_order", "customer_tiers": "customer_id", "tier_profitability": "scheme, tier_order, tier",
+    "quadrant_profitability": "quadrant", "grid_profitability": "value_grid",
+    "whale_curve": "row_type = 'peak', customer_rank", "quarantine": "all",
+    "landing_reconciliation": "table_name",
+}
+
+
+def served_as_of(paths: Paths) -> str | None:
+    if not paths.publication_file.exists():
+        return None
+    return json.loads(paths.publication_file.read_text())["as_of"]
+
+
+def should_publish(paths: Paths, as_of: str) -> bool:
+    """Only a date at or after the one being served replaces it (a backfill of the past does not)."""
+    current = served_as_of(paths)
+    return current is None or as_of >= current
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def export_marts(database: Path, folder: Path) -> list[Path]:
+    folder.mkdir(parents=True)
+    written = []
+    with duckdb.connect(str(database), read_only=True) as con:
+        for mart in PUBLIC_MARTS:
+            target = folder / f"{mart}.parquet"
+            con.execute(f"copy (select * from {mart} order by {EXPORT_ORDER[mart]}) to '{target}' (format parquet)")
+            written.append(target)
+    return written
+
+
+def _swap_link(link: Path, target: Path) -> Path | None:
+    """Point `link` at `target` atomically; returns the folder it pointed at before."""
+    previous = link.resolve() if link.is_symlink() else None
+    tmp = link.with_name(f".{link.name}.{uuid.uuid4().hex}")
+    tmp.symlink_to(target.name)
+    os.replace(tmp, link)
+    return previous
+
+
+def publish(paths: Paths, build_file: Path, as_of: str, run_id: str = "") -> dict:
+    served = paths.served_file
+    served.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(build_file)) as con:
+        con.execute("checkpoint")  # fold the WAL into the file before copying it
+    stamp = uuid.uuid4().hex[:12]
+    staged = served.with_name(f".{served.name}.{stamp}.tmp")
+    shutil.copyfile(build_file, staged)
+    _fsync(staged)
+    exports = served.parent / f"exports-{as_of}-{stamp}"
+    export_marts(staged, exports)
+    os.replace(staged, served)
+    previous = _swap_link(paths.exports_link, exports)
+    if previous and previous != exports.resolve() and previous.parent == served.parent:
+        shutil.rmtree(previous, ignore_errors=True)
+    record = {"as_of": as_of, "published_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+              "run_id": run_id, "served_file": str(served), "exports": str(paths.exports_link)}
+    tmp = paths.publication_file.with_suffix(f".{stamp}.tmp")
+    tmp.write_text(json.dumps(record, indent=2))
+    os.replace(tmp, paths.publication_file)
+    return record

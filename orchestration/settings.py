@@ -1,0 +1,40 @@
+"""Paths and names the pipeline uses, from the environment with in-repo defaults."""
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from orchestration.project import PROJECT_DIR, SAMPLE_LANDING
+
+PUBLIC_MARTS = (
+    "customer_value", "customer_cost_to_serve", "company_pnl", "customer_tiers", "tier_profitability",
+    "quadrant_profitability", "grid_profitability", "whale_curve", "quarantine", "landing_reconciliation",
+)
+
+
+@dataclass(frozen=True)
+class Paths:
+    landing_dir: Path
+    build_dir: Path  # dbt writes here, one file per as-of date
+    served_file: Path  # BI opens this read-only; only publish replaces it
+    alerts_file: Path
+
+    @classmethod
+    def from_env(cls) -> "Paths":
+        root = Path(os.environ.get("WAREHOUSE_HOME") or PROJECT_DIR / "warehouse").resolve()
+        return cls(
+            landing_dir=Path(os.environ.get("LANDING_DIR") or SAMPLE_LANDING).resolve(),
+            build_dir=root / "build",
+            served_file=Path(os.environ.get("SERVED_PATH") or root / "served" / "warehouse.duckdb").resolve(),
+            alerts_file=root / "alerts" / "run_failures.jsonl",
+        )
+
+    def build_file(self, as_of: str) -> Path:
+        return self.build_dir / f"warehouse-{as_of}.duckdb"
+
+    @property
+    def exports_link(self) -> Path:
+        return self.served_file.parent / "exports"
+
+    @property
+    def publication_file(self) -> Path:
+        return self.served_file.parent / "publication.json"

@@ -1,0 +1,134 @@
+"""Dagster pipeline: definitions, write-audit-publish, failures that must not publish."""
+import hashlib
+import json
+import threading
+
+import duckdb
+import pytest
+from dagster import Failure
+
+from orchestration import audit
+from orchestration.dbt_failures import TransientDbtError, classify
+from orchestration.generator.cli import Spec, generate
+from orchestration.main_job import main
+
+AS_OF = "2026-06-30"
+
+
+@pytest.fixture(scope="module")
+def landing(tmp_path_factory):
+    out = tmp_path_factory.mktemp("orch") / "landing"
+    generate(Spec(customers=600, seed=5), out)
+    return out
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch, landing):
+    monkeypatch.setenv("WAREHOUSE_HOME", str(tmp_path / "wh"))
+    monkeypatch.setenv("LANDING_DIR", str(landing))
+    return tmp_path / "wh"
+
+
+def digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_definitions_load_with_schedule_checks_and_sensor():
+    from orchestration.definitions import AUDITS, defs, nightly_schedule
+    job = defs.resolve_job_def("nightly_warehouse")
+    assert job.partitions_def is not None
+    assert nightly_schedule.cron_schedule == "0 2 * * *"
+    assert defs.resolve_sensor_def("record_run_failure")
+    graph = defs.resolve_asset_graph()
+    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    assert {"landing_zone", "stg_orders", "customer_value", "tier_profitability", "warehouse_audit",
+            "published_warehouse"} <= keys
+    checks = {c.name: c for c in graph.asset_check_keys} if False else {k.name for k in graph.asset_check_keys}
+    assert set(AUDITS) <= checks
+    assert any(name.startswith("not_null_") or name.startswith("unique_") for name in checks)  # dbt tests
+
+
+def test_pipeline_publishes_served_file_and_exports(home):
+    assert main(["--as-of", AS_OF]) == 0
+    served = home / "served" / "warehouse.duckdb"
+    with duckdb.connect(str(served), read_only=True) as con:
+        assert con.sql("select count(*) from customer_tiers").fetchone()[0] > 500
+    exports = sorted(p.name for p in (home / "served" / "exports").iterdir())
+    assert "tier_profitability.parquet" in exports and "customer_value.parquet" in exports
+    assert json.loads((home / "served" / "publication.json").read_text())["as_of"] == AS_OF
+    assert audit.data_docs_index().exists()
+
+
+def test_same_input_gives_byte_identical_exports(home):
+    assert main(["--as-of", AS_OF]) == 0
+    first = {p.name: digest(p) for p in (home / "served" / "exports").iterdir()}
+    assert main(["--as-of", AS_OF]) == 0
+    assert {p.name: digest(p) for p in (home / "served" / "exports").iterdir()} == first
+
+
+def test_broken_tier_count_fails_audit_and_leaves_served_file_untouched(home, monkeypatch):
+    assert main(["--as-of", AS_OF]) == 0
+    served = home / "served" / "warehouse.duckdb"
+    before = digest(served), (home / "served" / "publication.json").read_text()
+    real = audit.audit_warehouse
+
+    def corrupted(database, run_name):
+        with duckdb.connect(str(database)) as con:  # a model bug: one buyer counted in the wrong tier
+            con.execute("update tier_profitability set buyers = buyers + 1 where scheme = 'vip_1_4_15_80' and tier = 'A'")
+            con.execute("update company_pnl set amount = amount + 0.01 where line_item = 'net_revenue'")
+        return real(database, run_name)
+
+    monkeypatch.setattr(audit, "audit_warehouse", corrupted)
+    assert main(["--as-of", AS_OF]) == 1
+    assert (digest(served), (home / "served" / "publication.json").read_text()) == before
+    verdict = json.loads((home / "build" / f"warehouse-{AS_OF}.audit.json").read_text())
+    assert not verdict["passed"] and "tier_counts[vip_1_4_15_80]" in verdict["failed"] and "profit_tie_out" in verdict["failed"]
+
+
+def test_crash_mid_build_leaves_served_file_intact(home, monkeypatch):
+    assert main(["--as-of", AS_OF]) == 0
+    served = home / "served" / "warehouse.duckdb"
+    before = digest(served)
+    monkeypatch.setenv("WAREHOUSE_MEMORY_LIMIT", "2MB")  # DuckDB runs out of memory part way
+    assert main(["--as-of", AS_OF]) == 1
+    assert digest(served) == before
+
+
+def test_read_only_reader_keeps_working_across_a_run(home):
+    assert main(["--as-of", "2026-06-29"]) == 0
+    served = home / "served" / "warehouse.duckdb"
+    reader = duckdb.connect(str(served), read_only=True)
+    before = reader.sql("select distinct as_of_date::varchar from customer_value").fetchall()
+    answers = []
+    stop = threading.Event()
+
+    def keep_reading():
+        while not stop.is_set():
+            answers.append(reader.cursor().sql("select count(*) from customer_tiers").fetchone()[0])
+
+    thread = threading.Thread(target=keep_reading)
+    thread.start()
+    try:
+        assert main(["--as-of", AS_OF]) == 0
+    finally:
+        stop.set()
+        thread.join()
+    assert before == [("2026-06-29",)] and answers and all(a > 0 for a in answers)
+    assert reader.sql("select count(*) from customer_value").fetchone()[0] > 0  # old snapshot still answers
+    reader.close()
+    with duckdb.connect(str(served), read_only=True) as fresh:
+        assert fresh.sql("select distinct as_of_date::varchar from customer_value").fetchall() == [(AS_OF,)]
+
+
+def test_backfill_of_an_older_date_is_audited_but_not_published(home):
+    assert main(["--as-of", AS_OF]) == 0
+    assert main(["--as-of", "2026-05-31"]) == 0
+    assert json.loads((home / "served" / "publication.json").read_text())["as_of"] == AS_OF
+
+
+def test_failed_tests_are_not_retried_but_lock_errors_are():
+    results = {"results": [{"unique_id": "test.x", "status": "fail", "message": "Got 3 results"}]}
+    failure = classify(results, "")
+    assert isinstance(failure, Failure) and failure.allow_retries is False and "test.x" in failure.description
+    assert isinstance(classify(None, "IO Error: Could not set lock on file"), TransientDbtError)
+    assert isinstance(classify(None, "Compilation Error"), Failure)
