@@ -42,3 +42,14 @@
 {% macro sql_list(values) -%}
     [{% for v in values %}{{ sql_string(v) }}{% if not loop.last %}, {% endif %}{% endfor %}]
 {%- endmacro %}
+
+{#- Tier snapshots of earlier as-of dates, kept by the pipeline as
+    <history_dir>/as_of=YYYY-MM-DD/tier_snapshot.parquet; none yet is zero rows. -#}
+{% macro history_rows(columns) %}
+    {%- set files = landing_files(var('history_dir') ~ '/as_of=*', 'parquet') -%}
+    {%- if files %}
+    select {{ columns | join(', ') }} from read_parquet({{ sql_list(files) }}, union_by_name = true)
+    {%- else %}
+    select {{ columns | join(', ') }} from {{ ref('int_tier_snapshot') }} where false
+    {%- endif %}
+{% endmacro %}

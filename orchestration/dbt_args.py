@@ -6,8 +6,11 @@ from datetime import date
 from pathlib import Path
 
 
-def dbt_vars(landing_dir: Path, as_of: date | None) -> str:
-    return json.dumps({"landing_dir": str(Path(landing_dir).resolve()), "as_of": as_of.isoformat() if as_of else ""})
+def dbt_vars(landing_dir: Path, as_of: date | None, history_dir: Path | None = None) -> str:
+    values = {"landing_dir": str(Path(landing_dir).resolve()), "as_of": as_of.isoformat() if as_of else ""}
+    if history_dir is not None:
+        values["history_dir"] = str(Path(history_dir).resolve())
+    return json.dumps(values)
 
 
 def build_args(project_dir: Path, landing_dir: Path, as_of: date | None, select: str | None = None) -> list[str]:

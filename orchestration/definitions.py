@@ -20,7 +20,7 @@ from orchestration.dbt_args import dbt_executable, dbt_vars
 from orchestration.dbt_failures import classify_dbt_failure
 from orchestration.generator.cli import Spec, generate
 from orchestration.project import PROJECT_DIR
-from orchestration.publish import publish, should_publish
+from orchestration.publish import publish, should_publish, store_snapshot
 from orchestration.settings import PUBLIC_MARTS, Paths
 
 DBT_PROJECT = DbtProject(project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR)
@@ -67,7 +67,7 @@ def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource):
     build_file = paths.build_file(as_of)
     build_file.parent.mkdir(parents=True, exist_ok=True)
     os.environ["WAREHOUSE_PATH"] = str(build_file)  # dbt writes the build file, never the served one
-    invocation = dbt.cli(["build", "--vars", dbt_vars(paths.landing_dir, _date(as_of))],
+    invocation = dbt.cli(["build", "--vars", dbt_vars(paths.landing_dir, _date(as_of), paths.history_dir)],
                          context=context, raise_on_error=False)
     yield from invocation.stream()
     if not invocation.is_successful():
@@ -110,16 +110,30 @@ def warehouse_audit(context: AssetExecutionContext):
             })
 
 
-@asset(partitions_def=PARTITIONS, group_name="publish", deps=[AssetKey("warehouse_audit")],
-       description="The served DuckDB file BI opens read-only, and Parquet exports of the public marts.")
-def published_warehouse(context: AssetExecutionContext) -> None:
-    paths = Paths.from_env()
-    as_of = context.partition_key
+def _passed_audit(paths: Paths, as_of: str) -> None:
     verdict_file = paths.build_file(as_of).with_suffix(".audit.json")
     verdict = json.loads(verdict_file.read_text()) if verdict_file.exists() else {"passed": False, "failed": ["no audit"]}
     if not verdict["passed"] or verdict.get("as_of") != as_of:
         raise Failure(f"audit of {as_of} did not pass ({', '.join(verdict['failed'])}): nothing published; "
                       f"see {audit.data_docs_index()}", allow_retries=False)
+
+
+@asset(partitions_def=PARTITIONS, group_name="publish", deps=[AssetKey("warehouse_audit")],
+       description="This date's tier snapshot, kept in tier history (history/as_of=D/); a rebuild replaces only D.")
+def tier_history(context: AssetExecutionContext) -> None:
+    paths = Paths.from_env()
+    as_of = context.partition_key
+    _passed_audit(paths, as_of)
+    folder = store_snapshot(paths.build_file(as_of), paths.history_dir, as_of)
+    context.add_output_metadata({"snapshot": str(folder)})
+
+
+@asset(partitions_def=PARTITIONS, group_name="publish", deps=[AssetKey("warehouse_audit")],
+       description="The served DuckDB file BI opens read-only, and Parquet exports of the public marts.")
+def published_warehouse(context: AssetExecutionContext) -> None:
+    paths = Paths.from_env()
+    as_of = context.partition_key
+    _passed_audit(paths, as_of)
     if not should_publish(paths, as_of):
         context.log.info(f"{as_of} is older than the served date: audited, not published")
         context.add_output_metadata({"published": False})
@@ -148,7 +162,7 @@ def record_run_failure(context: RunFailureSensorContext):
 
 
 defs = Definitions(
-    assets=[landing_zone, warehouse_models, warehouse_audit, published_warehouse],
+    assets=[landing_zone, warehouse_models, warehouse_audit, tier_history, published_warehouse],
     jobs=[nightly_job],
     schedules=[nightly_schedule],
     sensors=[record_run_failure],

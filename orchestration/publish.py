@@ -21,6 +21,8 @@ EXPORT_ORDER = {  # each export is written sorted by its key, so the bytes are d
     "quadrant_profitability": "quadrant", "grid_profitability": "value_grid",
     "whale_curve": "row_type = 'peak', customer_rank", "quarantine": "all",
     "landing_reconciliation": "table_name",
+    "tier_migration": "from_date, to_date, scheme, from_tier, to_tier", "membership_levels": "as_of_date, customer_id",
+    "early_warning": "call_priority",
 }
 
 
@@ -85,3 +87,21 @@ def publish(paths: Paths, build_file: Path, as_of: str, run_id: str = "") -> dic
     tmp.write_text(json.dumps(record, indent=2))
     os.replace(tmp, paths.publication_file)
     return record
+
+
+def store_snapshot(build_file: Path, history_dir: Path, as_of: str) -> Path:
+    """Keep this date's tier snapshot; a rebuild replaces that date's folder and nothing else."""
+    folder = history_dir / f"as_of={as_of}"
+    staged = history_dir / f".as_of={as_of}.{uuid.uuid4().hex}"
+    staged.mkdir(parents=True)
+    with duckdb.connect(str(build_file), read_only=True) as con:
+        con.execute(f"copy (select * from int_tier_snapshot order by customer_id) "
+                    f"to '{staged / 'tier_snapshot.parquet'}' (format parquet)")
+    retired = None
+    if folder.exists():
+        retired = history_dir / f".retired-{as_of}.{uuid.uuid4().hex}"
+        os.replace(folder, retired)
+    os.replace(staged, folder)
+    if retired:
+        shutil.rmtree(retired, ignore_errors=True)
+    return folder

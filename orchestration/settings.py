@@ -8,6 +8,7 @@ from orchestration.project import PROJECT_DIR, SAMPLE_LANDING
 PUBLIC_MARTS = (
     "customer_value", "customer_cost_to_serve", "company_pnl", "customer_tiers", "tier_profitability",
     "quadrant_profitability", "grid_profitability", "whale_curve", "quarantine", "landing_reconciliation",
+    "tier_migration", "membership_levels", "early_warning",
 )
 
 
@@ -17,6 +18,7 @@ class Paths:
     build_dir: Path  # dbt writes here, one file per as-of date
     served_file: Path  # BI opens this read-only; only publish replaces it
     alerts_file: Path
+    history_dir: Path  # one tier snapshot per as-of date
 
     @classmethod
     def from_env(cls) -> "Paths":
@@ -26,6 +28,7 @@ class Paths:
             build_dir=root / "build",
             served_file=Path(os.environ.get("SERVED_PATH") or root / "served" / "warehouse.duckdb").resolve(),
             alerts_file=root / "alerts" / "run_failures.jsonl",
+            history_dir=root / "history",
         )
 
     def build_file(self, as_of: str) -> Path:

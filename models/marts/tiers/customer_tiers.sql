@@ -30,6 +30,7 @@ select
     p.gross_margin,
     p.cost_to_serve,
     p.contribution,
+    p.recency_days,
     (select scheme from default_scheme) as pyramid_scheme,
     d.basis as pyramid_basis,
     d.basis_value as pyramid_basis_value,

@@ -1,0 +1,87 @@
+{#- The loyalty club, replayed over every as-of date in tier history (one row per customer
+    and date). Points = net revenue of the trailing 365 days x points_per_currency_unit; the
+    level the points earn is the best level whose min_points they reach. Rules, in order:
+    a customer joins at the level its points earn; a level past its valid_until expires and
+    is recomputed; on a review date (06-30, 12-31 by default) points are recomputed: a
+    higher level is granted, the same level is renewed, a lower level waits until validity
+    ends (within validity a level only goes up); between review dates only the top level is
+    granted, at once. Every grant is valid for validity_days. -#}
+with rules as (
+    select
+        max(value) filter (where rule = 'points_per_currency_unit')::decimal(18, 4) as points_per_unit,
+        max(value) filter (where rule = 'validity_days')::integer as validity_days,
+        string_split(max(value) filter (where rule = 'review_dates'), ';') as review_dates
+    from {{ ref('membership_rules') }}
+),
+
+levels as (select * from {{ ref('membership_level_thresholds') }}),
+
+points as (
+    select
+        h.customer_id,
+        h.as_of_date,
+        row_number() over (partition by h.customer_id order by h.as_of_date) as seq,
+        floor(greatest(h.net_revenue, 0) * rules.points_per_unit)::bigint as points,
+        list_contains(rules.review_dates, strftime(h.as_of_date, '%m-%d')) as is_review_date,
+        rules.validity_days
+    from {{ ref('int_tier_history') }} as h
+    cross join rules
+),
+
+earned as (
+    select points.*, levels.level_rank as earned_rank,
+           levels.level_rank = (select min(level_rank) from levels) as earns_top
+    from points
+    inner join levels on levels.min_points <= points.points
+    qualify row_number() over (partition by points.customer_id, points.as_of_date order by levels.level_rank) = 1
+),
+
+replay as (
+    with recursive state as (
+        select customer_id, seq, as_of_date, points, earned_rank, earned_rank as level_rank,
+               as_of_date as level_since, as_of_date + validity_days - 1 as valid_until,
+               'joined at the level its points earn' as reason
+        from earned
+        where seq = 1
+        union all
+        select
+            customer_id, seq, as_of_date, points, earned_rank,
+            case when granted then earned_rank else old_rank end as level_rank,
+            case when granted and earned_rank <> old_rank then as_of_date else level_since end as level_since,
+            case when granted then as_of_date + validity_days - 1 else old_until end as valid_until,
+            case
+                when expired then 'expired on ' || old_until || ': recomputed from points'
+                when is_review_date and earned_rank < old_rank then 'review date: upgraded by points'
+                when is_review_date and earned_rank = old_rank then 'review date: level confirmed and renewed'
+                when is_review_date then 'review date: points earn a lower level; kept until validity ends (up only)'
+                when top_upgrade then 'reached the top level: upgraded at once'
+                else old_reason
+            end as reason
+        from (
+            select
+                e.*, s.level_rank as old_rank, s.level_since, s.valid_until as old_until, s.reason as old_reason,
+                s.valid_until < e.as_of_date as expired,
+                e.earns_top and e.earned_rank < s.level_rank as top_upgrade,
+                (s.valid_until < e.as_of_date)
+                    or (e.is_review_date and e.earned_rank <= s.level_rank)
+                    or (e.earns_top and e.earned_rank < s.level_rank) as granted
+            from state as s
+            inner join earned as e on e.customer_id = s.customer_id and e.seq = s.seq + 1
+        ) as step
+    )
+    select * from state
+)
+
+select
+    replay.as_of_date,
+    replay.customer_id,
+    replay.points,
+    earned.level as points_level,
+    current_level.level,
+    replay.level_since,
+    replay.valid_until,
+    replay.reason
+from replay
+inner join levels as current_level on current_level.level_rank = replay.level_rank
+inner join levels as earned on earned.level_rank = replay.earned_rank
+order by replay.as_of_date, replay.customer_id

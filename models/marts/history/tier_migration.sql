@@ -1,0 +1,84 @@
+{#- Movement between tiers, per scheme, between consecutive compared dates (month ends by
+    default, var migration_period; D itself is always compared with the date before it).
+    A customer not known on a date is 'absent' there; a known non-buyer is 'non_buyer'. -#}
+with history as (select * from {{ ref('int_tier_history') }}),
+
+dates as (
+    select distinct as_of_date from history
+    {%- if var('migration_period') == 'month_end' %}
+    where as_of_date = last_day(as_of_date)
+       or as_of_date = (select max(as_of_date) from history)
+    {%- endif %}
+),
+
+pairs as (
+    select lag(as_of_date) over (order by as_of_date) as from_date, as_of_date as to_date
+    from dates
+    qualify from_date is not null
+),
+
+schemes as (
+    select scheme, tier, tier_order from {{ ref('tier_schemes') }}
+),
+
+labels as (
+    select h.as_of_date, h.customer_id, s.scheme,
+           coalesce(h.scheme_tiers[s.scheme], 'non_buyer') as tier,
+           h.net_revenue, h.contribution
+    from history as h
+    cross join (select distinct scheme from schemes) as s
+),
+
+from_side as (
+    select pairs.from_date, pairs.to_date, labels.customer_id, labels.scheme, labels.tier,
+           labels.net_revenue, labels.contribution
+    from pairs inner join labels on labels.as_of_date = pairs.from_date
+),
+
+to_side as (
+    select pairs.from_date, pairs.to_date, labels.customer_id, labels.scheme, labels.tier,
+           labels.net_revenue, labels.contribution
+    from pairs inner join labels on labels.as_of_date = pairs.to_date
+),
+
+moves as (
+    select
+        coalesce(a.from_date, b.from_date) as from_date,
+        coalesce(a.to_date, b.to_date) as to_date,
+        coalesce(a.scheme, b.scheme) as scheme,
+        coalesce(a.tier, 'absent') as from_tier,
+        coalesce(b.tier, 'absent') as to_tier,
+        a.net_revenue as net_revenue_before,
+        b.net_revenue as net_revenue_after,
+        a.contribution as contribution_before,
+        b.contribution as contribution_after
+    from from_side as a
+    full join to_side as b
+        on b.from_date = a.from_date and b.to_date = a.to_date
+        and b.customer_id = a.customer_id and b.scheme = a.scheme
+)
+
+select
+    from_date,
+    to_date,
+    moves.scheme,
+    from_tier,
+    to_tier,
+    case
+        when from_tier in ('non_buyer', 'absent') and to_tier in ('non_buyer', 'absent') then 'not a buyer'
+        when from_tier in ('non_buyer', 'absent') then 'new buyer'
+        when to_tier in ('non_buyer', 'absent') then 'lost buyer'
+        when f.tier_order > t.tier_order then 'upgrade'
+        when f.tier_order < t.tier_order then 'downgrade'
+        else 'unchanged'
+    end as movement,
+    count(*)::bigint as customers,
+    coalesce(sum(net_revenue_before), 0)::decimal(38, 2) as net_revenue_before,
+    coalesce(sum(net_revenue_after), 0)::decimal(38, 2) as net_revenue_after,
+    coalesce(sum(contribution_before), 0)::decimal(38, 4) as contribution_before,
+    coalesce(sum(contribution_after), 0)::decimal(38, 4) as contribution_after
+from moves
+left join schemes as f on f.scheme = moves.scheme and f.tier = moves.from_tier
+left join schemes as t on t.scheme = moves.scheme and t.tier = moves.to_tier
+group by all
+order by from_date, moves.scheme, from_tier, to_tier
