@@ -12,7 +12,7 @@
         {%- for column in columns %}
         {{ column }}::varchar as {{ column }},
         {%- endfor %}
-        to_json(struct_pack({% for column in columns %}{{ column }} := {{ column }}::varchar{% if not loop.last %}, {% endif %}{% endfor %}))::varchar as landed_record,
+        struct_pack({% for column in columns %}{{ column }} := {{ column }}::varchar{% if not loop.last %}, {% endif %}{% endfor %}) as landed_record,
         filename as source_file
     from (
         select {% for column in columns %}null::varchar as {{ column }}, {% endfor %}null::varchar as filename

@@ -1,11 +1,13 @@
 {#- Typing of landed text. A value that is present but does not parse becomes null and
-    yields a message in typing_errors; it is never rounded or coerced. -#}
+    yields a message in typing_errors; it is never rounded or coerced. Integers and money are
+    matched by pattern first (a cast alone would round "1.5" or "5.005"; a cast to a wide
+    decimal to compare would be exact but is ~100x slower). -#}
 {% macro typed_value(column, kind) -%}
     {%- set v = "nullif(trim(" ~ column ~ "), '')" -%}
     {%- if kind == 'text' -%} {{ v }}
     {%- elif kind == 'code' -%} lower({{ v }})
     {%- elif kind == 'integer' -%} case when regexp_full_match({{ v }}, '[+-]?[0-9]{1,9}') then {{ v }}::integer end
-    {%- elif kind == 'money' -%} case when try_cast({{ v }} as decimal(38, 10)) = try_cast({{ v }} as decimal(18, 2)) then try_cast({{ v }} as decimal(18, 2)) end
+    {%- elif kind == 'money' -%} case when regexp_full_match({{ v }}, '[+-]?([0-9]{1,16}(\.[0-9]{0,2}0*)?|\.[0-9]{1,2}0*)') then {{ v }}::decimal(18, 2) end
     {%- elif kind == 'date' -%} try_cast({{ v }} as date)
     {%- elif kind == 'timestamp' -%} try_cast({{ v }} as timestamp)
     {%- elif kind == 'boolean' -%} try_cast({{ v }} as boolean)

@@ -6,23 +6,40 @@
          then '{{ column }} is missing' end
 {%- endmacro %}
 
-{#- How a landed row stands against re-deliveries of its key:
+{#- Every row of `relation` with how it stands against re-deliveries of its key:
     'unkeyed'    a key column is null (quarantined by the key rule),
     'superseded' a later file delivered the key again (the file that sorts last wins),
     'duplicate'  an identical copy of a row in the same file (one copy is kept),
     'conflict'   the same file holds different versions of the key (all are quarantined),
-    'latest'     the version that counts. -#}
-{% macro delivery_state(key_columns) -%}
+    'latest'     the version that counts.
+    Keys delivered once (nearly all) skip the window functions: one hash aggregate finds them. -#}
+{% macro with_delivery_state(relation, key_columns) %}
     {%- set key = key_columns | join(', ') -%}
-    case
-        when {% for k in key_columns %}{{ k }} is null{% if not loop.last %} or {% endif %}{% endfor %} then 'unkeyed'
-        when source_file < max(source_file) over (partition by {{ key }}) then 'superseded'
-        when min(md5(landed_record)) over (partition by {{ key }}, source_file)
-             <> max(md5(landed_record)) over (partition by {{ key }}, source_file) then 'conflict'
-        when row_number() over (partition by {{ key }}, source_file order by landed_record) > 1 then 'duplicate'
-        else 'latest'
-    end
-{%- endmacro %}
+    {%- set unkeyed -%}({% for k in key_columns %}{{ k }} is null{% if not loop.last %} or {% endif %}{% endfor %}){%- endset -%}
+    with delivered as (
+        select * from {{ relation }}
+    ),
+    versions as (
+        select {{ key }}, count(*) as versions
+        from delivered
+        where not {{ unkeyed }}
+        group by all
+    )
+    select delivered.*, 'latest' as delivery_state
+    from delivered semi join (select {{ key }} from versions where versions = 1) as once using ({{ key }})
+    union all
+    select delivered.*,
+        case
+            when source_file < max(source_file) over (partition by {{ key }}) then 'superseded'
+            when min(landed_hash) over (partition by {{ key }}, source_file)
+                 <> max(landed_hash) over (partition by {{ key }}, source_file) then 'conflict'
+            when row_number() over (partition by {{ key }}, source_file order by landed_hash) > 1 then 'duplicate'
+            else 'latest'
+        end
+    from delivered semi join (select {{ key }} from versions where versions > 1) as again using ({{ key }})
+    union all
+    select delivered.*, 'unkeyed' from delivered where {{ unkeyed }}
+{% endmacro %}
 
 {#- Final status of a landed row from its delivery state and its list of issues. -#}
 {% macro row_status(state, issues) -%}

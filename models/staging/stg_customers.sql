@@ -15,7 +15,8 @@ typed as (
         {{ typed_columns(columns) }},
         {{ typing_errors(columns) }} as typing_errors,
         source_file,
-        landed_record
+        landed_record,
+        hash(landed_record) as landed_hash
     from landed
 )
 

@@ -1,21 +1,21 @@
 {#- Cost to serve per customer and activity in the window: quantity x the rate valid on
-    each event's date, exact to four decimals. -#}
+    each event's date, exact to four decimals, from the daily aggregates. -#}
 with params as (select * from {{ ref('int_run_parameters') }}),
 
 per_rate as (
     select
-        events.customer_id,
-        events.activity,
-        events.driver_unit,
-        events.rate_valid_from,
-        events.rate_per_unit,
-        count(*) as events,
-        sum(events.quantity) as driver_quantity,
-        sum(events.quantity::decimal(38, 2) * events.rate_per_unit) as cost
-    from {{ ref('int_service_events') }} as events
+        daily.customer_id,
+        daily.activity,
+        daily.rate_valid_from,
+        daily.rate_per_unit,
+        max(daily.driver_unit) as driver_unit,
+        sum(daily.events) as events,
+        sum(daily.driver_quantity) as driver_quantity,
+        sum(daily.cost_to_serve) as cost
+    from {{ ref('int_customer_daily_costs') }} as daily
     cross join params
-    where events.event_date > params.window_start_exclusive
-      and events.event_date <= params.as_of_date
+    where daily.event_date > params.window_start_exclusive
+      and daily.event_date <= params.as_of_date
     group by all
 )
 

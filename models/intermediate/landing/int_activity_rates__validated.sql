@@ -1,8 +1,7 @@
 {{ config(materialized='table') }}
 
 with staged as (
-    select *, {{ delivery_state(['activity', 'valid_from']) }} as delivery_state
-    from {{ ref('stg_activity_rates') }}
+    {{ with_delivery_state(ref('stg_activity_rates'), ['activity', 'valid_from']) }}
 ),
 
 row_checked as (

@@ -1,8 +1,7 @@
 {{ config(materialized='table') }}
 
 with staged as (
-    select *, {{ delivery_state(['customer_id']) }} as delivery_state
-    from {{ ref('stg_customers') }}
+    {{ with_delivery_state(ref('stg_customers'), ['customer_id']) }}
 ),
 
 checked as (

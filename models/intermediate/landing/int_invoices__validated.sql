@@ -1,8 +1,7 @@
 {{ config(materialized='table') }}
 
 with staged as (
-    select *, {{ delivery_state(['invoice_id']) }} as delivery_state
-    from {{ ref('stg_invoices') }}
+    {{ with_delivery_state(ref('stg_invoices'), ['invoice_id']) }}
 ),
 
 customers as ({{ current_keys(ref('int_customers__validated'), 'customer_id') }}),

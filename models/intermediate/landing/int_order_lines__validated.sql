@@ -1,8 +1,7 @@
 {{ config(materialized='table') }}
 
 with staged as (
-    select *, {{ delivery_state(['order_id', 'line_number']) }} as delivery_state
-    from {{ ref('stg_order_lines') }}
+    {{ with_delivery_state(ref('stg_order_lines'), ['order_id', 'line_number']) }}
 ),
 
 orders as ({{ current_keys(ref('int_orders__validated'), 'order_id') }}),

@@ -1,8 +1,7 @@
 {{ config(materialized='table') }}
 
 with staged as (
-    select *, {{ delivery_state(['order_id']) }} as delivery_state
-    from {{ ref('stg_orders') }}
+    {{ with_delivery_state(ref('stg_orders'), ['order_id']) }}
 ),
 
 customers as ({{ current_keys(ref('int_customers__validated'), 'customer_id') }}),

@@ -1,8 +1,7 @@
 {{ config(materialized='table') }}
 
 with staged as (
-    select *, {{ delivery_state(['event_id']) }} as delivery_state
-    from {{ ref('stg_service_events') }}
+    {{ with_delivery_state(ref('stg_service_events'), ['event_id']) }}
 ),
 
 customers as ({{ current_keys(ref('int_customers__validated'), 'customer_id') }}),

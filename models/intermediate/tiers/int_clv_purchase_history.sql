@@ -3,20 +3,11 @@
     mean_repeat_spend = mean net revenue of the repeat purchase days (Gamma-Gamma input). -#}
 with params as (select * from {{ ref('int_run_parameters') }}),
 
-day_revenue as (
-    select customer_id, order_date, sum(line_net_revenue) as revenue
-    from {{ ref('int_sales_lines') }}
-    group by customer_id, order_date
-),
-
 purchase_days as (
-    select orders.customer_id, orders.order_date, coalesce(any_value(day_revenue.revenue), 0) as revenue
-    from {{ ref('int_orders') }} as orders
+    select daily.customer_id, daily.order_date, daily.net_revenue as revenue
+    from {{ ref('int_customer_daily_sales') }} as daily
     cross join params
-    left join day_revenue
-        on day_revenue.customer_id = orders.customer_id and day_revenue.order_date = orders.order_date
-    where orders.status = 'completed' and orders.order_date <= params.as_of_date
-    group by orders.customer_id, orders.order_date
+    where daily.order_date <= params.as_of_date
 ),
 
 per_customer as (

@@ -2,7 +2,7 @@
 
 with quarantined as (
     {%- for t in tables %}
-    select table_name, source_file, record_key, issues as reason, landed_record
+    select table_name, source_file, record_key, issues as reason, to_json(landed_record)::varchar as landed_record
     from {{ ref('int_' ~ t ~ '__validated') }}
     where row_status = 'quarantined'
     {%- if not loop.last %}

@@ -1,0 +1,64 @@
+"""One more day of deliveries for an existing landing zone (the nightly increment).
+
+The new day repeats the previous day's activity under new keys, dated one day later, adds a
+few new prospects, and corrects some earlier keys (late cancellations, payments), so it has
+the shape of a real daily delivery: one new file per table.
+"""
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+
+from orchestration.contract import TABLES
+
+CAST = {
+    "orders": "order_id, customer_id, order_ts::timestamp as order_ts, channel, status",
+    "order_lines": "order_id, line_number::integer as line_number, product_id, quantity::integer as quantity, "
+                   "unit_price::decimal(18,2) as unit_price, discount_amount::decimal(18,2) as discount_amount, "
+                   "unit_cost::decimal(18,2) as unit_cost",
+    "service_events": "event_id, customer_id, event_ts::timestamp as event_ts, activity, quantity::decimal(18,2) as quantity",
+    "invoices": "invoice_id, customer_id, invoice_date::date as invoice_date, due_date::date as due_date, "
+                "amount::decimal(18,2) as amount, paid_date::date as paid_date, written_off::boolean as written_off",
+    "customers": "customer_id, customer_name, segment, region, created_date::date as created_date",
+}
+
+
+def _current(con, landing: Path, table: str) -> str:
+    """The latest delivered version of each key, typed, as a SQL view name."""
+    key = ", ".join(TABLES[table]["key"])
+    parts = [f"select {CAST[table]}, filename from read_{kind}('{landing / table}/*.{kind}', filename = true{opt})"
+             for kind, opt in (("parquet", ""), ("csv", ", all_varchar = true")) if list((landing / table).glob(f"*.{kind}"))]
+    con.execute(f"""create or replace temp view cur_{table} as
+        select * exclude (filename) from ({' union all by name '.join(parts)})
+        where {' and '.join(f'try_cast({k} as varchar) is not null' for k in TABLES[table]['key'])}
+        qualify row_number() over (partition by {key} order by filename desc) = 1""")
+    return f"cur_{table}"
+
+
+def append_day(landing: Path, day: date) -> dict[str, int]:
+    prev, tag = day - timedelta(days=1), day.strftime("%Y%m%d")
+    con = duckdb.connect()
+    for table in CAST:
+        _current(con, landing, table)
+    queries = {
+        "customers": f"""select 'N{tag}' || customer_id as customer_id, customer_name, segment, region, date '{day}' as created_date
+                         from cur_customers using sample 0.1 percent (reservoir, 7)""",
+        "orders": f"""select 'N{tag}' || order_id as order_id, customer_id, order_ts + interval 1 day as order_ts, channel, status
+                      from cur_orders where order_ts::date = date '{prev}'
+                      union all
+                      select order_id, customer_id, order_ts, channel, 'cancelled' from cur_orders
+                      where status = 'completed' and order_ts::date > date '{prev}' - 30 and hash(order_id) % 200 = 0""",
+        "order_lines": f"""select 'N{tag}' || l.order_id as order_id, l.line_number, l.product_id, l.quantity, l.unit_price,
+                                  l.discount_amount, l.unit_cost
+                           from cur_order_lines l join cur_orders o using (order_id) where o.order_ts::date = date '{prev}'""",
+        "service_events": f"""select 'N{tag}' || event_id as event_id, customer_id, event_ts + interval 1 day as event_ts, activity, quantity
+                              from cur_service_events where event_ts::date = date '{prev}'""",
+        "invoices": f"""select invoice_id, customer_id, invoice_date, due_date, amount, date '{day}' as paid_date, written_off
+                        from cur_invoices where paid_date is null and not written_off and hash(invoice_id) % 20 = 0""",
+    }
+    counts = {}
+    for table, sql in queries.items():
+        target = landing / table / f"{day.isoformat()}.parquet"
+        con.execute(f"copy ({sql} order by all) to '{target}' (format parquet)")
+        counts[table] = con.sql(f"select count(*) from read_parquet('{target}')").fetchone()[0]
+    return counts
