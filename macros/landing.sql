@@ -1,12 +1,18 @@
 {#- Read every delivery file of one contract table from var('landing_dir').
     CSV and Parquet may be mixed; every value arrives as text so that typing is done
-    (and failures are caught) in staging. One row per landed row, with its file. -#}
+    (and failures are caught) in staging. One row per landed row, with its file. In an
+    incremental run only files not read before are read (deliveries add files). -#}
 {% macro landed_rows(table, columns) %}
     {%- set folder = var('landing_dir') ~ '/' ~ table -%}
     {%- set csv_files = landing_files(folder, 'csv') -%}
     {%- set parquet_files = landing_files(folder, 'parquet') -%}
     {%- if execute and not csv_files and not parquet_files -%}
         {{ exceptions.warn("landing table '" ~ table ~ "' has no files in " ~ folder ~ ": it is read as zero rows") }}
+    {%- endif %}
+    {%- if execute and is_incremental() -%}
+        {%- set loaded = run_query("select distinct source_file from " ~ this).columns[0].values() | list -%}
+        {%- set csv_files = csv_files | reject('in', loaded) | list -%}
+        {%- set parquet_files = parquet_files | reject('in', loaded) | list -%}
     {%- endif %}
     select
         {%- for column in columns %}

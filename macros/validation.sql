@@ -68,3 +68,27 @@
         when not {{ alias }}.is_accepted then '{{ what }} "' || {{ column }} || '" is quarantined'
     end
 {%- endmacro %}
+
+{#- The staged rows a validated model must (re)judge. A full build: all of them. An
+    incremental run: every version of each key (`touch_key`) that a new file delivered or
+    that a `cascade` condition names (a parent re-judged in this run), plus new unkeyed rows. -#}
+{% macro rows_to_validate(relation, touch_key, cascades=[]) %}
+    {%- if is_incremental() -%}
+    {%- set key = touch_key | join(', ') -%}
+    {%- set unkeyed -%}({% for k in touch_key %}{{ k }} is null{% if not loop.last %} or {% endif %}{% endfor %}){%- endset -%}
+    {%- set new_file = "source_file not in (select distinct source_file from " ~ this ~ ")" -%}
+    select * from {{ relation }}
+    where ({{ key }}) in (
+        select {{ key }} from {{ relation }}
+        where not {{ unkeyed }} and ({{ new_file }}{% for c in cascades %} or {{ c }}{% endfor %})
+    )
+    or ({{ unkeyed }} and {{ new_file }})
+    {%- else -%}
+    select * from {{ relation }}
+    {%- endif -%}
+{% endmacro %}
+
+{#- Keys of a parent validated model re-judged in this run. -#}
+{% macro rejudged(relation, column) -%}
+    (select {{ column }} from {{ relation }} where validated_in = '{{ invocation_id }}')
+{%- endmacro %}

@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -22,8 +23,9 @@ from orchestration.dbt_args import build_args, dbt_executable
 from orchestration.project import PROJECT_DIR
 
 AS_OF = date(2026, 6, 30)
+NEXT_DAY = date(2026, 7, 1)
 DUCKDB_SETTINGS = {"threads": os.environ.get("WAREHOUSE_THREADS", "2"),
-                   "memory_limit": os.environ.get("WAREHOUSE_MEMORY_LIMIT", "6GB")}
+                   "memory_limit": os.environ.get("WAREHOUSE_MEMORY_LIMIT", "4GB")}
 
 SINGLE_PASS_SQL = """
 with lines as (
@@ -42,17 +44,17 @@ with lines as (
     select * from read_parquet('{d}/activity_rates/*.parquet')
 ), sales as (
     select o.customer_id,
-           sum(l.quantity::decimal(38,0) * l.unit_price::decimal(18,2) - l.discount_amount::decimal(18,2)) as revenue,
-           sum(l.quantity::decimal(38,0) * l.unit_cost::decimal(18,2)) as cogs
-    from (from lines qualify row_number() over (partition by order_id, line_number::int order by filename desc) = 1) l
+           sum(try_cast(l.quantity as decimal(38,0)) * try_cast(l.unit_price as decimal(18,2)) - try_cast(l.discount_amount as decimal(18,2))) as revenue,
+           sum(try_cast(l.quantity as decimal(38,0)) * try_cast(l.unit_cost as decimal(18,2))) as cogs
+    from (from lines qualify row_number() over (partition by order_id, try_cast(line_number as int) order by filename desc) = 1) l
     join (from orders qualify row_number() over (partition by order_id order by filename desc) = 1) o using (order_id)
-    where o.status = 'completed' and o.order_ts::timestamp::date > date '{asof}' - 365 and o.order_ts::timestamp::date <= date '{asof}'
+    where o.status = 'completed' and try_cast(o.order_ts as timestamp)::date > date '{asof}' - 365 and try_cast(o.order_ts as timestamp)::date <= date '{asof}'
     group by 1
 ), cost as (
-    select e.customer_id, sum(e.quantity::decimal(38,2) * r.rate_per_unit) as cost
+    select e.customer_id, sum(try_cast(e.quantity as decimal(38,2)) * r.rate_per_unit) as cost
     from (from events qualify row_number() over (partition by event_id order by filename desc) = 1) e
-    join rates r on r.activity = e.activity and e.event_ts::timestamp::date between r.valid_from and r.valid_to
-    where e.event_ts::timestamp::date > date '{asof}' - 365 and e.event_ts::timestamp::date <= date '{asof}'
+    join rates r on r.activity = e.activity and try_cast(e.event_ts as timestamp)::date between r.valid_from and r.valid_to
+    where try_cast(e.event_ts as timestamp)::date > date '{asof}' - 365 and try_cast(e.event_ts as timestamp)::date <= date '{asof}'
     group by 1
 ), customers as (
     select customer_id, coalesce(revenue, 0) as revenue, coalesce(revenue, 0) - coalesce(cogs, 0) - coalesce(cost, 0) as contribution,
@@ -122,10 +124,14 @@ def python(code: str, *args: str) -> list[str]:
 
 def run_size(customers: int, work: Path, repeat: int) -> dict:
     from orchestration.generator.cli import Spec, generate
-    landing = work / f"landing-{customers}"
-    if not (landing / ".complete").exists():
-        generate(Spec(customers=customers, seed=42), landing)
-        (landing / ".complete").write_text("")
+    from orchestration.generator.increment import append_day
+    pristine = work / f"landing-{customers}"
+    if not (pristine / ".complete").exists():
+        generate(Spec(customers=customers, seed=42), pristine)
+        (pristine / ".complete").write_text("")
+    landing = work / f"run-{customers}"  # a copy: the increment adds a day to it
+    shutil.rmtree(landing, ignore_errors=True)
+    shutil.copytree(pristine, landing)
     import duckdb
     lines = duckdb.sql(f"select count(*) from read_parquet('{landing}/order_lines/*.parquet')").fetchone()[0]
     build_file = work / f"build-{customers}.duckdb"
@@ -153,6 +159,12 @@ def run_size(customers: int, work: Path, repeat: int) -> dict:
         }
         for name, value in runs.items():
             stages.setdefault(name, []).append(value)
+    append_day(landing, NEXT_DAY)
+    incremental_file = work / f"increment-{customers}.duckdb"
+    for _ in range(repeat):
+        shutil.copyfile(build_file, incremental_file)
+        stages.setdefault("dbt_increment", []).append(measured(
+            [dbt_executable(), *build_args(PROJECT_DIR, landing, NEXT_DAY)], {**env, "WAREHOUSE_PATH": str(incremental_file)}))
     med = {name: {"seconds": statistics.median(v["seconds"] for v in values),
                   "peak_mb": max(v["peak_mb"] for v in values), "runs": values}
            for name, values in stages.items()}
@@ -164,6 +176,7 @@ def run_size(customers: int, work: Path, repeat: int) -> dict:
             "dbt_build_over_single_pass": round(med["dbt_build"]["seconds"] / med["single_pass_query"]["seconds"], 2),
             "pipeline_over_single_pass": round(pipeline / med["single_pass_query"]["seconds"], 2),
             "pandas_over_dbt_build": round(med["pandas"]["seconds"] / med["dbt_build"]["seconds"], 2),
+            "increment_over_dbt_build": round(med["dbt_increment"]["seconds"] / med["dbt_build"]["seconds"], 2),
         },
         "settings": settings,
     }
@@ -179,13 +192,15 @@ def machine() -> dict:
 
 def markdown(results: dict) -> str:
     rows = ["| customers | order lines | dbt build s | GX audit s | publish s | pipeline s | single pass s | pandas s | "
-            "build / single pass | pandas / build | peak MB build | peak MB pandas |", "|" + "---|" * 12]
+            "increment s | build / single pass | pandas / build | increment / build | peak MB build | peak MB pandas |",
+            "|" + "---|" * 14]
     for r in results["sizes"]:
         s = r["stages"]
         rows.append(f"| {r['customers']:,} | {r['order_lines']:,} | {s['dbt_build']['seconds']} | {s['gx_audit']['seconds']} | "
                     f"{s['publish']['seconds']} | {r['pipeline_seconds']} | {s['single_pass_query']['seconds']} | "
-                    f"{s['pandas']['seconds']} | {r['ratios']['dbt_build_over_single_pass']} | "
-                    f"{r['ratios']['pandas_over_dbt_build']} | {s['dbt_build']['peak_mb']} | {s['pandas']['peak_mb']} |")
+                    f"{s['pandas']['seconds']} | {s['dbt_increment']['seconds']} | {r['ratios']['dbt_build_over_single_pass']} | "
+                    f"{r['ratios']['pandas_over_dbt_build']} | {r['ratios']['increment_over_dbt_build']} | "
+                    f"{s['dbt_build']['peak_mb']} | {s['pandas']['peak_mb']} |")
     m = results["machine"]
     return (f"# Benchmark\n\n{m['cpus']} CPUs, {m['memory_gb']} GB, Python {m['python']}, DuckDB {m['duckdb']}, "
             f"{m['platform']}, {m['date']}; DuckDB {m['duckdb_settings']}; medians of {results['repeat']} runs.\n\n"

@@ -13,9 +13,10 @@ def dbt_vars(landing_dir: Path, as_of: date | None, history_dir: Path | None = N
     return json.dumps(values)
 
 
-def build_args(project_dir: Path, landing_dir: Path, as_of: date | None, select: str | None = None) -> list[str]:
+def build_args(project_dir: Path, landing_dir: Path, as_of: date | None, select: str | None = None,
+               history_dir: Path | None = None) -> list[str]:
     args = ["build", "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
-            "--vars", dbt_vars(landing_dir, as_of)]
+            "--vars", dbt_vars(landing_dir, as_of, history_dir)]
     if select:
         args += ["--select", select]
     return args

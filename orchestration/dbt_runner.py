@@ -10,9 +10,10 @@ from orchestration.project import PROJECT_DIR
 
 def run_dbt_build(landing_dir: Path, as_of: date | None, warehouse: Path,
                   capture: bool = False, extra: list[str] | None = None) -> subprocess.CompletedProcess:
-    """`dbt build` into `warehouse` (a subprocess: dbt keeps its DuckDB connection open)."""
+    """`dbt build` into `warehouse` (a subprocess: dbt keeps its DuckDB connection open); tier
+    history is kept beside the warehouse file. An existing file is built on incrementally."""
     warehouse.parent.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "WAREHOUSE_PATH": str(warehouse),
-           "WAREHOUSE_TEMP_DIR": os.environ.get("WAREHOUSE_TEMP_DIR", str(warehouse.parent / "tmp"))}
-    cmd = [dbt_executable(), *build_args(PROJECT_DIR, landing_dir, as_of), *(extra or [])]
+    env = {**os.environ, "WAREHOUSE_PATH": str(warehouse)}
+    args = build_args(PROJECT_DIR, landing_dir, as_of, history_dir=warehouse.parent / "history")
+    cmd = [dbt_executable(), *args, *(extra or [])]
     return subprocess.run(cmd, cwd=PROJECT_DIR, env=env, capture_output=capture, text=True)

@@ -20,7 +20,7 @@ from orchestration.dbt_args import dbt_executable, dbt_vars
 from orchestration.dbt_failures import classify_dbt_failure
 from orchestration.generator.cli import Spec, generate
 from orchestration.project import PROJECT_DIR
-from orchestration.publish import publish, should_publish, store_snapshot
+from orchestration.publish import prepare_build_file, publish, should_publish, store_snapshot
 from orchestration.settings import PUBLIC_MARTS, Paths
 
 DBT_PROJECT = DbtProject(project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR)
@@ -64,8 +64,8 @@ class Translator(DagsterDbtTranslator):
 def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource):
     paths = Paths.from_env()
     as_of = context.partition_key
-    build_file = paths.build_file(as_of)
-    build_file.parent.mkdir(parents=True, exist_ok=True)
+    build_file = prepare_build_file(paths, as_of, incremental=os.environ.get("WAREHOUSE_INCREMENTAL") == "1")
+    context.log.info(f"building {build_file} ({'incremental' if build_file.exists() else 'full'})")
     os.environ["WAREHOUSE_PATH"] = str(build_file)  # dbt writes the build file, never the served one
     invocation = dbt.cli(["build", "--vars", dbt_vars(paths.landing_dir, _date(as_of), paths.history_dir)],
                          context=context, raise_on_error=False)

@@ -35,6 +35,8 @@ def _parse(argv):
                    help="as-of date; default: the latest order or event date in the landing files")
     p.add_argument("--generate", type=int, default=0, metavar="N", help="first generate a landing zone of N customers")
     p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--incremental", action="store_true",
+                   help="build on the latest earlier build of this landing folder (only new files are read)")
     return p.parse_args(argv)
 
 
@@ -42,6 +44,8 @@ def main(argv=None) -> int:
     a = _parse(argv)
     landing = (a.landing_dir or Path(os.environ.get("LANDING_DIR") or SAMPLE_LANDING)).resolve()
     os.environ["LANDING_DIR"] = str(landing)
+    if a.incremental:
+        os.environ["WAREHOUSE_INCREMENTAL"] = "1"
     if a.generate:
         from orchestration.generator.cli import Spec, generate
         generate(Spec(customers=a.generate, seed=a.seed), landing)

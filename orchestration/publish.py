@@ -26,6 +26,27 @@ EXPORT_ORDER = {  # each export is written sorted by its key, so the bytes are d
 }
 
 
+def prepare_build_file(paths: Paths, as_of: str, incremental: bool) -> Path:
+    """The file dbt builds into. Full: a new file. Incremental: the latest earlier build of the
+    same landing folder is copied first, so dbt reads only new files and re-judges only what
+    they touch."""
+    build_file = paths.build_file(as_of)
+    build_file.parent.mkdir(parents=True, exist_ok=True)
+    marker = build_file.with_suffix(".landing")
+    if not incremental:
+        for stale in (build_file, build_file.with_name(build_file.name + ".wal")):
+            stale.unlink(missing_ok=True)
+    elif not build_file.exists():
+        earlier = sorted(p for p in paths.build_dir.glob("warehouse-*.duckdb")
+                         if p.stem.removeprefix("warehouse-") < as_of
+                         and p.with_suffix(".landing").exists()
+                         and p.with_suffix(".landing").read_text() == str(paths.landing_dir))
+        if earlier:
+            shutil.copyfile(earlier[-1], build_file)
+    marker.write_text(str(paths.landing_dir))
+    return build_file
+
+
 def served_as_of(paths: Paths) -> str | None:
     if not paths.publication_file.exists():
         return None

@@ -12,14 +12,14 @@ import duckdb
 from orchestration.contract import TABLES
 
 CAST = {
-    "orders": "order_id, customer_id, order_ts::timestamp as order_ts, channel, status",
-    "order_lines": "order_id, line_number::integer as line_number, product_id, quantity::integer as quantity, "
-                   "unit_price::decimal(18,2) as unit_price, discount_amount::decimal(18,2) as discount_amount, "
-                   "unit_cost::decimal(18,2) as unit_cost",
-    "service_events": "event_id, customer_id, event_ts::timestamp as event_ts, activity, quantity::decimal(18,2) as quantity",
-    "invoices": "invoice_id, customer_id, invoice_date::date as invoice_date, due_date::date as due_date, "
-                "amount::decimal(18,2) as amount, paid_date::date as paid_date, written_off::boolean as written_off",
-    "customers": "customer_id, customer_name, segment, region, created_date::date as created_date",
+    "orders": "order_id, customer_id, try_cast(order_ts as timestamp) as order_ts, channel, status",
+    "order_lines": "order_id, try_cast(line_number as integer) as line_number, product_id, try_cast(quantity as integer) as quantity, "
+                   "try_cast(unit_price as decimal(18,2)) as unit_price, try_cast(discount_amount as decimal(18,2)) as discount_amount, "
+                   "try_cast(unit_cost as decimal(18,2)) as unit_cost",
+    "service_events": "event_id, customer_id, try_cast(event_ts as timestamp) as event_ts, activity, try_cast(quantity as decimal(18,2)) as quantity",
+    "invoices": "invoice_id, customer_id, try_cast(invoice_date as date) as invoice_date, try_cast(due_date as date) as due_date, "
+                "try_cast(amount as decimal(18,2)) as amount, try_cast(paid_date as date) as paid_date, try_cast(written_off as boolean) as written_off",
+    "customers": "customer_id, customer_name, segment, region, try_cast(created_date as date) as created_date",
 }
 
 

@@ -16,6 +16,7 @@ per_rate as (
     cross join params
     where daily.event_date > params.window_start_exclusive
       and daily.event_date <= params.as_of_date
+      and daily.events > 0
     group by all
 )
 

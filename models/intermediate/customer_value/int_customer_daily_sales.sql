@@ -1,19 +1,62 @@
 {#- Completed sales per customer and day (all dates): orders, net revenue, COGS. Every window
-    figure and the purchase history are summed from here instead of rescanning order lines. -#}
-with order_totals as (
+    figure and the purchase history are summed from here instead of rescanning order lines.
+    Incremental runs recompute only the (customer, day) pairs whose orders or lines were
+    re-judged in this run; a pair left without completed orders keeps a zero row. -#}
+-- depends_on: {{ ref('int_orders__validated') }}, {{ ref('int_order_lines__validated') }}
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['customer_id', 'order_date']) }}
+
+with orders as (
+    select order_id, customer_id, order_date
+    from {{ ref('int_orders') }}
+    where status = 'completed'
+),
+
+{% if is_incremental() %}
+affected as (
+    select customer_id, order_ts::date as order_date
+    from {{ ref('int_orders__validated') }}
+    where validated_in = '{{ invocation_id }}' and customer_id is not null and order_ts is not null
+    union
+    select customer_id, order_date
+    from {{ ref('int_orders') }}
+    where order_id in (select order_id from {{ ref('int_order_lines__validated') }} where validated_in = '{{ invocation_id }}')
+),
+
+selected_orders as (
+    select orders.* from orders semi join affected using (customer_id, order_date)
+),
+{% else %}
+selected_orders as (select * from orders),
+{% endif %}
+
+order_totals as (
     select order_id, sum(line_net_revenue) as net_revenue, sum(line_cogs) as cogs
     from {{ ref('int_sales_lines') }}
-    where status = 'completed'
+    where order_id in (select order_id from selected_orders)
     group by order_id
+),
+
+daily as (
+    select
+        selected_orders.customer_id,
+        selected_orders.order_date,
+        count(*)::integer as completed_orders,
+        coalesce(sum(order_totals.net_revenue), 0)::decimal(38, 2) as net_revenue,
+        coalesce(sum(order_totals.cogs), 0)::decimal(38, 2) as cogs
+    from selected_orders
+    left join order_totals on order_totals.order_id = selected_orders.order_id
+    group by selected_orders.customer_id, selected_orders.order_date
 )
 
+{% if is_incremental() %}
 select
-    orders.customer_id,
-    orders.order_date,
-    count(*)::integer as completed_orders,
-    coalesce(sum(order_totals.net_revenue), 0)::decimal(38, 2) as net_revenue,
-    coalesce(sum(order_totals.cogs), 0)::decimal(38, 2) as cogs
-from {{ ref('int_orders') }} as orders
-left join order_totals on order_totals.order_id = orders.order_id
-where orders.status = 'completed'
-group by orders.customer_id, orders.order_date
+    affected.customer_id,
+    affected.order_date,
+    coalesce(daily.completed_orders, 0)::integer as completed_orders,
+    coalesce(daily.net_revenue, 0)::decimal(38, 2) as net_revenue,
+    coalesce(daily.cogs, 0)::decimal(38, 2) as cogs
+from affected
+left join daily using (customer_id, order_date)
+{% else %}
+select * from daily
+{% endif %}

@@ -6,7 +6,7 @@ days as (
     select daily.*, daily.order_date > params.window_start_exclusive as in_window, params.as_of_date
     from {{ ref('int_customer_daily_sales') }} as daily
     cross join params
-    where daily.order_date <= params.as_of_date
+    where daily.order_date <= params.as_of_date and daily.completed_orders > 0
 )
 
 select

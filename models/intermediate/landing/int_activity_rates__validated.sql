@@ -1,7 +1,13 @@
-{{ config(materialized='table') }}
+{%- set cascades = [] -%}
 
-with staged as (
-    {{ with_delivery_state(ref('stg_activity_rates'), ['activity', 'valid_from']) }}
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['activity']) }}
+
+with to_validate as (
+    {{ rows_to_validate(ref('stg_activity_rates'), ['activity'], cascades) }}
+),
+
+staged as (
+    {{ with_delivery_state('to_validate', ['activity', 'valid_from']) }}
 ),
 
 row_checked as (
@@ -53,5 +59,6 @@ select
     'activity_rates' as table_name,
     activity || ' from ' || coalesce(valid_from::varchar, '?') as record_key,
     * exclude (row_issues),
-    {{ row_status('delivery_state', 'issues') }} as row_status
+    {{ row_status('delivery_state', 'issues') }} as row_status,
+    '{{ invocation_id }}' as validated_in
 from checked

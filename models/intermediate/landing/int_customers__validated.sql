@@ -1,7 +1,13 @@
-{{ config(materialized='table') }}
+{%- set cascades = [] -%}
 
-with staged as (
-    {{ with_delivery_state(ref('stg_customers'), ['customer_id']) }}
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['customer_id']) }}
+
+with to_validate as (
+    {{ rows_to_validate(ref('stg_customers'), ['customer_id'], cascades) }}
+),
+
+staged as (
+    {{ with_delivery_state('to_validate', ['customer_id']) }}
 ),
 
 checked as (
@@ -20,5 +26,6 @@ select
     'customers' as table_name,
     customer_id as record_key,
     *,
-    {{ row_status('delivery_state', 'issues') }} as row_status
+    {{ row_status('delivery_state', 'issues') }} as row_status,
+    '{{ invocation_id }}' as validated_in
 from checked

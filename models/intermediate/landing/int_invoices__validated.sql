@@ -1,7 +1,13 @@
-{{ config(materialized='table') }}
+{%- set cascades = ['customer_id in ' ~ rejudged(ref('int_customers__validated'), 'customer_id')] -%}
 
-with staged as (
-    {{ with_delivery_state(ref('stg_invoices'), ['invoice_id']) }}
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['invoice_id']) }}
+
+with to_validate as (
+    {{ rows_to_validate(ref('stg_invoices'), ['invoice_id'], cascades) }}
+),
+
+staged as (
+    {{ with_delivery_state('to_validate', ['invoice_id']) }}
 ),
 
 customers as ({{ current_keys(ref('int_customers__validated'), 'customer_id') }}),
@@ -26,5 +32,6 @@ select
     'invoices' as table_name,
     invoice_id as record_key,
     *,
-    {{ row_status('delivery_state', 'issues') }} as row_status
+    {{ row_status('delivery_state', 'issues') }} as row_status,
+    '{{ invocation_id }}' as validated_in
 from checked

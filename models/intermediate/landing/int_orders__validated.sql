@@ -1,7 +1,13 @@
-{{ config(materialized='table') }}
+{%- set cascades = ['customer_id in ' ~ rejudged(ref('int_customers__validated'), 'customer_id')] -%}
 
-with staged as (
-    {{ with_delivery_state(ref('stg_orders'), ['order_id']) }}
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['order_id']) }}
+
+with to_validate as (
+    {{ rows_to_validate(ref('stg_orders'), ['order_id'], cascades) }}
+),
+
+staged as (
+    {{ with_delivery_state('to_validate', ['order_id']) }}
 ),
 
 customers as ({{ current_keys(ref('int_customers__validated'), 'customer_id') }}),
@@ -31,5 +37,6 @@ select
     'orders' as table_name,
     order_id as record_key,
     *,
-    {{ row_status('delivery_state', 'issues') }} as row_status
+    {{ row_status('delivery_state', 'issues') }} as row_status,
+    '{{ invocation_id }}' as validated_in
 from checked

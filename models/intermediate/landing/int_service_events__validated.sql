@@ -1,7 +1,13 @@
-{{ config(materialized='table') }}
+{%- set cascades = ['customer_id in ' ~ rejudged(ref('int_customers__validated'), 'customer_id'), 'activity in ' ~ rejudged(ref('int_activity_rates__validated'), 'activity')] -%}
 
-with staged as (
-    {{ with_delivery_state(ref('stg_service_events'), ['event_id']) }}
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['event_id']) }}
+
+with to_validate as (
+    {{ rows_to_validate(ref('stg_service_events'), ['event_id'], cascades) }}
+),
+
+staged as (
+    {{ with_delivery_state('to_validate', ['event_id']) }}
 ),
 
 customers as ({{ current_keys(ref('int_customers__validated'), 'customer_id') }}),
@@ -51,5 +57,6 @@ select
     'service_events' as table_name,
     event_id as record_key,
     *,
-    {{ row_status('delivery_state', 'issues') }} as row_status
+    {{ row_status('delivery_state', 'issues') }} as row_status,
+    '{{ invocation_id }}' as validated_in
 from checked

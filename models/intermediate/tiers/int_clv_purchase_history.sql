@@ -7,7 +7,7 @@ purchase_days as (
     select daily.customer_id, daily.order_date, daily.net_revenue as revenue
     from {{ ref('int_customer_daily_sales') }} as daily
     cross join params
-    where daily.order_date <= params.as_of_date
+    where daily.order_date <= params.as_of_date and daily.completed_orders > 0
 ),
 
 per_customer as (
