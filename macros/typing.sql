@@ -1,9 +1,12 @@
-{#- Typing of landed text. A value that is present but does not parse becomes null and
-    yields a message in typing_errors; it is never rounded or coerced. Integers and money are
-    matched by pattern first (a cast alone would round "1.5" or "5.005"; a cast to a wide
-    decimal to compare would be exact but is ~100x slower). -#}
-{% macro typed_value(column, kind) -%}
-    {%- set v = "nullif(trim(" ~ column ~ "), '')" -%}
+{#- Typing of landed values into contract types. A value that is present but does not convert
+    exactly becomes null and yields a message in typing_errors: nothing is rounded or coerced.
+    Text is matched by pattern first (a cast alone would round "1.5" or "5.005"). A Parquet
+    column stored in a type that converts exactly (DECIMAL(18,2) money, INTEGER, DATE, ...) is
+    taken without a round trip through text. -#}
+
+{#- A varchar expression typed as `kind`. -#}
+{% macro typed_text(raw, kind) -%}
+    {%- set v = "nullif(trim(" ~ raw ~ "), '')" -%}
     {%- if kind == 'text' -%} {{ v }}
     {%- elif kind == 'code' -%} lower({{ v }})
     {%- elif kind == 'integer' -%} case when regexp_full_match({{ v }}, '[+-]?[0-9]{1,9}') then {{ v }}::integer end
@@ -15,17 +18,52 @@
     {%- endif -%}
 {%- endmacro %}
 
-{% macro typed_columns(columns) -%}
-    {%- for column, kind in columns.items() %}
-        {{ typed_value(column, kind) }} as {{ column }}{% if not loop.last %},{% endif %}
-    {%- endfor %}
+{% macro kind_type(kind) -%}
+    {{ return({'text': 'varchar', 'code': 'varchar', 'integer': 'integer', 'money': 'decimal(18, 2)',
+               'date': 'date', 'timestamp': 'timestamp', 'boolean': 'boolean'}[kind]) }}
 {%- endmacro %}
 
-{% macro typing_errors(columns) -%}
+{#- How `column`, stored as DuckDB type `source_type` (VARCHAR for CSV, none when the file lacks
+    the column), becomes `kind`: {'sql': expression, 'can_fail': whether a present value can
+    fail to convert}. -#}
+{% macro typed_value(column, kind, source_type) -%}
+    {%- set t = (source_type or '') | upper -%}
+    {%- set small_ints = ['TINYINT', 'SMALLINT', 'INTEGER', 'UTINYINT', 'USMALLINT'] -%}
+    {%- set decimal = modules.re.fullmatch('DECIMAL[(]([0-9]+), *([0-9]+)[)]', t) -%}
+    {%- if not t -%}
+        {%- set r = {'sql': 'null::' ~ kind_type(kind), 'can_fail': false} -%}
+    {%- elif t == 'VARCHAR' -%}
+        {%- set r = {'sql': typed_text(column, kind), 'can_fail': kind not in ('text', 'code')} -%}
+    {%- elif kind in ('text', 'code') -%}
+        {%- set r = {'sql': typed_text(column ~ '::varchar', kind), 'can_fail': false} -%}
+    {%- elif kind == 'integer' and t in small_ints -%}
+        {%- set r = {'sql': column ~ '::integer', 'can_fail': false} -%}
+    {%- elif kind == 'money' and (t in small_ints + ['UINTEGER']
+                                  or (decimal and decimal.group(2) | int <= 2 and decimal.group(1) | int - decimal.group(2) | int <= 16)) -%}
+        {%- set r = {'sql': column ~ '::decimal(18, 2)', 'can_fail': false} -%}
+    {%- elif (kind == 'date' and t == 'DATE') or (kind == 'boolean' and t == 'BOOLEAN') -%}
+        {%- set r = {'sql': column, 'can_fail': false} -%}
+    {%- elif kind == 'timestamp' and t in ('TIMESTAMP', 'TIMESTAMP_MS', 'TIMESTAMP_S', 'DATE') -%}
+        {%- set r = {'sql': column ~ '::timestamp', 'can_fail': false} -%}
+    {%- elif kind == 'timestamp' and t == 'TIMESTAMP_NS' -%}
+        {%- set r = {'sql': 'case when epoch_ns(' ~ column ~ ') % 1000 = 0 then ' ~ column ~ '::timestamp end', 'can_fail': true} -%}
+    {%- else -%}
+        {%- set r = {'sql': typed_text(column ~ '::varchar', kind), 'can_fail': true} -%}
+    {%- endif -%}
+    {{ return(r) }}
+{%- endmacro %}
+
+{#- One message per value that is present but did not convert; null when all converted.
+    `typed` maps each column to its typed_value(). -#}
+{% macro typing_errors(typed, columns) -%}
+    {%- if not (columns | select('in', typed | dictsort | selectattr('1.can_fail') | map(attribute='0') | list) | list) -%}
+    null::varchar
+    {%- else -%}
     nullif(concat_ws('; '
-    {%- for column, kind in columns.items() if kind not in ('text', 'code') %},
-        case when nullif(trim({{ column }}), '') is not null and {{ typed_value(column, kind) }} is null
-             then '{{ column }} is not a valid {{ {'money': 'decimal(18,2)'}.get(kind, kind) }}: "' || trim({{ column }}) || '"' end
+    {%- for column, kind in columns.items() if typed[column].can_fail %},
+        case when {{ column }} is null and nullif(trim(__landed_{{ column }}::varchar), '') is not null
+             then '{{ column }} is not a valid {{ {'money': 'decimal(18,2)'}.get(kind, kind) }}: "' || trim(__landed_{{ column }}::varchar) || '"' end
     {%- endfor %}
     ), '')
+    {%- endif -%}
 {%- endmacro %}

@@ -6,39 +6,44 @@
          then '{{ column }} is missing' end
 {%- endmacro %}
 
+{% macro any_null(columns) -%}
+    ({% for c in columns %}{{ c }} is null{% if not loop.last %} or {% endif %}{% endfor %})
+{%- endmacro %}
+
 {#- Every row of `relation` with how it stands against re-deliveries of its key:
     'unkeyed'    a key column is null (quarantined by the key rule),
     'superseded' a later file delivered the key again (the file that sorts last wins),
     'duplicate'  an identical copy of a row in the same file (one copy is kept),
     'conflict'   the same file holds different versions of the key (all are quarantined),
     'latest'     the version that counts.
-    Keys delivered once (nearly all) skip the window functions: one hash aggregate finds them. -#}
+    Keys delivered once (nearly all) skip the window functions: one hash aggregate over a
+    64-bit hash of the key finds the repeated ones (a hash collision only sends a key through
+    the exact path). Versions are told apart by a hash of the typed values and typing errors. -#}
 {% macro with_delivery_state(relation, key_columns) %}
     {%- set key = key_columns | join(', ') -%}
-    {%- set unkeyed -%}({% for k in key_columns %}{{ k }} is null{% if not loop.last %} or {% endif %}{% endfor %}){%- endset -%}
-    with delivered as (
-        select * from {{ relation }}
+    {%- set version = 'hash(*columns(* exclude (source_file, landed_record, key_hash)))' -%}
+    with delivered as not materialized (
+        select *, hash({{ key }}) as key_hash from {{ relation }}
     ),
-    versions as (
-        select {{ key }}, count(*) as versions
-        from delivered
-        where not {{ unkeyed }}
-        group by all
+    repeated as (
+        select key_hash from delivered where not {{ any_null(key_columns) }} group by key_hash having count(*) > 1
     )
-    select delivered.*, 'latest' as delivery_state
-    from delivered semi join (select {{ key }} from versions where versions = 1) as once using ({{ key }})
+    select delivered.* exclude (key_hash), 'latest' as delivery_state
+    from delivered anti join repeated using (key_hash)
+    where not {{ any_null(key_columns) }}
     union all
-    select delivered.*,
+    select delivered.* exclude (key_hash),
         case
             when source_file < max(source_file) over (partition by {{ key }}) then 'superseded'
-            when min(landed_hash) over (partition by {{ key }}, source_file)
-                 <> max(landed_hash) over (partition by {{ key }}, source_file) then 'conflict'
-            when row_number() over (partition by {{ key }}, source_file order by landed_hash) > 1 then 'duplicate'
+            when min({{ version }}) over (partition by {{ key }}, source_file)
+                 <> max({{ version }}) over (partition by {{ key }}, source_file) then 'conflict'
+            when row_number() over (partition by {{ key }}, source_file order by {{ version }}) > 1 then 'duplicate'
             else 'latest'
         end
-    from delivered semi join (select {{ key }} from versions where versions > 1) as again using ({{ key }})
+    from delivered semi join repeated using (key_hash)
+    where not {{ any_null(key_columns) }}
     union all
-    select delivered.*, 'unkeyed' from delivered where {{ unkeyed }}
+    select delivered.* exclude (key_hash), 'unkeyed' from delivered where {{ any_null(key_columns) }}
 {% endmacro %}
 
 {#- Final status of a landed row from its delivery state and its list of issues. -#}
@@ -54,12 +59,13 @@
     case when {{ state }} = 'conflict' then 'conflicting versions of this key in one file' end
 {%- endmacro %}
 
-{#- A reference to another table: its current versions, one row per key, accepted or not. -#}
-{% macro current_keys(relation, key) -%}
-    select {{ key }} as ref_key, bool_or(row_status = 'accepted') as is_accepted
-    from {{ relation }}
-    where row_status <> 'superseded' and {{ key }} is not null
-    group by {{ key }}
+{#- Keys of another validated table that a reference may point to: accepted ones, and
+    quarantined ones (is_accepted false). A key has at most one row that is not superseded
+    unless all its rows are quarantined, so ref_key is unique. -#}
+{% macro parent_keys(relation, key) -%}
+    select {{ key }} as ref_key, true as is_accepted from {{ relation }} where row_status = 'accepted'
+    union all
+    select distinct {{ key }}, false from {{ relation }} where row_status = 'quarantined' and {{ key }} is not null
 {%- endmacro %}
 
 {% macro reference_reason(alias, column, what) -%}
@@ -70,19 +76,29 @@
 {%- endmacro %}
 
 {#- The staged rows a validated model must (re)judge. A full build: all of them. An
-    incremental run: every version of each key (`touch_key`) that a new file delivered or
-    that a `cascade` condition names (a parent re-judged in this run), plus new unkeyed rows. -#}
-{% macro rows_to_validate(relation, touch_key, cascades=[]) %}
+    incremental run: the rows of files not read before (only those files are read), and every
+    earlier version of each key they deliver or that a `cascade` condition names (a parent
+    re-judged in this run), taken from the validated table itself. -#}
+{% macro rows_to_validate(relation, table, key_columns, cascades=[]) %}
     {%- if is_incremental() -%}
-    {%- set key = touch_key | join(', ') -%}
-    {%- set unkeyed -%}({% for k in touch_key %}{{ k }} is null{% if not loop.last %} or {% endif %}{% endfor %}){%- endset -%}
-    {%- set new_file = "source_file not in (select distinct source_file from " ~ this ~ ")" -%}
-    select * from {{ relation }}
-    where ({{ key }}) in (
-        select {{ key }} from {{ relation }}
-        where not {{ unkeyed }} and ({{ new_file }}{% for c in cascades %} or {{ c }}{% endfor %})
+    {%- set key = key_columns | join(', ') -%}
+    {%- set read = run_query("select distinct source_file from " ~ this).columns[0].values() | list if execute else [] -%}
+    {%- set new_files = landing_table_files(table) | reject('in', read) | list -%}
+    {%- set staged = adapter.get_columns_in_relation(relation) | map(attribute='name') | list if execute else ['*'] -%}
+    with new_rows as (
+        select * from {{ relation }}
+        where {% if new_files %}source_file in {{ sql_in_list(new_files) }}{% else %}false{% endif %}
+    ),
+    touched as (
+        select {{ key }} from new_rows where not {{ any_null(key_columns) }}
+        {%- for c in cascades %}
+        union
+        select {{ key }} from {{ this }} where {{ c }}
+        {%- endfor %}
     )
-    or ({{ unkeyed }} and {{ new_file }})
+    select * from new_rows
+    union all by name
+    select {{ staged | join(', ') }} from {{ this }} where ({{ key }}) in (select {{ key }} from touched)
     {%- else -%}
     select * from {{ relation }}
     {%- endif -%}
@@ -91,4 +107,16 @@
 {#- Keys of a parent validated model re-judged in this run. -#}
 {% macro rejudged(relation, column) -%}
     (select {{ column }} from {{ relation }} where validated_in = '{{ invocation_id }}')
+{%- endmacro %}
+
+{#- The key of a row of contract table `table`, as text for people reading the quarantine. -#}
+{% macro record_key(table) -%}
+    {{ return({
+        'customers': 'customer_id',
+        'orders': 'order_id',
+        'order_lines': "order_id || ' #' || coalesce(line_number::varchar, '?')",
+        'service_events': 'event_id',
+        'invoices': 'invoice_id',
+        'activity_rates': "activity || ' from ' || coalesce(valid_from::varchar, '?')",
+    }[table]) }}
 {%- endmacro %}

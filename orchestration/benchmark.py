@@ -76,14 +76,15 @@ PANDAS_SCRIPT = r"""
 import glob, sys
 import pandas as pd
 d, asof = sys.argv[1], pd.Timestamp(sys.argv[2])
-def load(table, key):
-    parts = [pd.read_parquet(f).assign(_file=f) for f in sorted(glob.glob(f"{d}/{table}/*.parquet"))]
-    parts += [pd.read_csv(f).assign(_file=f) for f in sorted(glob.glob(f"{d}/{table}/*.csv"))]
-    frame = pd.concat(parts, ignore_index=True).sort_values("_file")
-    return frame.drop_duplicates(key, keep="last")
-lines = load("order_lines", ["order_id", "line_number"])
-orders = load("orders", ["order_id"])
-events = load("service_events", ["event_id"])
+def load(table, columns, key):
+    files = sorted(glob.glob(f"{d}/{table}/*.parquet") + glob.glob(f"{d}/{table}/*.csv"))
+    parts = [(pd.read_parquet(f, columns=columns, dtype_backend="pyarrow") if f.endswith(".parquet")
+              else pd.read_csv(f, usecols=columns, dtype=str, dtype_backend="pyarrow")).astype(str).assign(_file=f)
+             for f in files]
+    return pd.concat(parts, ignore_index=True).drop_duplicates(key, keep="last")
+lines = load("order_lines", ["order_id", "line_number", "quantity", "unit_price", "discount_amount", "unit_cost"], ["order_id", "line_number"])
+orders = load("orders", ["order_id", "customer_id", "order_ts", "status"], ["order_id"])
+events = load("service_events", ["event_id", "customer_id", "event_ts", "activity", "quantity"], ["event_id"])
 rates = pd.read_parquet(glob.glob(f"{d}/activity_rates/*.parquet"))
 for c in ("quantity", "unit_price", "discount_amount", "unit_cost"):
     lines[c] = pd.to_numeric(lines[c], errors="coerce")

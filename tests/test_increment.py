@@ -4,7 +4,7 @@ from datetime import date
 import duckdb
 import pytest
 
-from conftest import build, query
+from conftest import build, copy_handmade, query
 from orchestration.generator.cli import Spec, generate
 from orchestration.generator.increment import append_day
 from orchestration.settings import PUBLIC_MARTS
@@ -32,11 +32,21 @@ def test_the_new_day_has_new_rows_and_corrections(increment):
     assert counts["invoices"] > 0  # payments of open invoices: re-sent keys
 
 
-def test_staging_reads_only_the_new_files(increment):
-    root, _, result = increment
-    files = query(root / "inc" / "wh.duckdb", "select count(distinct source_file) from stg_orders")[0][0]
-    assert files == 3  # history, corrections, the new day: each read once
-    assert "incremental model main.stg_order_lines" in result.stdout
+def test_an_incremental_run_reads_only_new_files(tmp_path):
+    landing = copy_handmade(tmp_path / "landing")
+    warehouse = tmp_path / "wh.duckdb"
+    build(landing, warehouse, DAY)
+    read_before = landing / "customers" / "2026-06-30.csv"
+    read_before.write_text(read_before.read_text().replace("C2,Beta Ltd,smb,west", "C2,Beta Ltd,smb,east"))
+    (landing / "customers" / "2026-07-01.csv").write_text(
+        "customer_id,customer_name,segment,region,created_date\nC2,Beta Ltd,smb,north,2025-03-01\nC50,Mu,smb,east,2026-07-01\n")
+    result = build(landing, warehouse, NEXT)
+    assert "incremental model main.int_customers__validated" in result.stdout
+    # the file read before is not read again (its change is not seen); the new file is
+    assert query(warehouse, """select source_file like '%2026-07-01.csv', region, row_status from int_customers__validated
+                               where customer_id = 'C2' order by source_file""") == [
+        (False, "south", "superseded"), (False, "west", "superseded"), (True, "north", "accepted")]
+    assert query(warehouse, "select region from int_customers where customer_id = 'C50'") == [("east",)]
 
 
 @pytest.mark.parametrize("mart", PUBLIC_MARTS)

@@ -6,18 +6,4 @@
     'valid_to': 'date',
 } -%}
 
-with landed as (
-    {{ landed_rows('activity_rates', columns.keys() | list) }}
-),
-
-typed as (
-    select
-        {{ typed_columns(columns) }},
-        {{ typing_errors(columns) }} as typing_errors,
-        source_file,
-        landed_record,
-        hash(landed_record) as landed_hash
-    from landed
-)
-
-select * from typed
+{{ staged_rows('activity_rates', columns) }}

@@ -3,7 +3,7 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['activity']) }}
 
 with to_validate as (
-    {{ rows_to_validate(ref('stg_activity_rates'), ['activity'], cascades) }}
+    {{ rows_to_validate(ref('stg_activity_rates'), 'activity_rates', ['activity'], cascades) }}
 ),
 
 staged as (
@@ -56,8 +56,6 @@ checked as (
 )
 
 select
-    'activity_rates' as table_name,
-    activity || ' from ' || coalesce(valid_from::varchar, '?') as record_key,
     * exclude (row_issues),
     {{ row_status('delivery_state', 'issues') }} as row_status,
     '{{ invocation_id }}' as validated_in

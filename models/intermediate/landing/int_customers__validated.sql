@@ -3,7 +3,7 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['customer_id']) }}
 
 with to_validate as (
-    {{ rows_to_validate(ref('stg_customers'), ['customer_id'], cascades) }}
+    {{ rows_to_validate(ref('stg_customers'), 'customers', ['customer_id'], cascades) }}
 ),
 
 staged as (
@@ -23,8 +23,6 @@ checked as (
 )
 
 select
-    'customers' as table_name,
-    customer_id as record_key,
     *,
     {{ row_status('delivery_state', 'issues') }} as row_status,
     '{{ invocation_id }}' as validated_in

@@ -3,14 +3,14 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['invoice_id']) }}
 
 with to_validate as (
-    {{ rows_to_validate(ref('stg_invoices'), ['invoice_id'], cascades) }}
+    {{ rows_to_validate(ref('stg_invoices'), 'invoices', ['invoice_id'], cascades) }}
 ),
 
 staged as (
     {{ with_delivery_state('to_validate', ['invoice_id']) }}
 ),
 
-customers as ({{ current_keys(ref('int_customers__validated'), 'customer_id') }}),
+customers as ({{ parent_keys(ref('int_customers__validated'), 'customer_id') }}),
 
 checked as (
     select
@@ -29,8 +29,6 @@ checked as (
 )
 
 select
-    'invoices' as table_name,
-    invoice_id as record_key,
     *,
     {{ row_status('delivery_state', 'issues') }} as row_status,
     '{{ invocation_id }}' as validated_in

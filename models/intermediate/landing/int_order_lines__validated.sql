@@ -3,14 +3,14 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['order_id', 'line_number']) }}
 
 with to_validate as (
-    {{ rows_to_validate(ref('stg_order_lines'), ['order_id', 'line_number'], cascades) }}
+    {{ rows_to_validate(ref('stg_order_lines'), 'order_lines', ['order_id', 'line_number'], cascades) }}
 ),
 
 staged as (
     {{ with_delivery_state('to_validate', ['order_id', 'line_number']) }}
 ),
 
-orders as ({{ current_keys(ref('int_orders__validated'), 'order_id') }}),
+orders as ({{ parent_keys(ref('int_orders__validated'), 'order_id') }}),
 
 checked as (
     select
@@ -35,8 +35,6 @@ checked as (
 )
 
 select
-    'order_lines' as table_name,
-    order_id || ' #' || coalesce(line_number::varchar, '?') as record_key,
     *,
     {{ row_status('delivery_state', 'issues') }} as row_status,
     '{{ invocation_id }}' as validated_in

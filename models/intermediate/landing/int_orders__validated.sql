@@ -3,14 +3,14 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['order_id']) }}
 
 with to_validate as (
-    {{ rows_to_validate(ref('stg_orders'), ['order_id'], cascades) }}
+    {{ rows_to_validate(ref('stg_orders'), 'orders', ['order_id'], cascades) }}
 ),
 
 staged as (
     {{ with_delivery_state('to_validate', ['order_id']) }}
 ),
 
-customers as ({{ current_keys(ref('int_customers__validated'), 'customer_id') }}),
+customers as ({{ parent_keys(ref('int_customers__validated'), 'customer_id') }}),
 
 checked as (
     select
@@ -34,8 +34,6 @@ checked as (
 )
 
 select
-    'orders' as table_name,
-    order_id as record_key,
     *,
     {{ row_status('delivery_state', 'issues') }} as row_status,
     '{{ invocation_id }}' as validated_in

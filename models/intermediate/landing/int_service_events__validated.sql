@@ -3,14 +3,14 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['event_id']) }}
 
 with to_validate as (
-    {{ rows_to_validate(ref('stg_service_events'), ['event_id'], cascades) }}
+    {{ rows_to_validate(ref('stg_service_events'), 'service_events', ['event_id'], cascades) }}
 ),
 
 staged as (
     {{ with_delivery_state('to_validate', ['event_id']) }}
 ),
 
-customers as ({{ current_keys(ref('int_customers__validated'), 'customer_id') }}),
+customers as ({{ parent_keys(ref('int_customers__validated'), 'customer_id') }}),
 
 rates as (
     select activity as rate_activity, valid_from as rate_valid_from, valid_until as rate_valid_until, rate_per_unit, driver_unit
@@ -18,8 +18,12 @@ rates as (
     where row_status = 'accepted'
 ),
 
+-- an activity has one rate row per validity range: one row per activity here
 activities as (
-    {{ current_keys(ref('int_activity_rates__validated'), 'activity') }}
+    select activity as ref_key, bool_or(row_status = 'accepted') as is_accepted
+    from {{ ref('int_activity_rates__validated') }}
+    where row_status <> 'superseded' and activity is not null
+    group by activity
 ),
 
 checked as (
@@ -54,8 +58,6 @@ checked as (
 )
 
 select
-    'service_events' as table_name,
-    event_id as record_key,
     *,
     {{ row_status('delivery_state', 'issues') }} as row_status,
     '{{ invocation_id }}' as validated_in

@@ -1,4 +1,4 @@
-{%- set tables = ['customers', 'orders', 'order_lines', 'service_events', 'invoices', 'activity_rates'] -%}
+{%- set tables = var('contract_tables') -%}
 
 with landed as (
     {%- for t in tables %}

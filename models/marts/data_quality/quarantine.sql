@@ -1,8 +1,19 @@
-{%- set tables = ['customers', 'orders', 'order_lines', 'service_events', 'invoices', 'activity_rates'] -%}
+{%- set tables = var('contract_tables') -%}
 
 with quarantined as (
     {%- for t in tables %}
-    select table_name, source_file, record_key, issues as reason, to_json(landed_record)::varchar as landed_record
+    {%- set staged = ref('stg_' ~ t) %}
+    {%- set values = adapter.get_columns_in_relation(staged) | map(attribute='name')
+                     | reject('in', ['typing_errors', 'landed_record', 'source_file']) | list if execute else [] %}
+    select
+        '{{ t }}' as table_name,
+        source_file,
+        {{ record_key(t) }} as record_key,
+        issues as reason,
+        -- as delivered: the delivered text where a value did not convert, else the typed values
+        coalesce(to_json(landed_record), to_json(struct_pack(
+            {%- for c in values %}{{ c }} := {{ c }}::varchar{% if not loop.last %}, {% endif %}{% endfor -%}
+        )))::varchar as landed_record
     from {{ ref('int_' ~ t ~ '__validated') }}
     where row_status = 'quarantined'
     {%- if not loop.last %}
