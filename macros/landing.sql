@@ -1,6 +1,7 @@
 {#- Every landed row of one contract table, typed (see typing.sql): the contract columns,
-    typing_errors, landed_record (the row's values as delivered, kept for rows with a value that
-    did not convert; the typed values are the delivered ones otherwise) and source_file.
+    typing_errors, landed_record (the row's values as delivered, JSON of text, kept for rows with
+    a value that did not convert; the typed values are the delivered ones otherwise) and
+    source_file.
     CSV and Parquet may be mixed; CSV is read as text, Parquet files are grouped by their
     stored column types so each group is typed without a round trip through text. A query
     filtering on source_file reads only those files. -#}
@@ -41,9 +42,9 @@
         {{ column }},
         {%- endfor %}
         typing_errors,
-        case when typing_errors is not null then struct_pack(
+        case when typing_errors is not null then to_json(struct_pack(
             {%- for column in columns %}{{ column }} := __landed_{{ column }}::varchar{% if not loop.last %}, {% endif %}{% endfor -%}
-        ) end as landed_record,
+        ))::varchar end as landed_record,
         source_file
     from (
         select *, {{ typing_errors(typed, columns) }} as typing_errors

@@ -10,27 +10,33 @@
     ({% for c in columns %}{{ c }} is null{% if not loop.last %} or {% endif %}{% endfor %})
 {%- endmacro %}
 
-{#- Every row of `relation` with how it stands against re-deliveries of its key:
+{#- Every row of `source` (SQL) with how it stands against re-deliveries of its key:
     'unkeyed'    a key column is null (quarantined by the key rule),
     'superseded' a later file delivered the key again (the file that sorts last wins),
     'duplicate'  an identical copy of a row in the same file (one copy is kept),
     'conflict'   the same file holds different versions of the key (all are quarantined),
     'latest'     the version that counts.
-    Keys delivered once (nearly all) skip the window functions: one hash aggregate over a
-    64-bit hash of the key finds the repeated ones (a hash collision only sends a key through
-    the exact path). Versions are told apart by a hash of the typed values and typing errors. -#}
-{% macro with_delivery_state(relation, key_columns) %}
+    Keys delivered once (nearly all) skip the window functions: a hash aggregate over a 64-bit
+    hash of the key finds the repeated ones (a collision only sends a key through the exact
+    path). Versions are told apart by a hash of the typed values and typing errors. A full
+    build reads the source three times rather than buffering every row (DuckDB would
+    materialise a CTE read three times); an incremental run's source is small and is buffered. -#}
+{% macro with_delivery_state(source, key_columns) %}
     {%- set key = key_columns | join(', ') -%}
     {%- set version = 'hash(*columns(* exclude (source_file, landed_record, key_hash)))' -%}
-    with delivered as not materialized (
-        select *, hash({{ key }}) as key_hash from {{ relation }}
-    ),
-    repeated as (
-        select key_hash from delivered where not {{ any_null(key_columns) }} group by key_hash having count(*) > 1
+    {%- set rows -%}
+        (select *, case when not {{ any_null(key_columns) }} then hash({{ key }}) end as key_hash
+         from {{ 'source_rows' if is_incremental() else '(' ~ source ~ ')' }})
+    {%- endset -%}
+    with
+    {%- if is_incremental() %}
+    source_rows as materialized ({{ source }}),
+    {%- endif %}
+    repeated as materialized (
+        select key_hash from {{ rows }} group by key_hash having count(*) > 1  -- null (unkeyed) never joins
     )
-    select delivered.* exclude (key_hash), 'latest' as delivery_state
-    from delivered anti join repeated using (key_hash)
-    where not {{ any_null(key_columns) }}
+    select delivered.* exclude (key_hash), (case when key_hash is null then 'unkeyed' else 'latest' end)::{{ delivery_state_type() }} as delivery_state
+    from {{ rows }} as delivered anti join repeated using (key_hash)
     union all
     select delivered.* exclude (key_hash),
         case
@@ -39,20 +45,37 @@
                  <> max({{ version }}) over (partition by {{ key }}, source_file) then 'conflict'
             when row_number() over (partition by {{ key }}, source_file order by {{ version }}) > 1 then 'duplicate'
             else 'latest'
-        end
-    from delivered semi join repeated using (key_hash)
-    where not {{ any_null(key_columns) }}
-    union all
-    select delivered.* exclude (key_hash), 'unkeyed' from delivered where {{ any_null(key_columns) }}
+        end::{{ delivery_state_type() }}
+    from {{ rows }} as delivered semi join repeated using (key_hash)
 {% endmacro %}
 
-{#- Final status of a landed row from its delivery state and its list of issues. -#}
-{% macro row_status(state, issues) -%}
-    case
+{#- Delivery state and row status are stored as ENUMs: a VARCHAR column costs several times
+    more to write, and the validated tables hold every landed row. -#}
+{% macro delivery_state_type() -%}
+    enum('unkeyed', 'superseded', 'duplicate', 'conflict', 'latest')
+{%- endmacro %}
+
+{#- The verdict columns every validated model ends with: row status from delivery state and
+    issues, and the run that judged the row (incremental runs re-judge only some rows). -#}
+{% macro verdict(state, issues) -%}
+    (case
         when {{ state }} in ('superseded', 'duplicate') then 'superseded'
         when {{ issues }} is not null then 'quarantined'
         else 'accepted'
-    end
+    end)::enum('accepted', 'quarantined', 'superseded') as row_status,
+    {{ this_run() }} as validated_at
+{%- endmacro %}
+
+{#- For the accepted views: when the row was judged, and whether by the latest run that judged
+    any row of the table (tests check only those rows: a run re-judges whole keys). -#}
+{% macro judgement(validated) -%}
+    validated_at,
+    validated_at = (select max(validated_at) from {{ validated }}) as judged_in_last_run
+{%- endmacro %}
+
+{#- The start of this dbt invocation: tells rows judged by this run. -#}
+{% macro this_run() -%}
+    timestamp '{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}'
 {%- endmacro %}
 
 {% macro conflict_reason(state) -%}
@@ -106,7 +129,7 @@
 
 {#- Keys of a parent validated model re-judged in this run. -#}
 {% macro rejudged(relation, column) -%}
-    (select {{ column }} from {{ relation }} where validated_in = '{{ invocation_id }}')
+    (select {{ column }} from {{ relation }} where validated_at = {{ this_run() }})
 {%- endmacro %}
 
 {#- The key of a row of contract table `table`, as text for people reading the quarantine. -#}

@@ -45,3 +45,22 @@ def test_predictions_behave():
     assert np.all(year > week) and year[3] > year[1] > year[2]
     spend = clv.expected_spend(clv.GammaGamma(6.25, 3.74, 15.44), np.array([0, 5]), np.array([0.0, 40.0]))
     assert spend[0] == pytest.approx(6.25 * 15.44 / 2.74) and 15.44 * 6.25 / 2.74 < spend[1] < 40
+
+
+@pytest.mark.parametrize("model", ["bgnbd", "gamma_gamma"])
+def test_analytic_gradients_match_finite_differences(cdnow, model):
+    repeat = cdnow["x"] > 0
+    if model == "bgnbd":
+        cls, params, data = clv.BgNbd, [0.3, 4.0, 0.8, 2.5], (cdnow["x"], cdnow["t_x"], cdnow["T"])
+        ll, grad = clv.bgnbd_log_likelihood, clv.bgnbd_log_likelihood_gradient
+    else:
+        cls, params, data = clv.GammaGamma, [6.0, 3.5, 15.0], (cdnow["x"][repeat], cdnow["zbar"][repeat])
+        ll, grad = clv.gamma_gamma_log_likelihood, clv.gamma_gamma_log_likelihood_gradient
+    analytic = grad(cls(*params), *data).sum(axis=0)
+    for i in range(len(params)):
+        h = 1e-6 * params[i]
+        up, down = list(params), list(params)
+        up[i] += h
+        down[i] -= h
+        numeric = (ll(cls(*up), *data).sum() - ll(cls(*down), *data).sum()) / (2 * h)
+        assert analytic[i] == pytest.approx(numeric, rel=1e-5, abs=1e-6), (model, i)

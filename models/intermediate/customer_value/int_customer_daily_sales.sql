@@ -1,7 +1,9 @@
 {#- Completed sales per customer and day (all dates): orders, net revenue, COGS. Every window
     figure and the purchase history are summed from here instead of rescanning order lines.
-    Incremental runs recompute only the (customer, day) pairs whose orders or lines were
-    re-judged in this run; a pair left without completed orders keeps a zero row. -#}
+    Lines are valued (quantity x unit price - discount; quantity x unit cost, exact) and summed
+    per order first, then per customer and day. Incremental runs recompute only the (customer,
+    day) pairs whose orders or lines were re-judged in this run; a pair left without completed
+    orders keeps a zero row. -#}
 -- depends_on: {{ ref('int_orders__validated') }}, {{ ref('int_order_lines__validated') }}
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['customer_id', 'order_date']) }}
 
@@ -15,11 +17,11 @@ with orders as (
 affected as (
     select customer_id, order_ts::date as order_date
     from {{ ref('int_orders__validated') }}
-    where validated_in = '{{ invocation_id }}' and customer_id is not null and order_ts is not null
+    where validated_at = {{ this_run() }} and customer_id is not null and order_ts is not null
     union
     select customer_id, order_date
     from {{ ref('int_orders') }}
-    where order_id in (select order_id from {{ ref('int_order_lines__validated') }} where validated_in = '{{ invocation_id }}')
+    where order_id in (select order_id from {{ ref('int_order_lines__validated') }} where validated_at = {{ this_run() }})
 ),
 
 selected_orders as (
@@ -30,9 +32,12 @@ selected_orders as (select * from orders),
 {% endif %}
 
 order_totals as (
-    select order_id, sum(line_net_revenue) as net_revenue, sum(line_cogs) as cogs
-    from {{ ref('int_sales_lines') }}
-    where order_id in (select order_id from selected_orders)
+    select
+        order_id,
+        sum(quantity::decimal(38, 0) * unit_price - discount_amount) as net_revenue,
+        sum(quantity::decimal(38, 0) * unit_cost) as cogs
+    from {{ ref('int_order_lines') }}
+    {% if is_incremental() %}where order_id in (select order_id from selected_orders){% endif %}
     group by order_id
 ),
 

@@ -12,7 +12,8 @@ days as (
 select
     customer_id,
     coalesce(sum(completed_orders) filter (where in_window), 0)::integer as frequency,
-    count(distinct date_trunc('month', order_date)) filter (where in_window)::integer as active_months,
+    -- distinct months of the window with an order: one bit per month back from D (no count distinct)
+    coalesce(bit_count(bit_or(1::bigint << datediff('month', order_date, as_of_date)) filter (where in_window)), 0)::integer as active_months,
     sum(completed_orders)::integer as lifetime_orders,
     min(order_date) as first_order_date,
     max(order_date) as last_order_date,

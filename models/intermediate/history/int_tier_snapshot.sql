@@ -1,3 +1,5 @@
+{{ config(materialized='view') }}  {#- a projection of customer_tiers: nothing to store twice -#}
+
 {#- This as-of date's tier labels and the values they rest on: the row kept in tier history. -#}
 select
     as_of_date,

@@ -2,12 +2,8 @@
 
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['activity']) }}
 
-with to_validate as (
-    {{ rows_to_validate(ref('stg_activity_rates'), 'activity_rates', ['activity'], cascades) }}
-),
-
-staged as (
-    {{ with_delivery_state('to_validate', ['activity', 'valid_from']) }}
+with staged as (
+    {{ with_delivery_state(rows_to_validate(ref('stg_activity_rates'), 'activity_rates', ['activity'], cascades), ['activity', 'valid_from']) }}
 ),
 
 row_checked as (
@@ -57,6 +53,5 @@ checked as (
 
 select
     * exclude (row_issues),
-    {{ row_status('delivery_state', 'issues') }} as row_status,
-    '{{ invocation_id }}' as validated_in
+    {{ verdict('delivery_state', 'issues') }}
 from checked

@@ -2,12 +2,8 @@
 
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['customer_id']) }}
 
-with to_validate as (
-    {{ rows_to_validate(ref('stg_customers'), 'customers', ['customer_id'], cascades) }}
-),
-
-staged as (
-    {{ with_delivery_state('to_validate', ['customer_id']) }}
+with staged as (
+    {{ with_delivery_state(rows_to_validate(ref('stg_customers'), 'customers', ['customer_id'], cascades), ['customer_id']) }}
 ),
 
 checked as (
@@ -24,6 +20,5 @@ checked as (
 
 select
     *,
-    {{ row_status('delivery_state', 'issues') }} as row_status,
-    '{{ invocation_id }}' as validated_in
+    {{ verdict('delivery_state', 'issues') }}
 from checked

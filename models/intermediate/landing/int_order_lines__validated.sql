@@ -2,12 +2,8 @@
 
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['order_id', 'line_number']) }}
 
-with to_validate as (
-    {{ rows_to_validate(ref('stg_order_lines'), 'order_lines', ['order_id', 'line_number'], cascades) }}
-),
-
-staged as (
-    {{ with_delivery_state('to_validate', ['order_id', 'line_number']) }}
+with staged as (
+    {{ with_delivery_state(rows_to_validate(ref('stg_order_lines'), 'order_lines', ['order_id', 'line_number'], cascades), ['order_id', 'line_number']) }}
 ),
 
 orders as ({{ parent_keys(ref('int_orders__validated'), 'order_id') }}),
@@ -36,6 +32,5 @@ checked as (
 
 select
     *,
-    {{ row_status('delivery_state', 'issues') }} as row_status,
-    '{{ invocation_id }}' as validated_in
+    {{ verdict('delivery_state', 'issues') }}
 from checked

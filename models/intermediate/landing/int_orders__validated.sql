@@ -2,12 +2,8 @@
 
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['order_id']) }}
 
-with to_validate as (
-    {{ rows_to_validate(ref('stg_orders'), 'orders', ['order_id'], cascades) }}
-),
-
-staged as (
-    {{ with_delivery_state('to_validate', ['order_id']) }}
+with staged as (
+    {{ with_delivery_state(rows_to_validate(ref('stg_orders'), 'orders', ['order_id'], cascades), ['order_id']) }}
 ),
 
 customers as ({{ parent_keys(ref('int_customers__validated'), 'customer_id') }}),
@@ -35,6 +31,5 @@ checked as (
 
 select
     *,
-    {{ row_status('delivery_state', 'issues') }} as row_status,
-    '{{ invocation_id }}' as validated_in
+    {{ verdict('delivery_state', 'issues') }}
 from checked

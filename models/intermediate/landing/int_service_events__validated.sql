@@ -2,18 +2,14 @@
 
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['event_id']) }}
 
-with to_validate as (
-    {{ rows_to_validate(ref('stg_service_events'), 'service_events', ['event_id'], cascades) }}
-),
-
-staged as (
-    {{ with_delivery_state('to_validate', ['event_id']) }}
+with staged as (
+    {{ with_delivery_state(rows_to_validate(ref('stg_service_events'), 'service_events', ['event_id'], cascades), ['event_id']) }}
 ),
 
 customers as ({{ parent_keys(ref('int_customers__validated'), 'customer_id') }}),
 
 rates as (
-    select activity as rate_activity, valid_from as rate_valid_from, valid_until as rate_valid_until, rate_per_unit, driver_unit
+    select activity as rate_activity, valid_from as rate_valid_from, valid_until as rate_valid_until, rate_per_unit
     from {{ ref('int_activity_rates__validated') }}
     where row_status = 'accepted'
 ),
@@ -31,7 +27,6 @@ checked as (
         staged.*,
         rates.rate_per_unit,
         rates.rate_valid_from,
-        rates.driver_unit,
         nullif(concat_ws('; ',
             staged.typing_errors,
             {{ missing('event_id') }},
@@ -59,6 +54,5 @@ checked as (
 
 select
     *,
-    {{ row_status('delivery_state', 'issues') }} as row_status,
-    '{{ invocation_id }}' as validated_in
+    {{ verdict('delivery_state', 'issues') }}
 from checked

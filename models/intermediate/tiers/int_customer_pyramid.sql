@@ -30,20 +30,34 @@ ranked as (
     cross join buyers
 ),
 
+-- every scheme ranks every buyer
+buyer_count as (
+    select count(*) as buyers from buyers
+),
+
 ranked_numbered as (
     select
         *,
         row_number() over (partition by scheme order by basis_value desc, customer_id) as tier_rank,
-        count(*) over (partition by scheme) as scheme_buyers
+        buyer_count.buyers as scheme_buyers
     from ranked
+    cross join buyer_count
 ),
 
+-- rank bounds per scheme and tier, computed once (not once per buyer)
 share_bounds as (
     select
-        scheme, tier, tier_name, tier_order, cumulative_share,
-        coalesce(lag(cumulative_share) over (partition by scheme order by tier_order), 0) as previous_share
-    from schemes
-    where scheme_kind = 'share'
+        bounds.scheme, bounds.tier, bounds.tier_name, bounds.tier_order,
+        {{ round_half_up('bounds.previous_share * buyer_count.buyers') }}::bigint as first_rank_after,
+        {{ round_half_up('bounds.cumulative_share * buyer_count.buyers') }}::bigint as last_rank
+    from (
+        select
+            scheme, tier, tier_name, tier_order, cumulative_share,
+            coalesce(lag(cumulative_share) over (partition by scheme order by tier_order), 0) as previous_share
+        from schemes
+        where scheme_kind = 'share'
+    ) as bounds
+    cross join buyer_count
 ),
 
 share_tiers as (
@@ -51,8 +65,8 @@ share_tiers as (
     from ranked_numbered as r
     inner join share_bounds as b
         on b.scheme = r.scheme
-        and r.tier_rank > {{ round_half_up('b.previous_share * r.scheme_buyers') }}
-        and r.tier_rank <= {{ round_half_up('b.cumulative_share * r.scheme_buyers') }}
+        and r.tier_rank > b.first_rank_after
+        and r.tier_rank <= b.last_rank
 ),
 
 band_tiers as (

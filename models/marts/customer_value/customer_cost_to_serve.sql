@@ -11,4 +11,3 @@ select
     costs.cost_to_serve
 from {{ ref('int_customer_activity_costs') }} as costs
 cross join {{ ref('int_run_parameters') }} as params
-order by costs.customer_id, costs.activity

@@ -1,2 +1,1 @@
 select * from {{ ref('int_customer_profitability') }}
-order by customer_id

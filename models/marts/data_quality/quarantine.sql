@@ -11,9 +11,9 @@ with quarantined as (
         {{ record_key(t) }} as record_key,
         issues as reason,
         -- as delivered: the delivered text where a value did not convert, else the typed values
-        coalesce(to_json(landed_record), to_json(struct_pack(
+        coalesce(landed_record, to_json(struct_pack(
             {%- for c in values %}{{ c }} := {{ c }}::varchar{% if not loop.last %}, {% endif %}{% endfor -%}
-        )))::varchar as landed_record
+        ))::varchar) as landed_record
     from {{ ref('int_' ~ t ~ '__validated') }}
     where row_status = 'quarantined'
     {%- if not loop.last %}

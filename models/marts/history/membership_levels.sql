@@ -84,4 +84,3 @@ select
 from replay
 inner join levels as current_level on current_level.level_rank = replay.level_rank
 inner join levels as earned on earned.level_rank = replay.earned_rank
-order by replay.as_of_date, replay.customer_id

@@ -1,3 +1,5 @@
+{%- set schemes = run_query('select distinct scheme from ' ~ ref('tier_schemes') ~ ' order by scheme').columns[0].values() if execute else [] -%}
+
 with pyramid as (
     select * from {{ ref('int_customer_pyramid') }}
 ),
@@ -10,8 +12,15 @@ default_tiers as (
     select pyramid.* from pyramid inner join default_scheme using (scheme)
 ),
 
+-- every buyer has a tier in every scheme; one filtered max per scheme is far cheaper than an
+-- ordered list per customer
 all_schemes as (
-    select customer_id, map_from_entries(list((scheme, tier) order by scheme)) as scheme_tiers
+    select
+        customer_id,
+        map(
+            [{% for s in schemes %}{{ sql_string(s) }}{% if not loop.last %}, {% endif %}{% endfor %}],
+            [{% for s in schemes %}max(tier) filter (where scheme = {{ sql_string(s) }}){% if not loop.last %}, {% endif %}{% endfor %}]
+        ) as scheme_tiers
     from pyramid
     group by customer_id
 ),
@@ -64,4 +73,3 @@ left join default_tiers as d on d.customer_id = p.customer_id
 left join all_schemes as s on s.customer_id = p.customer_id
 left join {{ ref('int_customer_segments') }} as seg on seg.customer_id = p.customer_id
 left join policies as pol on pol.tier = coalesce(d.tier, 'non_buyer')
-order by p.customer_id

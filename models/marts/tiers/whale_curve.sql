@@ -53,4 +53,3 @@ select
          then 'top ' || round(cumulative_customer_share * 100, 1) || '% of buyers earn '
               || round(cumulative_profit_share * 100, 1) || '% of profit' end::varchar as summary
 from (select * from shares union all select * from peak)
-order by row_type = 'peak', customer_rank
