@@ -53,6 +53,9 @@ def test_pipeline_publishes_served_file_and_exports(home):
     served = home / "served" / "warehouse.duckdb"
     with duckdb.connect(str(served), read_only=True) as con:
         assert con.sql("select count(*) from customer_tiers").fetchone()[0] > 500
+        # views name no database, so they still resolve in the served copy of the build file
+        views = [v for (v,) in con.sql("select view_name from duckdb_views() where not internal").fetchall()]
+        assert "int_orders" in views and all(con.sql(f"select count(*) from {v}").fetchone() for v in views)
     exports = sorted(p.name for p in (home / "served" / "exports").iterdir())
     assert "tier_profitability.parquet" in exports and "customer_value.parquet" in exports
     assert json.loads((home / "served" / "publication.json").read_text())["as_of"] == AS_OF
