@@ -36,8 +36,8 @@ SUITES = {  # functions: GX binds an expectation object to one suite
         gxe.ExpectColumnPairValuesToBeEqual(column_A="company_pnl", column_B="source_recompute"),
     ],
     "partitions": lambda: [
-        gxe.ExpectTableRowCountToEqual(value=PARAM),
-        gxe.ExpectColumnValuesToBeUnique(column="customer_id"),
+        gxe.ExpectColumnSumToBeBetween(column="customers", min_value=PARAM, max_value=PARAM),
+        gxe.ExpectColumnValuesToBeBetween(column="duplicate_customer_ids", min_value=0, max_value=0),
         gxe.ExpectColumnValuesToBeInSet(column="value_grid", value_set=list("ABCDEF")),
         gxe.ExpectColumnValuesToNotBeNull(column="value_grid"),
         gxe.ExpectColumnValuesToBeInSet(column="quadrant_ok", value_set=[True]),
@@ -49,7 +49,7 @@ SUITES = {  # functions: GX binds an expectation object to one suite
     ],
 }
 INDEX_COLUMNS = {"tier_counts": ["scheme", "tier"], "profit_tie_out": ["grouping", "line_item"],
-                 "partitions": ["customer_id"], "service_policies": ["tier"]}
+                 "partitions": ["example_customer"], "service_policies": ["tier"]}
 
 
 @dataclass
@@ -124,7 +124,7 @@ from sales, costs
 
 def profit_tie_out_frame(con) -> pd.DataFrame:
     """Sums over tiers, quadrants, grid cells and customers against company_pnl and a recomputation."""
-    con.execute(f"create or replace temp view audit_recompute as {RECOMPUTE_SQL}")
+    con.execute(f"create or replace temp table audit_recompute as {RECOMPUTE_SQL}")  # computed once, read 20 times
     groupings = {"'customer_value'": "customer_value", "'quadrant_profitability'": "quadrant_profitability",
                  "'grid_profitability'": "grid_profitability", "'tier_profitability ' || scheme": "tier_profitability"}
     parts = []
@@ -140,11 +140,21 @@ def profit_tie_out_frame(con) -> pd.DataFrame:
 
 
 def partition_frame(con) -> pd.DataFrame:
+    """Customers grouped by how they are placed (grid cell, quadrant and pyramid consistent with
+    being a buyer), with counts and an example customer: the checks stay per customer, but GX
+    sees a handful of rows instead of one per customer (a million rows took GX 80 s and 6 GB)."""
     return _frame(con, """
-        select customer_id, value_grid,
-               (is_buyer and quadrant in ('platinum', 'gold', 'iron', 'lead')) or (not is_buyer and quadrant is null) as quadrant_ok,
-               (is_buyer = (pyramid_tier is not null)) and (is_buyer = (value_grid in ('A', 'B', 'C', 'D'))) as pyramid_ok
-        from customer_tiers order by customer_id""")
+        with placed as (
+            select customer_id, value_grid,
+                   (is_buyer and quadrant in ('platinum', 'gold', 'iron', 'lead')) or (not is_buyer and quadrant is null) as quadrant_ok,
+                   (is_buyer = (pyramid_tier is not null)) and (is_buyer = (value_grid in ('A', 'B', 'C', 'D'))) as pyramid_ok
+            from customer_tiers
+        )
+        select value_grid, quadrant_ok, pyramid_ok, count(*) as customers, min(customer_id) as example_customer,
+               (select count(*) - count(distinct customer_id) from customer_tiers) as duplicate_customer_ids
+        from placed
+        group by all
+        order by all""")
 
 
 def service_policy_frame(con) -> pd.DataFrame:
