@@ -2,10 +2,13 @@
 
 For each size: the full pipeline (dbt build with every test, GX audit, publish) stage by stage,
 a hand-written single-pass DuckDB query computing per-customer contribution and the default
-pyramid (the lower bound), and a plain pandas implementation of the same figures (what a
-user would otherwise write). Every measurement runs in its own process: wall time and peak
-memory (max RSS) come from that process. Medians over --repeat runs; ratios are taken within
-the same invocation. Results (with machine facts) go to a JSON and a Markdown file.
+pyramid (the lower bound), a plain pandas implementation of the same figures (what a user
+would otherwise write), and the nightly increment (one more day of files on the full build).
+Every measurement runs in its own process: wall time and peak memory (max RSS) come from that
+process. Medians over --repeat runs; ratios are taken within the same invocation. The
+answers of the warehouse and both baselines are recorded side by side, and so are dbt's
+slowest nodes (from its run_results.json). Results, with machine facts and the targets of
+the performance issue, go to a JSON and a Markdown file.
 """
 import argparse
 import json
@@ -28,7 +31,8 @@ NEXT_DAY = date(2026, 7, 1)
 # line do not fit the warehouse's 4 GB at 1M customers
 BASELINE_MEMORY = "12GB"
 DUCKDB_SETTINGS = {"threads": os.environ.get("WAREHOUSE_THREADS", "2"),
-                   "memory_limit": os.environ.get("WAREHOUSE_MEMORY_LIMIT", "4GB")}
+                   "memory_limit": os.environ.get("WAREHOUSE_MEMORY_LIMIT", "4GB"),
+                   "dbt_threads": os.environ.get("WAREHOUSE_DBT_THREADS", "1")}
 
 SINGLE_PASS_SQL = """
 with lines as (
@@ -76,114 +80,206 @@ PANDAS_SCRIPT = r"""
 import glob, sys
 import pandas as pd
 d, asof = sys.argv[1], pd.Timestamp(sys.argv[2])
+NUMBERS = {"line_number", "quantity", "unit_price", "discount_amount", "unit_cost"}
 def load(table, columns, key):
-    files = sorted(glob.glob(f"{d}/{table}/*.parquet") + glob.glob(f"{d}/{table}/*.csv"))
-    parts = [(pd.read_parquet(f, columns=columns, dtype_backend="pyarrow") if f.endswith(".parquet")
-              else pd.read_csv(f, usecols=columns, dtype=str, dtype_backend="pyarrow")).astype(str).assign(_file=f)
-             for f in files]
+    parts = []
+    for f in sorted(glob.glob(f"{d}/{table}/*.parquet") + glob.glob(f"{d}/{table}/*.csv")):
+        typed = f.endswith(".parquet")
+        df = (pd.read_parquet(f, columns=columns, dtype_backend="pyarrow") if typed
+              else pd.read_csv(f, usecols=columns, dtype=str, dtype_backend="pyarrow"))
+        for c in columns:
+            if c in NUMBERS:
+                df[c] = df[c].astype("float64") if typed else pd.to_numeric(df[c], errors="coerce").astype("float64")
+            elif c.endswith("_ts"):
+                df[c] = (df[c] if typed else pd.to_datetime(df[c], errors="coerce")).astype("datetime64[us]")
+        parts.append(df)
     return pd.concat(parts, ignore_index=True).drop_duplicates(key, keep="last")
 lines = load("order_lines", ["order_id", "line_number", "quantity", "unit_price", "discount_amount", "unit_cost"], ["order_id", "line_number"])
 orders = load("orders", ["order_id", "customer_id", "order_ts", "status"], ["order_id"])
 events = load("service_events", ["event_id", "customer_id", "event_ts", "activity", "quantity"], ["event_id"])
 rates = pd.read_parquet(glob.glob(f"{d}/activity_rates/*.parquet"))
-for c in ("quantity", "unit_price", "discount_amount", "unit_cost"):
-    lines[c] = pd.to_numeric(lines[c], errors="coerce")
-orders["day"] = pd.to_datetime(orders["order_ts"], errors="coerce").dt.normalize()
-sales = lines.merge(orders[(orders.status == "completed") & (orders.day > asof - pd.Timedelta(days=365)) & (orders.day <= asof)],
-                    on="order_id")
+orders["day"] = orders["order_ts"].dt.normalize()
+window = lambda day: (day > asof - pd.Timedelta(days=365)) & (day <= asof)
+sales = lines.merge(orders[(orders.status == "completed") & window(orders.day)], on="order_id")
 sales["revenue"] = sales.quantity * sales.unit_price - sales.discount_amount
 sales["cogs"] = sales.quantity * sales.unit_cost
 per_customer = sales.groupby("customer_id")[["revenue", "cogs"]].sum()
-events["day"] = pd.to_datetime(events["event_ts"], errors="coerce").dt.normalize()
-events["quantity"] = pd.to_numeric(events["quantity"], errors="coerce")
-events = events[(events.day > asof - pd.Timedelta(days=365)) & (events.day <= asof)].merge(rates, on="activity")
+events["day"] = events["event_ts"].dt.normalize()
+events = events[window(events.day)].merge(rates, on="activity")
 events = events[(events.day >= pd.to_datetime(events.valid_from)) & (events.day <= pd.to_datetime(events.valid_to))]
 events["cost"] = events.quantity * events.rate_per_unit.astype(float)
 cost = events.groupby("customer_id")["cost"].sum()
-table = per_customer.join(cost, how="outer").fillna(0)
+table = per_customer.join(cost, how="left").fillna(0)
 table["contribution"] = table.revenue - table.cogs - table.cost
-buyers = table[table.index.isin(per_customer.index)].sort_values(["revenue"], ascending=False).reset_index()
+buyers = table.sort_values("revenue", ascending=False).reset_index()
 n = len(buyers)
 buyers["tier"] = pd.cut(buyers.index + 1, [0, round(0.01 * n), round(0.05 * n), round(0.2 * n), n], labels=list("ABCD"))
-print(n, buyers.contribution.sum(), buyers.tier.value_counts().to_dict())
+print(n, round(buyers.contribution.sum(), 2), buyers.tier.value_counts().sort_index().to_dict())
 """
 
 
 def measured(cmd: list[str], env: dict | None = None) -> dict:
-    """Run one stage in its own process: wall seconds and that process's peak memory."""
+    """Run one stage in its own process: wall seconds, that process's peak memory, and the last
+    line it printed; a failed stage is recorded with its output instead of stopping the run."""
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=PROJECT_DIR, env={**os.environ, **(env or {})},
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     output = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"{' '.join(cmd[:3])} failed:\n{output[-3000:]}")
-    return {"seconds": round(seconds, 2), "peak_mb": round(usage.ru_maxrss / 1024)}
+    result = {"seconds": round(time.perf_counter() - started, 2), "peak_mb": round(usage.ru_maxrss / 1024)}
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        return {**result, "error": f"exit {code}: {output[-2000:]}"}
+    lines = [line for line in output.splitlines() if line.strip()]
+    return {**result, "answer": lines[-1][:300] if lines else ""}
 
 
 def python(code: str, *args: str) -> list[str]:
     return [sys.executable, "-c", code, *args]
 
 
-def run_size(customers: int, work: Path, repeat: int) -> dict:
+def slowest_nodes(target: Path, n: int = 8) -> list[dict]:
+    """dbt's timing artifact: the slowest nodes of the last run."""
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    ranked = sorted(results, key=lambda r: r["execution_time"], reverse=True)[:n]
+    return [{"node": r["unique_id"].split(".", 2)[-1][:80], "seconds": round(r["execution_time"], 2)} for r in ranked]
+
+
+WAREHOUSE_ANSWER = """
+select (select count(*) from customer_value where is_buyer),
+       (select sum(contribution) from customer_value where is_buyer),
+       (select list(buyers order by tier_order) from tier_profitability where scheme = 'vip_1_4_15_80' and tier <> 'non_buyer')
+"""
+
+
+def warehouse_answer(build_file: Path) -> str:
+    import duckdb
+    with duckdb.connect(str(build_file), read_only=True) as con:
+        buyers, contribution, tiers = con.sql(WAREHOUSE_ANSWER).fetchone()
+    return f"{buyers} buyers, contribution {contribution}, default pyramid {tiers}"
+
+
+def pipeline_stages(landing: Path, work: Path, build_file: Path, env: dict, tag: str) -> dict:
+    target = work / f"target-{tag}"
+    build = measured([dbt_executable(), *build_args(PROJECT_DIR, landing, AS_OF), "--target-path", str(target)], env)
+    if "error" in build:
+        raise RuntimeError(f"dbt build failed: {build['error']}")
+    build.update(answer=warehouse_answer(build_file), slowest=slowest_nodes(target))
+    stages = {
+        "dbt_build": build,
+        "gx_audit": measured(python(
+            "import sys; from pathlib import Path; from orchestration.audit import audit_warehouse;"
+            "r = audit_warehouse(Path(sys.argv[1]), 'benchmark'); sys.exit(0 if all(x.success for x in r) else 1)",
+            str(build_file))),
+        "publish": measured(python(
+            "import sys; from pathlib import Path; from orchestration.publish import publish;"
+            "from orchestration.settings import Paths; publish(Paths.from_env(), Path(sys.argv[1]), sys.argv[2])",
+            str(build_file), AS_OF.isoformat()), env),
+    }
+    failed = {name: stage["error"] for name, stage in stages.items() if "error" in stage}
+    if failed:
+        raise RuntimeError(f"pipeline stages failed: {failed}")
+    return stages
+
+
+def baseline_stages(landing: Path, work: Path, customers: int, pandas_max: int) -> dict:
+    single = measured(python(
+        f"import duckdb, sys; con = duckdb.connect(config={{'threads': {DUCKDB_SETTINGS['threads']}, "
+        f"'memory_limit': '{BASELINE_MEMORY}', 'temp_directory': sys.argv[2], "
+        f"'preserve_insertion_order': False}}); print(con.sql(sys.argv[1]).fetchall())",
+        SINGLE_PASS_SQL.format(d=landing, asof=AS_OF), str(work / "spill")))
+    if customers > pandas_max:
+        pandas = {"skipped": f"above --pandas-max-customers {pandas_max:,} (16.6 GB peak at 1M customers)"}
+    else:
+        pandas = measured(python(PANDAS_SCRIPT, str(landing), AS_OF.isoformat()))
+    return {"single_pass_query": single, "pandas": pandas}
+
+
+def increment_stage(landing: Path, work: Path, build_file: Path, env: dict, tag: str) -> dict:
+    incremental_file = work / f"increment-{tag}.duckdb"
+    shutil.copyfile(build_file, incremental_file)
+    target = work / f"target-{tag}-increment"
+    run = measured([dbt_executable(), *build_args(PROJECT_DIR, landing, NEXT_DAY), "--target-path", str(target)],
+                   {**env, "WAREHOUSE_PATH": str(incremental_file)})
+    if "error" in run:
+        raise RuntimeError(f"incremental dbt build failed: {run['error']}")
+    incremental_file.unlink()
+    return {**run, "slowest": slowest_nodes(target)}
+
+
+def median_stage(values: list[dict]) -> dict:
+    ok = [v for v in values if "seconds" in v and "error" not in v]
+    if not ok:
+        return {"runs": values, "note": (values[0].get("skipped") or values[0].get("error", ""))[:300]}
+    return {"seconds": round(statistics.median(v["seconds"] for v in ok), 2), "peak_mb": max(v["peak_mb"] for v in ok),
+            "answer": ok[-1].get("answer"), "slowest": ok[-1].get("slowest"),
+            "runs": [{k: v[k] for k in ("seconds", "peak_mb") if k in v} for v in values]}
+
+
+def run_size(customers: int, work: Path, repeat: int, pandas_max: int) -> dict:
     from orchestration.generator.cli import Spec, generate
     from orchestration.generator.increment import append_day
     pristine = work / f"landing-{customers}"
     if not (pristine / ".complete").exists():
+        shutil.rmtree(pristine, ignore_errors=True)
         generate(Spec(customers=customers, seed=42), pristine)
         (pristine / ".complete").write_text("")
-    landing = work / f"run-{customers}"  # a copy: the increment adds a day to it
+    landing = work / f"run-{customers}"  # hard links: the increment only adds files
     shutil.rmtree(landing, ignore_errors=True)
-    shutil.copytree(pristine, landing)
+    shutil.copytree(pristine, landing, copy_function=os.link)
     import duckdb
     lines = duckdb.sql(f"select count(*) from read_parquet('{landing}/order_lines/*.parquet')").fetchone()[0]
     build_file = work / f"build-{customers}.duckdb"
     env = {"WAREHOUSE_PATH": str(build_file), "WAREHOUSE_HOME": str(work / f"home-{customers}")}
-    settings = ", ".join(f"{k} = '{v}'" for k, v in DUCKDB_SETTINGS.items())
     stages: dict[str, list[dict]] = {}
-    for _ in range(repeat):
+    for i in range(repeat):
         build_file.unlink(missing_ok=True)
-        runs = {
-            "dbt_build": measured([dbt_executable(), *build_args(PROJECT_DIR, landing, AS_OF)], env),
-            "gx_audit": measured(python(
-                "import sys; from pathlib import Path; from orchestration.audit import audit_warehouse;"
-                "r = audit_warehouse(Path(sys.argv[1]), 'benchmark'); sys.exit(0 if all(x.success for x in r) else 1)",
-                str(build_file))),
-            "publish": measured(python(
-                "import sys; from pathlib import Path; from orchestration.publish import publish;"
-                "from orchestration.settings import Paths; publish(Paths.from_env(), Path(sys.argv[1]), sys.argv[2])",
-                str(build_file), AS_OF.isoformat()), env),
-            "single_pass_query": measured(python(
-                f"import duckdb, sys; con = duckdb.connect(config={{'threads': {DUCKDB_SETTINGS['threads']}, "
-                f"'memory_limit': '{BASELINE_MEMORY}', 'temp_directory': sys.argv[2], "
-                f"'preserve_insertion_order': False}}); print(con.sql(sys.argv[1]).fetchall())",
-                SINGLE_PASS_SQL.format(d=landing, asof=AS_OF), str(work / "spill"))),
-            "pandas": measured(python(PANDAS_SCRIPT, str(landing), AS_OF.isoformat())),
-        }
+        runs = {**pipeline_stages(landing, work, build_file, env, f"{customers}-{i}"),
+                **baseline_stages(landing, work, customers, pandas_max)}
         for name, value in runs.items():
             stages.setdefault(name, []).append(value)
     append_day(landing, NEXT_DAY)
-    incremental_file = work / f"increment-{customers}.duckdb"
-    for _ in range(repeat):
-        shutil.copyfile(build_file, incremental_file)
-        stages.setdefault("dbt_increment", []).append(measured(
-            [dbt_executable(), *build_args(PROJECT_DIR, landing, NEXT_DAY)], {**env, "WAREHOUSE_PATH": str(incremental_file)}))
-    med = {name: {"seconds": statistics.median(v["seconds"] for v in values),
-                  "peak_mb": max(v["peak_mb"] for v in values), "runs": values}
-           for name, values in stages.items()}
-    pipeline = sum(med[s]["seconds"] for s in ("dbt_build", "gx_audit", "publish"))
+    for i in range(repeat):
+        stages.setdefault("dbt_increment", []).append(increment_stage(landing, work, build_file, env, f"{customers}-{i}"))
+    med = {name: median_stage(values) for name, values in stages.items()}
+    return {"customers": customers, "order_lines": lines, "stages": med, "ratios": ratios(med)}
+
+
+def seconds(med: dict, stage: str) -> float | None:
+    return med[stage].get("seconds")
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 2) if a and b else None
+
+
+def ratios(med: dict) -> dict:
+    pipeline = sum(seconds(med, s) for s in ("dbt_build", "gx_audit", "publish"))
     return {
-        "customers": customers, "order_lines": lines, "stages": med,
+        "dbt_build_over_single_pass": ratio(seconds(med, "dbt_build"), seconds(med, "single_pass_query")),
+        "pipeline_over_single_pass": ratio(pipeline, seconds(med, "single_pass_query")),
+        "pandas_over_dbt_build": ratio(seconds(med, "pandas"), seconds(med, "dbt_build")),
+        "increment_over_dbt_build": ratio(seconds(med, "dbt_increment"), seconds(med, "dbt_build")),
         "pipeline_seconds": round(pipeline, 2),
-        "ratios": {
-            "dbt_build_over_single_pass": round(med["dbt_build"]["seconds"] / med["single_pass_query"]["seconds"], 2),
-            "pipeline_over_single_pass": round(pipeline / med["single_pass_query"]["seconds"], 2),
-            "pandas_over_dbt_build": round(med["pandas"]["seconds"] / med["dbt_build"]["seconds"], 2),
-            "increment_over_dbt_build": round(med["dbt_increment"]["seconds"] / med["dbt_build"]["seconds"], 2),
-        },
-        "settings": settings,
+        "pipeline_peak_mb": max(med[s]["peak_mb"] for s in ("dbt_build", "gx_audit", "publish", "dbt_increment")),
     }
+
+
+TARGETS = (  # (what, ratio key, comparison, bound), judged at the largest size of at least 1M customers
+    ("full build within 2x the single-pass query", "dbt_build_over_single_pass", "<=", 2.0),
+    ("at least 5x faster than pandas", "pandas_over_dbt_build", ">=", 5.0),
+    ("peak memory at most 6 GB (build, audit, publish, increment)", "pipeline_peak_mb", "<=", 6144),
+    ("one-day increment at most 20% of a full build", "increment_over_dbt_build", "<=", 0.2),
+)
+
+
+def verdicts(size: dict) -> list[dict]:
+    out = []
+    for what, key, op, bound in TARGETS:
+        value = size["ratios"].get(key)
+        met = None if value is None else (value <= bound if op == "<=" else value >= bound)
+        out.append({"target": what, "measured": value, "bound": f"{op} {bound}", "met": met})
+    return out
 
 
 def machine() -> dict:
@@ -194,21 +290,52 @@ def machine() -> dict:
             "duckdb_settings": DUCKDB_SETTINGS}
 
 
+def _cell(med: dict, stage: str, key: str = "seconds") -> str:
+    value = med[stage].get(key)
+    return "n/a" if value is None else f"{value:,}" if isinstance(value, int) else str(value)
+
+
 def markdown(results: dict) -> str:
-    rows = ["| customers | order lines | runs | dbt build s | GX audit s | publish s | pipeline s | single pass s | pandas s | "
-            "increment s | build / single pass | pandas / build | increment / build | peak MB build | peak MB pandas |",
-            "|" + "---|" * 15]
+    m = results["machine"]
+    out = [f"# Benchmark\n\n{m['cpus']} CPUs, {m['memory_gb']} GB, Python {m['python']}, DuckDB {m['duckdb']}, "
+           f"{m['platform']}, {m['date']}; DuckDB {m['duckdb_settings']}; medians of the runs shown; written by "
+           "`warehouse-benchmark` (see ANALYSIS.md for what the figures mean).\n",
+           "## Seconds per stage (peak MB in brackets)\n",
+           "| customers | order lines | runs | dbt build | GX audit | publish | pipeline | single pass | pandas | increment |",
+           "|" + "---|" * 10]
     for r in results["sizes"]:
         s = r["stages"]
-        rows.append(f"| {r['customers']:,} | {r['order_lines']:,} | {len(s['dbt_build']['runs'])} | {s['dbt_build']['seconds']} | {s['gx_audit']['seconds']} | "
-                    f"{s['publish']['seconds']} | {r['pipeline_seconds']} | {s['single_pass_query']['seconds']} | "
-                    f"{s['pandas']['seconds']} | {s['dbt_increment']['seconds']} | {r['ratios']['dbt_build_over_single_pass']} | "
-                    f"{r['ratios']['pandas_over_dbt_build']} | {r['ratios']['increment_over_dbt_build']} | "
-                    f"{s['dbt_build']['peak_mb']} | {s['pandas']['peak_mb']} |")
-    m = results["machine"]
-    return (f"# Benchmark\n\n{m['cpus']} CPUs, {m['memory_gb']} GB, Python {m['python']}, DuckDB {m['duckdb']}, "
-            f"{m['platform']}, {m['date']}; DuckDB {m['duckdb_settings']}; medians over the runs shown.\n\n"
-            + "\n".join(rows) + "\n")
+        cell = lambda st: f"{_cell(s, st)} ({_cell(s, st, 'peak_mb')})"
+        out.append(f"| {r['customers']:,} | {r['order_lines']:,} | {len(s['dbt_build']['runs'])} | {cell('dbt_build')} | "
+                   f"{cell('gx_audit')} | {cell('publish')} | {r['ratios']['pipeline_seconds']} | {cell('single_pass_query')} | "
+                   f"{cell('pandas')} | {cell('dbt_increment')} |")
+    out += ["\n## Ratios within each size\n",
+            "| customers | build / single pass | pipeline / single pass | pandas / build | increment / build | "
+            "build µs per order line | single pass µs per order line |", "|" + "---|" * 7]
+    for r in results["sizes"]:
+        q, s = r["ratios"], r["stages"]
+        per_line = lambda st: "n/a" if not seconds(s, st) else round(seconds(s, st) / r["order_lines"] * 1e6, 2)
+        out.append(f"| {r['customers']:,} | {q['dbt_build_over_single_pass']} | {q['pipeline_over_single_pass']} | "
+                   f"{q['pandas_over_dbt_build']} | {q['increment_over_dbt_build']} | {per_line('dbt_build')} | "
+                   f"{per_line('single_pass_query')} |")
+    judged = [r for r in results["sizes"] if r["customers"] >= 1_000_000]
+    if judged:
+        size = judged[-1]
+        out += [f"\n## Targets at {size['customers']:,} customers\n", "| target | measured | bound | met |", "|---|---|---|---|"]
+        out += [f"| {v['target']} | {v['measured']} | {v['bound']} | {'yes' if v['met'] else 'no' if v['met'] is False else 'n/a'} |"
+                for v in verdicts(size)]
+    out.append("\n## Same answers (buyers, their contribution, default pyramid)\n")
+    for r in results["sizes"]:
+        s = r["stages"]
+        out.append(f"- {r['customers']:,}: warehouse {s['dbt_build'].get('answer')}; single pass "
+                   f"{s['single_pass_query'].get('answer') or s['single_pass_query'].get('note')}; pandas "
+                   f"{s['pandas'].get('answer') or s['pandas'].get('note')}")
+    out.append("\n## Slowest dbt nodes (dbt's run_results.json, last run)\n")
+    for r in results["sizes"]:
+        for stage in ("dbt_build", "dbt_increment"):
+            nodes = ", ".join(f"{n['node']} {n['seconds']} s" for n in r["stages"][stage].get("slowest") or [])
+            out.append(f"- {r['customers']:,} {stage.replace('_', ' ')}: {nodes}")
+    return "\n".join(out) + "\n"
 
 
 def main(argv=None) -> int:
@@ -218,6 +345,8 @@ def main(argv=None) -> int:
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--repeat-largest", type=int, default=None,
                    help="repetitions for the largest size (default: --repeat)")
+    p.add_argument("--pandas-max-customers", type=int, default=1_000_000,
+                   help="skip the pandas baseline above this size (it needs about 17 GB at 1M customers)")
     p.add_argument("--work", type=Path, default=PROJECT_DIR / "warehouse" / "benchmark")
     p.add_argument("--out", type=Path, default=PROJECT_DIR / "benchmarks" / "results")
     a = p.parse_args(argv)
@@ -227,9 +356,10 @@ def main(argv=None) -> int:
     for size in sorted(a.sizes):
         print(f"benchmarking {size:,} customers ...", file=sys.stderr, flush=True)
         repeat = a.repeat_largest if size == max(a.sizes) and a.repeat_largest else a.repeat
-        results["sizes"].append(run_size(size, a.work, repeat))
+        results["sizes"].append(run_size(size, a.work, repeat, a.pandas_max_customers))
+        results["targets"] = [{"customers": r["customers"], "verdicts": verdicts(r)} for r in results["sizes"]]
         print(json.dumps(results["sizes"][-1]["ratios"]), file=sys.stderr, flush=True)
-        a.out.with_suffix(".json").write_text(json.dumps(results, indent=2))  # after each size: nothing lost
+        a.out.with_suffix(".json").write_text(json.dumps(results, indent=2, default=str))  # after each size: nothing lost
         a.out.with_suffix(".md").write_text(markdown(results))
     print(markdown(results))
     return 0

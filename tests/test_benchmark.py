@@ -1,7 +1,11 @@
 """Benchmark smoke run (CI): the command works end to end and writes its results. No timing asserts."""
 import json
 
-from orchestration.benchmark import main
+import duckdb
+
+from orchestration.benchmark import baseline_stages, main
+from orchestration.generator.cli import Spec, generate
+from orchestration.profile import profile_sql
 
 
 def test_benchmark_smoke_writes_results(tmp_path):
@@ -10,8 +14,31 @@ def test_benchmark_smoke_writes_results(tmp_path):
     results = json.loads(out.with_suffix(".json").read_text())
     size = results["sizes"][0]
     assert results["machine"]["cpus"] >= 1 and size["customers"] == 300
-    assert {"dbt_build", "gx_audit", "publish", "single_pass_query", "pandas", "dbt_increment"} <= set(size["stages"])
-    assert all(stage["seconds"] > 0 and stage["peak_mb"] > 0 for stage in size["stages"].values())
-    assert set(size["ratios"]) == {"dbt_build_over_single_pass", "pipeline_over_single_pass", "pandas_over_dbt_build",
-                                   "increment_over_dbt_build"}
+    stages = size["stages"]
+    assert set(stages) == {"dbt_build", "gx_audit", "publish", "single_pass_query", "pandas", "dbt_increment"}
+    assert all(stage["seconds"] > 0 and stage["peak_mb"] > 0 for stage in stages.values())
+    assert stages["dbt_build"]["slowest"] and stages["dbt_increment"]["slowest"]  # dbt's timing artifact
+    # the warehouse and both baselines report the same buyers and default pyramid
+    buyers = stages["dbt_build"]["answer"].split()[0]
+    assert stages["single_pass_query"]["answer"].startswith(f"[({buyers},")
+    assert stages["pandas"]["answer"].startswith(f"{buyers} ")
+    assert {"dbt_build_over_single_pass", "pandas_over_dbt_build", "increment_over_dbt_build"} <= set(size["ratios"])
     assert "| 300 |" in out.with_suffix(".md").read_text()
+
+
+def test_pandas_baseline_is_skipped_above_its_limit(tmp_path):
+    landing = tmp_path / "landing"
+    generate(Spec(customers=200, seed=3), landing)
+    stages = baseline_stages(landing, tmp_path, customers=200, pandas_max=100)
+    assert "seconds" in stages["single_pass_query"] and "pandas-max-customers" in stages["pandas"]["skipped"]
+
+
+def test_profile_ranks_the_operators_of_a_query(tmp_path):
+    database = tmp_path / "wh.duckdb"
+    duckdb.connect(str(database)).execute("create table t as select range % 1000 as k, range as v from range(2000000)").close()
+    result = profile_sql(database, "select k, sum(v) as total from t group by k")
+    names = [op["operator"] for op in result["operators"]]
+    assert any(n.endswith("HASH_GROUP_BY") for n in names) and "CREATE_TABLE_AS" in names
+    assert result["cpu_seconds"] > 0 and result["operators"][0]["cpu_seconds"] >= result["operators"][-1]["cpu_seconds"]
+    with duckdb.connect(str(database), read_only=True) as con:  # the scratch table is gone
+        assert con.sql("select count(*) from duckdb_tables() where table_name = '__warehouse_profile'").fetchone() == (0,)
