@@ -20,10 +20,14 @@
     hash of the key finds the repeated ones (a collision only sends a key through the exact
     path). Versions are told apart by a hash of the typed values and typing errors. A full
     build reads the source three times rather than buffering every row (DuckDB would
-    materialise a CTE read three times); an incremental run's source is small and is buffered. -#}
-{% macro with_delivery_state(source, key_columns) %}
+    materialise a CTE read three times); an incremental run's source is small and is buffered.
+    A full build of a large table finds repeated keys in several passes, one slice of the key
+    hashes each (see key_check_passes): DuckDB's hash aggregate does not spill reliably with
+    over 100M distinct keys in a 4 GB limit. -#}
+{% macro with_delivery_state(source, key_columns, table) %}
     {%- set key = key_columns | join(', ') -%}
     {%- set version = 'hash(*columns(* exclude (source_file, landed_record, key_hash)))' -%}
+    {%- set passes = 1 if is_incremental() else key_check_passes(table) -%}
     {%- set rows -%}
         (select *, case when not {{ any_null(key_columns) }} then hash({{ key }}) end as key_hash
          from {{ 'source_rows' if is_incremental() else '(' ~ source ~ ')' }})
@@ -32,8 +36,14 @@
     {%- if is_incremental() %}
     source_rows as materialized ({{ source }}),
     {%- endif %}
-    repeated as materialized (
-        select key_hash from {{ rows }} group by key_hash having count(*) > 1  -- null (unkeyed) never joins
+    repeated as materialized (  -- null (unkeyed) never joins
+        {%- for slice in range(passes) %}
+        select key_hash from {{ rows }} {% if passes > 1 %}where key_hash % {{ passes }} = {{ slice }} {% endif -%}
+        group by key_hash having count(*) > 1
+        {%- if not loop.last %}
+        union all
+        {%- endif %}
+        {%- endfor %}
     )
     select delivered.* exclude (key_hash), (case when key_hash is null then 'unkeyed' else 'latest' end)::{{ delivery_state_type() }} as delivery_state
     from {{ rows }} as delivered anti join repeated using (key_hash)
@@ -47,6 +57,24 @@
             else 'latest'
         end::{{ delivery_state_type() }}
     from {{ rows }} as delivered semi join repeated using (key_hash)
+{% endmacro %}
+
+{#- How many slices of the key hashes the repeated-key check of a full build takes: the
+    landed rows (Parquet row counts from the file footers, CSV estimated at one row per 32
+    bytes) over var('key_check_rows_per_pass'). -#}
+{% macro key_check_passes(table) %}
+    {%- set parquet = landing_files(landing_folder(table), 'parquet') -%}
+    {%- set csv = landing_files(landing_folder(table), 'csv') -%}
+    {%- set counts = [] -%}
+    {%- if parquet -%}
+        {%- do counts.append("(select sum(num_rows) from parquet_file_metadata(" ~ sql_list(parquet) ~ "))") -%}
+    {%- endif -%}
+    {%- if csv -%}
+        {%- do counts.append("(select sum(size) // 32 from read_blob(" ~ sql_list(csv) ~ "))") -%}
+    {%- endif -%}
+    {%- if not counts -%}{{ return(1) }}{%- endif -%}
+    {%- set rows = run_query("select (" ~ counts | join(' + ') ~ ")::bigint").columns[0].values()[0] -%}
+    {{ return([1, [64, (rows / var('key_check_rows_per_pass')) | round(0, 'ceil') | int] | min] | max) }}
 {% endmacro %}
 
 {#- Delivery state and row status are stored as ENUMs: a VARCHAR column costs several times

@@ -3,7 +3,7 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['activity']) }}
 
 with staged as (
-    {{ with_delivery_state(rows_to_validate(ref('stg_activity_rates'), 'activity_rates', ['activity'], cascades), ['activity', 'valid_from']) }}
+    {{ with_delivery_state(rows_to_validate(ref('stg_activity_rates'), 'activity_rates', ['activity'], cascades), ['activity', 'valid_from'], 'activity_rates') }}
 ),
 
 row_checked as (

@@ -3,7 +3,7 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['customer_id']) }}
 
 with staged as (
-    {{ with_delivery_state(rows_to_validate(ref('stg_customers'), 'customers', ['customer_id'], cascades), ['customer_id']) }}
+    {{ with_delivery_state(rows_to_validate(ref('stg_customers'), 'customers', ['customer_id'], cascades), ['customer_id'], 'customers') }}
 ),
 
 checked as (

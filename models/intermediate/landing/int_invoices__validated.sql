@@ -3,7 +3,7 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['invoice_id']) }}
 
 with staged as (
-    {{ with_delivery_state(rows_to_validate(ref('stg_invoices'), 'invoices', ['invoice_id'], cascades), ['invoice_id']) }}
+    {{ with_delivery_state(rows_to_validate(ref('stg_invoices'), 'invoices', ['invoice_id'], cascades), ['invoice_id'], 'invoices') }}
 ),
 
 customers as ({{ parent_keys(ref('int_customers__validated'), 'customer_id') }}),

@@ -3,7 +3,7 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['order_id', 'line_number']) }}
 
 with staged as (
-    {{ with_delivery_state(rows_to_validate(ref('stg_order_lines'), 'order_lines', ['order_id', 'line_number'], cascades), ['order_id', 'line_number']) }}
+    {{ with_delivery_state(rows_to_validate(ref('stg_order_lines'), 'order_lines', ['order_id', 'line_number'], cascades), ['order_id', 'line_number'], 'order_lines') }}
 ),
 
 orders as ({{ parent_keys(ref('int_orders__validated'), 'order_id') }}),

@@ -3,7 +3,7 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['order_id']) }}
 
 with staged as (
-    {{ with_delivery_state(rows_to_validate(ref('stg_orders'), 'orders', ['order_id'], cascades), ['order_id']) }}
+    {{ with_delivery_state(rows_to_validate(ref('stg_orders'), 'orders', ['order_id'], cascades), ['order_id'], 'orders') }}
 ),
 
 customers as ({{ parent_keys(ref('int_customers__validated'), 'customer_id') }}),

@@ -3,7 +3,7 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['event_id']) }}
 
 with staged as (
-    {{ with_delivery_state(rows_to_validate(ref('stg_service_events'), 'service_events', ['event_id'], cascades), ['event_id']) }}
+    {{ with_delivery_state(rows_to_validate(ref('stg_service_events'), 'service_events', ['event_id'], cascades), ['event_id'], 'service_events') }}
 ),
 
 customers as ({{ parent_keys(ref('int_customers__validated'), 'customer_id') }}),
