@@ -222,7 +222,7 @@ def median_stage(values: list[dict]) -> dict:
 def in_child(code: str, *args: str) -> None:
     """Data preparation in a child process: keeps the benchmark process's peak memory (inherited
     by every measured child) small."""
-    subprocess.run(python(code, *args), cwd=PROJECT_DIR, check=True)
+    subprocess.run(python(code, *args), cwd=PROJECT_DIR, check=True, stdout=subprocess.DEVNULL)  # DuckDB's progress bars
 
 
 def run_size(customers: int, work: Path, repeat: int, pandas_max: int) -> dict:
@@ -313,6 +313,8 @@ def markdown(results: dict) -> str:
            f"is the stage's own process (the benchmark process, {results.get('benchmark_process_peak_mb', 'n/a')} MB "
            "at its peak, is a floor under every figure); written by "
            "`warehouse-benchmark` (see ANALYSIS.md for what the figures mean).\n",
+           "Measured: " + "; ".join(f"{r['customers']:,} on {r.get('measured', {}).get('date', 'n/a')} at commit "
+                                     f"{r.get('measured', {}).get('commit', 'n/a')}" for r in results["sizes"]) + ".\n",
            "## Seconds per stage (peak MB in brackets)\n",
            "| customers | order lines | runs | dbt build | GX audit | publish | pipeline | single pass | pandas | increment |",
            "|" + "---|" * 10]
@@ -343,12 +345,39 @@ def markdown(results: dict) -> str:
         out.append(f"- {r['customers']:,}: warehouse {s['dbt_build'].get('answer')}; single pass "
                    f"{s['single_pass_query'].get('answer') or s['single_pass_query'].get('note')}; pandas "
                    f"{s['pandas'].get('answer') or s['pandas'].get('note')}")
+    for failed in results.get("failed", []):
+        out.append(f"\n## {failed['customers']:,} customers: failed\n\n```\n{failed['error'][-1500:]}\n```")
     out.append("\n## Slowest dbt nodes (dbt's run_results.json, last run)\n")
     for r in results["sizes"]:
         for stage in ("dbt_build", "dbt_increment"):
             nodes = ", ".join(f"{n['node']} {n['seconds']} s" for n in r["stages"][stage].get("slowest") or [])
             out.append(f"- {r['customers']:,} {stage.replace('_', ' ')}: {nodes}")
     return "\n".join(out) + "\n"
+
+
+def provenance() -> dict:
+    """When and on which commit a size was measured (+changes: with uncommitted changes)."""
+    git = lambda *args: subprocess.run(["git", *args], cwd=PROJECT_DIR, capture_output=True, text=True).stdout.strip()
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    return {"date": date.today().isoformat(), "commit": commit + ("+changes" if git("status", "--porcelain") else "")}
+
+
+COMPARABLE = ("cpus", "memory_gb", "duckdb", "duckdb_settings")
+
+
+def starting_results(out: Path, sizes: list[int], append: bool) -> dict:
+    """Fresh results, or with --append the earlier ones minus the sizes measured again; sizes
+    measured on another machine or with other DuckDB settings are refused, not mixed."""
+    fresh = {"machine": machine(), "sizes": []}
+    if not append or not out.with_suffix(".json").exists():
+        return fresh
+    earlier = json.loads(out.with_suffix(".json").read_text())
+    differ = [k for k in COMPARABLE if earlier["machine"].get(k) != fresh["machine"][k]]
+    if differ:
+        raise SystemExit(f"--append: {out.with_suffix('.json')} was measured with other {', '.join(differ)}; run without --append")
+    return {**earlier, "machine": fresh["machine"],
+            "sizes": [r for r in earlier["sizes"] if r["customers"] not in sizes],
+            "failed": [f for f in earlier.get("failed", []) if f["customers"] not in sizes]}
 
 
 def main(argv=None) -> int:
@@ -360,23 +389,29 @@ def main(argv=None) -> int:
                    help="repetitions for the largest size (default: --repeat)")
     p.add_argument("--pandas-max-customers", type=int, default=1_000_000,
                    help="skip the pandas baseline above this size (it needs about 17 GB at 1M customers)")
+    p.add_argument("--append", action="store_true",
+                   help="keep the other sizes of an earlier results file from the same machine and settings")
     p.add_argument("--work", type=Path, default=PROJECT_DIR / "warehouse" / "benchmark")
     p.add_argument("--out", type=Path, default=PROJECT_DIR / "benchmarks" / "results")
     a = p.parse_args(argv)
     a.work.mkdir(parents=True, exist_ok=True)
-    results = {"machine": machine(), "repeat": a.repeat, "sizes": []}
     a.out.parent.mkdir(parents=True, exist_ok=True)
+    results = starting_results(a.out, a.sizes, a.append)
     for size in sorted(a.sizes):
         print(f"benchmarking {size:,} customers ...", file=sys.stderr, flush=True)
         repeat = a.repeat_largest if size == max(a.sizes) and a.repeat_largest else a.repeat
-        results["sizes"].append(run_size(size, a.work, repeat, a.pandas_max_customers))
+        try:
+            results["sizes"].append({**run_size(size, a.work, repeat, a.pandas_max_customers), "measured": provenance()})
+        except RuntimeError as failure:  # a size the pipeline cannot finish is a result too
+            results.setdefault("failed", []).append({"customers": size, "error": str(failure)[-3000:], "measured": provenance()})
+        results["sizes"].sort(key=lambda r: r["customers"])
         results["benchmark_process_peak_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
         results["targets"] = [{"customers": r["customers"], "verdicts": verdicts(r)} for r in results["sizes"]]
-        print(json.dumps(results["sizes"][-1]["ratios"]), file=sys.stderr, flush=True)
+        print(json.dumps(results["sizes"][-1]["ratios"] if results["sizes"] else {}), file=sys.stderr, flush=True)
         a.out.with_suffix(".json").write_text(json.dumps(results, indent=2, default=str))  # after each size: nothing lost
         a.out.with_suffix(".md").write_text(markdown(results))
     print(markdown(results))
-    return 0
+    return 1 if results.get("failed") else 0
 
 
 if __name__ == "__main__":

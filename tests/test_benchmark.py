@@ -2,8 +2,10 @@
 import json
 
 import duckdb
+import pytest
 
-from orchestration.benchmark import baseline_stages, main
+from orchestration import benchmark
+from orchestration.benchmark import baseline_stages, machine, main, starting_results
 from orchestration.generator.cli import Spec, generate
 from orchestration.profile import profile_sql
 
@@ -24,6 +26,31 @@ def test_benchmark_smoke_writes_results(tmp_path):
     assert stages["pandas"]["answer"].startswith(f"{buyers} ")
     assert {"dbt_build_over_single_pass", "pandas_over_dbt_build", "increment_over_dbt_build"} <= set(size["ratios"])
     assert "| 300 |" in out.with_suffix(".md").read_text()
+
+
+def test_a_size_the_pipeline_cannot_finish_is_recorded(tmp_path, monkeypatch):
+    def out_of_memory(customers, *args):
+        raise RuntimeError(f"dbt build failed: Out of Memory Error at {customers}")
+    monkeypatch.setattr(benchmark, "run_size", out_of_memory)
+    out = tmp_path / "results"
+    assert main(["--sizes", "5000000", "--work", str(tmp_path / "work"), "--out", str(out)]) == 1
+    results = json.loads(out.with_suffix(".json").read_text())
+    assert results["sizes"] == [] and results["failed"][0]["customers"] == 5_000_000
+    assert "Out of Memory Error at 5000000" in results["failed"][0]["error"]
+    assert "5,000,000 customers: failed" in out.with_suffix(".md").read_text()
+
+
+def test_append_keeps_other_sizes_from_the_same_machine_only(tmp_path):
+    out = tmp_path / "results"
+    earlier = {"machine": machine(), "sizes": [{"customers": 100}, {"customers": 1000}],
+               "failed": [{"customers": 1000, "error": "out of memory"}]}
+    out.with_suffix(".json").write_text(json.dumps(earlier))
+    kept = starting_results(out, [1000], append=True)
+    assert kept["sizes"] == [{"customers": 100}] and kept["failed"] == []
+    assert starting_results(out, [1000], append=False)["sizes"] == []
+    out.with_suffix(".json").write_text(json.dumps({**earlier, "machine": {**earlier["machine"], "cpus": 64}}))
+    with pytest.raises(SystemExit, match="cpus"):
+        starting_results(out, [1000], append=True)
 
 
 def test_pandas_baseline_is_skipped_above_its_limit(tmp_path):
