@@ -356,10 +356,11 @@ def markdown(results: dict) -> str:
 
 
 def provenance() -> dict:
-    """When and on which commit a size was measured (+changes: with uncommitted changes)."""
+    """When and on which commit a size was measured (+changes: with uncommitted changes outside
+    benchmarks/, where the results themselves are written)."""
     git = lambda *args: subprocess.run(["git", *args], cwd=PROJECT_DIR, capture_output=True, text=True).stdout.strip()
     commit = git("rev-parse", "--short", "HEAD") or "unknown"
-    return {"date": date.today().isoformat(), "commit": commit + ("+changes" if git("status", "--porcelain") else "")}
+    return {"date": date.today().isoformat(), "commit": commit + ("+changes" if git("status", "--porcelain", "--", ".", ":!benchmarks") else "")}
 
 
 COMPARABLE = ("cpus", "memory_gb", "duckdb", "duckdb_settings")
