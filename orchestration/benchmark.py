@@ -276,7 +276,7 @@ def ratios(med: dict) -> dict:
     }
 
 
-TARGETS = (  # (what, ratio key, comparison, bound), judged at the largest size of at least 1M customers
+TARGETS = (  # (what, ratio key, comparison, bound), set at 1M customers, shown for every size from 1M
     ("full build within 2x the single-pass query", "dbt_build_over_single_pass", "<=", 2.0),
     ("at least 5x faster than pandas", "pandas_over_dbt_build", ">=", 5.0),
     ("peak memory at most 6 GB (build, audit, publish, increment)", "pipeline_peak_mb", "<=", 6144),
@@ -333,9 +333,7 @@ def markdown(results: dict) -> str:
         out.append(f"| {r['customers']:,} | {q['dbt_build_over_single_pass']} | {q['pipeline_over_single_pass']} | "
                    f"{q['pandas_over_dbt_build']} | {q['increment_over_dbt_build']} | {per_line('dbt_build')} | "
                    f"{per_line('single_pass_query')} |")
-    judged = [r for r in results["sizes"] if r["customers"] >= 1_000_000]
-    if judged:
-        size = judged[-1]
+    for size in (r for r in results["sizes"] if r["customers"] >= 1_000_000):  # the issue sets them at 1M
         out += [f"\n## Targets at {size['customers']:,} customers\n", "| target | measured | bound | met |", "|---|---|---|---|"]
         out += [f"| {v['target']} | {v['measured']} | {v['bound']} | {'yes' if v['met'] else 'no' if v['met'] is False else 'n/a'} |"
                 for v in verdicts(size)]
