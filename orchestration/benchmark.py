@@ -401,7 +401,7 @@ def main(argv=None) -> int:
         repeat = a.repeat_largest if size == max(a.sizes) and a.repeat_largest else a.repeat
         try:
             results["sizes"].append({**run_size(size, a.work, repeat, a.pandas_max_customers), "measured": provenance()})
-        except RuntimeError as failure:  # a size the pipeline cannot finish is a result too
+        except (RuntimeError, subprocess.CalledProcessError) as failure:  # a size that cannot finish is a result too
             results.setdefault("failed", []).append({"customers": size, "error": str(failure)[-3000:], "measured": provenance()})
         results["sizes"].sort(key=lambda r: r["customers"])
         results["benchmark_process_peak_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)

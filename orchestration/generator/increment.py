@@ -4,6 +4,7 @@ The new day repeats the previous day's activity under new keys, dated one day la
 few new prospects, and corrects some earlier keys (late cancellations, payments), so it has
 the shape of a real daily delivery: one new file per table.
 """
+import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -23,26 +24,39 @@ CAST = {
 }
 
 
-def _current(con, landing: Path, table: str) -> str:
-    """The latest delivered version of each key, typed, as a SQL view name."""
+def _current(con, landing: Path, table: str, candidates: str = "true") -> str:
+    """The latest delivered version of each key, typed, as a SQL view name; only keys with a
+    version matching `candidates` (a filter on the delivered rows), so large landing zones
+    de-duplicate the few keys the new day needs, not every key."""
     key = ", ".join(TABLES[table]["key"])
-    parts = [f"select {CAST[table]}, filename from read_{kind}('{landing / table}/*.{kind}', filename = true{opt})"
+    parts = [f"select * from read_{kind}('{landing / table}/*.{kind}', filename = true{opt})"
              for kind, opt in (("parquet", ""), ("csv", ", all_varchar = true")) if list((landing / table).glob(f"*.{kind}"))]
+    con.execute(f"create or replace temp view raw_{table} as {' union all by name '.join(parts)}")
     con.execute(f"""create or replace temp view cur_{table} as
-        select * exclude (filename) from ({' union all by name '.join(parts)})
+        select {CAST[table]} from raw_{table}
         where {' and '.join(f'try_cast({k} as varchar) is not null' for k in TABLES[table]['key'])}
+          and ({key}) in (select {key} from raw_{table} where {candidates})
         qualify row_number() over (partition by {key} order by filename desc) = 1""")
     return f"cur_{table}"
 
 
 def append_day(landing: Path, day: date) -> dict[str, int]:
     prev, tag = day - timedelta(days=1), day.strftime("%Y%m%d")
-    con = duckdb.connect()
-    for table in CAST:
-        _current(con, landing, table)
+    with tempfile.TemporaryDirectory() as spill, duckdb.connect(config={
+            "memory_limit": "4GB", "threads": 2, "temp_directory": spill, "preserve_insertion_order": False}) as con:
+        con.execute("set enable_progress_bar = false")
+        return _append(con, landing, day, prev, tag)
+
+
+def _append(con, landing: Path, day: date, prev: date, tag: str) -> dict[str, int]:
+    _current(con, landing, "customers", "hash(customer_id) % 1000 = 7")
+    _current(con, landing, "orders", f"try_cast(order_ts as timestamp)::date > date '{prev}' - 30")
+    _current(con, landing, "order_lines", f"order_id in (select order_id from cur_orders where order_ts::date = date '{prev}')")
+    _current(con, landing, "service_events", f"try_cast(event_ts as timestamp)::date = date '{prev}'")
+    _current(con, landing, "invoices", "hash(invoice_id) % 20 = 0")
     queries = {
         "customers": f"""select 'N{tag}' || customer_id as customer_id, customer_name, segment, region, date '{day}' as created_date
-                         from cur_customers using sample 0.1 percent (reservoir, 7)""",
+                         from cur_customers where hash(customer_id) % 1000 = 7""",
         "orders": f"""select 'N{tag}' || order_id as order_id, customer_id, order_ts + interval 1 day as order_ts, channel, status
                       from cur_orders where order_ts::date = date '{prev}'
                       union all
