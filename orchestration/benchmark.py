@@ -132,7 +132,7 @@ def measured(cmd: list[str], env: dict | None = None) -> dict:
     result = {"seconds": round(time.perf_counter() - started, 2), "peak_mb": round(usage.ru_maxrss / 1024)}
     code = os.waitstatus_to_exitcode(status)
     if code != 0:
-        return {**result, "error": f"exit {code}: {output[-2000:]}"}
+        return {**result, "error": f"exit {code}: {without_progress_bars(output)[-2000:]}"}
     lines = [line for line in output.splitlines() if line.strip()]
     return {**result, "answer": lines[-1][:300] if lines else ""}
 
@@ -210,10 +210,22 @@ def increment_stage(landing: Path, work: Path, build_file: Path, env: dict, tag:
     return {**run, "slowest": slowest_nodes(target)}
 
 
+def without_progress_bars(output: str) -> str:
+    return "\n".join(line for line in output.splitlines() if "\u2595" not in line)
+
+
+def error_line(error: str) -> str:
+    """The line of a failed stage's output that names the error."""
+    named = [line for line in error.splitlines() if "Error" in line or "Exception" in line]
+    return (named[-1] if named else error)[:300]
+
+
 def median_stage(values: list[dict]) -> dict:
     ok = [v for v in values if "seconds" in v and "error" not in v]
     if not ok:
-        return {"runs": values, "note": (values[0].get("skipped") or values[0].get("error", ""))[:300]}
+        failed = values[0].get("error")
+        return {"runs": values, "note": values[0].get("skipped") or f"failed after {values[0]['seconds']} s "
+                f"({values[0]['peak_mb']} MB): {error_line(failed)}"}
     return {"seconds": round(statistics.median(v["seconds"] for v in ok), 2), "peak_mb": max(v["peak_mb"] for v in ok),
             "answer": ok[-1].get("answer"), "slowest": ok[-1].get("slowest"),
             "runs": [{k: v[k] for k in ("seconds", "peak_mb") if k in v} for v in values]}
@@ -320,7 +332,8 @@ def markdown(results: dict) -> str:
            "|" + "---|" * 10]
     for r in results["sizes"]:
         s = r["stages"]
-        cell = lambda st: f"{_cell(s, st)} ({_cell(s, st, 'peak_mb')})"
+        cell = lambda st: (f"{_cell(s, st)} ({_cell(s, st, 'peak_mb')})" if "seconds" in s[st]
+                           else "failed" if s[st].get("note", "").startswith("failed") else "skipped")
         out.append(f"| {r['customers']:,} | {r['order_lines']:,} | {len(s['dbt_build']['runs'])} | {cell('dbt_build')} | "
                    f"{cell('gx_audit')} | {cell('publish')} | {r['ratios']['pipeline_seconds']} | {cell('single_pass_query')} | "
                    f"{cell('pandas')} | {cell('dbt_increment')} |")
@@ -330,12 +343,13 @@ def markdown(results: dict) -> str:
     for r in results["sizes"]:
         q, s = r["ratios"], r["stages"]
         per_line = lambda st: "n/a" if not seconds(s, st) else round(seconds(s, st) / r["order_lines"] * 1e6, 2)
-        out.append(f"| {r['customers']:,} | {q['dbt_build_over_single_pass']} | {q['pipeline_over_single_pass']} | "
-                   f"{q['pandas_over_dbt_build']} | {q['increment_over_dbt_build']} | {per_line('dbt_build')} | "
+        na = lambda key: "n/a" if q[key] is None else q[key]
+        out.append(f"| {r['customers']:,} | {na('dbt_build_over_single_pass')} | {na('pipeline_over_single_pass')} | "
+                   f"{na('pandas_over_dbt_build')} | {na('increment_over_dbt_build')} | {per_line('dbt_build')} | "
                    f"{per_line('single_pass_query')} |")
     for size in (r for r in results["sizes"] if r["customers"] >= 1_000_000):  # the issue sets them at 1M
         out += [f"\n## Targets at {size['customers']:,} customers\n", "| target | measured | bound | met |", "|---|---|---|---|"]
-        out += [f"| {v['target']} | {v['measured']} | {v['bound']} | {'yes' if v['met'] else 'no' if v['met'] is False else 'n/a'} |"
+        out += [f"| {v['target']} | {'n/a' if v['measured'] is None else v['measured']} | {v['bound']} | {'yes' if v['met'] else 'no' if v['met'] is False else 'n/a'} |"
                 for v in verdicts(size)]
     out.append("\n## Same answers (buyers, their contribution, default pyramid)\n")
     for r in results["sizes"]:
