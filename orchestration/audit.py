@@ -19,6 +19,7 @@ import great_expectations.expectations as gxe  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from orchestration.project import PROJECT_DIR  # noqa: E402
+from orchestration.settings import duckdb_config  # noqa: E402
 
 GX_DIR = PROJECT_DIR / "gx"
 DATASOURCE = "warehouse_audit"
@@ -231,7 +232,7 @@ def audit_warehouse(database: Path, run_name: str) -> list[AuditResult]:
     """Every GX check on a built warehouse file (opened read-only)."""
     ctx = context()
     results = []
-    with duckdb.connect(str(database), read_only=True) as con:
+    with duckdb.connect(str(database), read_only=True, config=duckdb_config()) as con:
         for scheme, frame in tier_count_frames(con).items():
             r = run_checkpoint(ctx, "tier_counts", frame, f"{run_name} tier_counts {scheme}")
             results.append(AuditResult(f"tier_counts[{scheme}]", r.success, r.statistics, r.failures))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.settings import PUBLIC_MARTS, Paths
+from orchestration.settings import PUBLIC_MARTS, Paths, duckdb_config
 
 EXPORT_ORDER = {  # each export is written sorted by its key, so the bytes are deterministic
     "customer_value": "customer_id", "customer_cost_to_serve": "customer_id, activity",
@@ -70,7 +70,7 @@ def _fsync(path: Path) -> None:
 def export_marts(database: Path, folder: Path) -> list[Path]:
     folder.mkdir(parents=True)
     written = []
-    with duckdb.connect(str(database), read_only=True) as con:
+    with duckdb.connect(str(database), read_only=True, config=duckdb_config()) as con:
         for mart in PUBLIC_MARTS:
             target = folder / f"{mart}.parquet"
             con.execute(f"copy (select * from {mart} order by {EXPORT_ORDER[mart]}) to '{target}' (format parquet)")
@@ -90,7 +90,7 @@ def _swap_link(link: Path, target: Path) -> Path | None:
 def publish(paths: Paths, build_file: Path, as_of: str, run_id: str = "") -> dict:
     served = paths.served_file
     served.parent.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(build_file)) as con:
+    with duckdb.connect(str(build_file), config=duckdb_config()) as con:
         con.execute("checkpoint")  # fold the WAL into the file before copying it
     stamp = uuid.uuid4().hex[:12]
     staged = served.with_name(f".{served.name}.{stamp}.tmp")

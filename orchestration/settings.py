@@ -12,6 +12,13 @@ PUBLIC_MARTS = (
 )
 
 
+def duckdb_config() -> dict:
+    """The DuckDB limits dbt uses (profiles.yml), for the pipeline's own connections: they
+    spill beside the file instead of growing with the data."""
+    return {"memory_limit": os.environ.get("WAREHOUSE_MEMORY_LIMIT", "4GB"),
+            "threads": int(os.environ.get("WAREHOUSE_THREADS", "2"))}
+
+
 @dataclass(frozen=True)
 class Paths:
     landing_dir: Path
