@@ -27,14 +27,14 @@ from pathlib import Path
 
 from orchestration.dbt_args import build_args, dbt_executable
 from orchestration.project import PROJECT_DIR
+from orchestration.settings import duckdb_config
 
 AS_OF = date(2026, 6, 30)
 NEXT_DAY = date(2026, 7, 1)
 # the lower bound is a lower bound for time, not memory: its re-delivery windows over every
 # line do not fit the warehouse's 4 GB at 1M customers
 BASELINE_MEMORY = "12GB"
-DUCKDB_SETTINGS = {"threads": os.environ.get("WAREHOUSE_THREADS", "2"),
-                   "memory_limit": os.environ.get("WAREHOUSE_MEMORY_LIMIT", "4GB"),
+DUCKDB_SETTINGS = {"threads": str(duckdb_config()["threads"]), "memory_limit": duckdb_config()["memory_limit"],
                    "dbt_threads": os.environ.get("WAREHOUSE_DBT_THREADS", "1")}
 
 SINGLE_PASS_SQL = """
