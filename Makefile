@@ -3,14 +3,14 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup manifest run test clean
+.PHONY: setup manifest run test test-fast lint format clean
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.lock pyproject.toml
+$(VENV)/.installed: requirements.lock requirements-dev.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet -r requirements.lock -r requirements-dev.lock
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
@@ -21,8 +21,25 @@ manifest: setup
 run: manifest
 	$(BIN)/warehouse-run
 
+# the whole suite (CI); lint first, so a style slip fails in seconds
 test: manifest
 	$(BIN)/pytest
 
+# the quick tier for every change: unit tests, dbt unit tests and one small build
+test-fast: manifest
+	$(BIN)/pytest -m fast
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint models tests/dbt macros
+
+format: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+	$(BIN)/sqlfluff fix models tests/dbt macros
+
+# everything generated: the environment, dbt's output, builds, served files, history, reports
 clean:
-	rm -rf $(VENV) target logs warehouse/*.duckdb* warehouse/tmp
+	rm -rf $(VENV) target logs warehouse/* gx/uncommitted .pytest_cache .ruff_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
