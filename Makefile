@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup manifest run test test-fast lint format clean
+.PHONY: setup manifest run test test-fast lint format clean sample
 
 setup: $(VENV)/.installed
 
@@ -43,3 +43,7 @@ format: setup
 clean:
 	rm -rf $(VENV) target logs warehouse/* gx/uncommitted .pytest_cache .ruff_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+# the bundled sample: a profitable company whose top fifth of buyers earns about twice the profit
+sample: setup
+	$(BIN)/warehouse-generate --customers 3000 --seed 7 --out sample/landing --force

@@ -122,9 +122,9 @@ def test_cli_refuses_to_overwrite_without_force(tmp_path, capsys):
 
 
 def test_bundled_sample_is_the_generators_output(tmp_path):
-    """sample/landing is `warehouse-generate --customers 400 --seed 7`; regenerate it when the generator changes."""
+    """sample/landing is `make sample` (3,000 customers, seed 7); regenerate it when the generator changes."""
     from orchestration.project import SAMPLE_LANDING
-    generate(Spec(customers=400, seed=7), tmp_path)
+    generate(Spec(customers=3000, seed=7), tmp_path)
     for name in TABLES:
         files = sorted(p.name for p in (SAMPLE_LANDING / name).iterdir())
         assert files == sorted(p.name for p in (tmp_path / name).iterdir())
