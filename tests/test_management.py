@@ -40,7 +40,7 @@ def con(generated_warehouse):
         select customer_id, net_revenue, row_number() over (order by net_revenue desc, customer_id) as rk from buyers""")
     n = con.sql("select count(*) from buyers").fetchone()[0]
     case = " ".join(f"when rk <= {last} then '{tier}'" for tier, last in default_tier_bounds(n))
-    con.execute(f"""create temp table events as
+    con.execute("""create temp table events as
         select e.customer_id, e.activity, e.quantity, e.quantity * r.rate_per_unit as cost
         from wh.int_service_events as e, d
         join wh.int_activity_rates as r on r.activity = e.activity
@@ -78,8 +78,9 @@ def test_plan_vs_actual_equals_a_recomputation_from_accepted_rows(con):
     for (tier, activity), units in planned_units_per_customer().items():
         planned = tiers.get(tier, 0) * units
         expected[(tier, activity)] = [tiers.get(tier, 0), planned, planned * rates[activity], 0, Decimal(0), Decimal(0)]
-    for tier, activity, events, units, cost in con.sql(
-            "select tier, activity, sum(events), sum(units), sum(cost) from served join customers using (customer_id) group by all").fetchall():
+    actual = con.sql("""select tier, activity, sum(events), sum(units), sum(cost)
+                        from served join customers using (customer_id) group by all""").fetchall()
+    for tier, activity, events, units, cost in actual:
         row = expected.setdefault((tier, activity), [tiers[tier], Decimal(0), Decimal(0), 0, Decimal(0), Decimal(0)])
         row[3:] = [events, units, cost]
     got = {(t, a): list(rest) for t, a, *rest in con.sql("""
