@@ -23,6 +23,7 @@ EXPORT_ORDER = {  # each export is written sorted by its key, so the bytes are d
     "landing_reconciliation": "table_name",
     "tier_migration": "from_date, to_date, scheme, from_tier, to_tier", "membership_levels": "as_of_date, customer_id",
     "early_warning": "call_priority",
+    "churn_risk": "as_of_date, customer_id", "churn_backtest": "backtest_date",
 }
 
 

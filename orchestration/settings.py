@@ -9,6 +9,7 @@ PUBLIC_MARTS = (
     "customer_value", "customer_cost_to_serve", "company_pnl", "customer_tiers", "tier_profitability",
     "quadrant_profitability", "grid_profitability", "whale_curve", "quarantine", "landing_reconciliation",
     "tier_migration", "membership_levels", "early_warning",
+    "churn_risk", "churn_backtest",
 )
 
 
