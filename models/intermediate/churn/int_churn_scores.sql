@@ -6,7 +6,8 @@
     The bins' rates are combined as independent evidence (naive Bayes): log-odds = logit(base)
     + the sum over the four attributes of (logit(bin rate) - logit(base)); churn_probability
     is its logistic, churn_risk_score = round(100 x churn_probability), 0-100. When the base rate
-    is 0 or 1 the probability is the base rate; without buyers at C both are null. -#}
+    is 0 or 1 the probability is the base rate; with fewer buyers at C than setting
+    churn_min_calibration_buyers both are null. -#}
 {%- set ATTRIBUTES = ['recency_ratio', 'spend_trend', 'late_days', 'service_intensity'] -%}
 with horizon as (
     select value as days from {{ ref('churn_settings') }} where setting = 'churn_horizon_days'
@@ -57,6 +58,7 @@ base as (
     from attributes
     where lapsed is not null
     group by snapshot_date
+    having count(*) >= (select value from {{ ref('churn_settings') }} where setting = 'churn_min_calibration_buyers')
 ),
 
 bin_counts as (
