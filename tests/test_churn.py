@@ -7,6 +7,7 @@ from datetime import date
 import numpy as np
 import pytest
 
+from orchestration import clv
 from orchestration.dbt_runner import run_dbt_build
 from orchestration.publish import store_snapshot
 from tests.conftest import query
@@ -98,3 +99,14 @@ def test_high_value_retention_by_cohort(churn_warehouses):
     assert rows == [(PAST, D, len(cohort), len(still), pytest.approx(len(still) / len(cohort)))]
     assert 0 < len(still) < len(cohort)
     print(f"high-value retention: {len(still)} of {len(cohort)} A/B customers at {PAST} still A/B at {D}")
+
+
+def test_p_alive_is_mbgnbd_and_lets_one_time_buyers_drop_out(churn_warehouses):
+    _, warehouse = churn_warehouses
+    rows = query(warehouse, "select h.x, h.t_x, h.t_age, p.p_alive, p.p_alive_bgnbd from int_clv_purchase_history as h "
+                            "join int_clv_predictions as p using (customer_id) order by customer_id")
+    x, t_x, t_age, p_alive, p_alive_bgnbd = (np.array(column, dtype=float) for column in zip(*rows))
+    fit = clv.fit_bgnbd(x, t_x, t_age, model=clv.MbgNbd)
+    assert p_alive == pytest.approx(clv.probability_alive(fit, x, t_x, t_age), rel=1e-4)
+    one_time = x == 0
+    assert np.all(p_alive_bgnbd[one_time] == 1.0) and np.all(p_alive[one_time] < 1.0)
