@@ -1,11 +1,16 @@
 """BG/NBD repeat purchases with Gamma-Gamma spend (Fader, Hardie & Lee 2005), by maximum likelihood.
 
+MBG/NBD (Batislam, Denizel & Filiztekin 2007) is BG/NBD with a drop-out chance at time 0 as
+well, so a customer without a repeat purchase can be inactive: every formula is BG/NBD's with
+x + 1 in place of x in the beta-geometric part (the `shift` of the parameter class).
+
 Fitted on per-customer summaries (x repeat purchases, t_x time of the last, T age, m mean
 repeat spend), grouped with weights, with analytic gradients (one likelihood evaluation per
 optimiser step), so a million customers cost a few seconds. No priors: plain maximum
 likelihood, which reproduces the published CDNOW estimates.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import ClassVar
 
 import numpy as np
 from scipy.optimize import minimize
@@ -18,6 +23,12 @@ class BgNbd:
     alpha: float
     a: float
     b: float
+    shift: ClassVar[int] = 0  # drop-out chances before purchase x + 1: x (BG/NBD), x + 1 (MBG/NBD)
+
+
+@dataclass(frozen=True)
+class MbgNbd(BgNbd):
+    shift: ClassVar[int] = 1
 
 
 @dataclass(frozen=True)
@@ -41,23 +52,24 @@ class _Counts:
 
 def _bgnbd(params: BgNbd, counts: _Counts, t_x, T):
     """Per customer: log-likelihood and its gradient in (r, alpha, a, b)."""
-    r, alpha, a, b = params.r, params.alpha, params.a, params.b
+    r, alpha, a, b, k = params.r, params.alpha, params.a, params.b, params.shift
     x = counts.x
     log_at, log_atx = np.log(alpha + T), np.log(alpha + t_x)
-    a12 = counts.apply(lambda v: gammaln(r + v) + betaln(a, b + v)) - gammaln(r) + r * np.log(alpha) - betaln(a, b)
+    a12 = counts.apply(lambda v: gammaln(r + v) + betaln(a, b + v + k)) - gammaln(r) + r * np.log(alpha) - betaln(a, b)
     a3 = -(r + x) * log_at
+    dropped = x + k > 0  # "dropped out right after the last purchase" is possible
     with np.errstate(divide="ignore", invalid="ignore"):
-        inv_b = np.where(x > 0, 1.0 / np.maximum(b + x - 1, 1e-300), 0.0)
-        a4 = np.where(x > 0, np.log(a) + np.log(inv_b) - (r + x) * log_atx, -np.inf)
+        inv_b = np.where(dropped, 1.0 / np.maximum(b + x + k - 1, 1e-300), 0.0)
+        a4 = np.where(dropped, np.log(a) + np.log(inv_b) - (r + x) * log_atx, -np.inf)
     ll = a12 + np.logaddexp(a3, a4)
     w4 = np.exp(a4 - np.logaddexp(a3, a4))  # share of the "dropped out after the last purchase" term
     w3 = 1.0 - w4
-    psi_abx = counts.apply(lambda v: digamma(a + b + v))
+    psi_abx = counts.apply(lambda v: digamma(a + b + v + k))
     gradient = np.stack([
         counts.apply(lambda v: digamma(r + v)) - digamma(r) + np.log(alpha) - w3 * log_at - w4 * log_atx,
         r / alpha - (r + x) * (w3 / (alpha + T) + w4 / (alpha + t_x)),
         digamma(a + b) - psi_abx + w4 / a,
-        counts.apply(lambda v: digamma(b + v)) - psi_abx - digamma(b) + digamma(a + b) - w4 * inv_b,
+        counts.apply(lambda v: digamma(b + v + k)) - psi_abx - digamma(b) + digamma(a + b) - w4 * inv_b,
     ], axis=1)
     return ll, gradient
 
@@ -98,7 +110,7 @@ def gamma_gamma_log_likelihood_gradient(params: GammaGamma, x, m) -> np.ndarray:
 
 def _fit(model, cls, weights, data) -> np.ndarray:
     """Maximum likelihood over log-parameters (mean weighted negative log-likelihood)."""
-    n_params = len(cls.__dataclass_fields__)
+    n_params = len(fields(cls))
     w = np.ones(len(data[0].x)) if weights is None else np.asarray(weights, dtype=float)
     scale = w.sum()
 
@@ -112,9 +124,10 @@ def _fit(model, cls, weights, data) -> np.ndarray:
     return np.exp(res.x)
 
 
-def fit_bgnbd(x, t_x, T, weights=None) -> BgNbd:
+def fit_bgnbd(x, t_x, T, weights=None, model: type[BgNbd] = BgNbd) -> BgNbd:
+    """BG/NBD, or MBG/NBD with model=MbgNbd."""
     data = (_Counts(x), np.asarray(t_x, dtype=float), np.asarray(T, dtype=float))
-    return BgNbd(*_fit(_bgnbd, BgNbd, weights, data))
+    return model(*_fit(_bgnbd, model, weights, data))
 
 
 def fit_gamma_gamma(x, m, weights=None) -> GammaGamma:
@@ -123,20 +136,20 @@ def fit_gamma_gamma(x, m, weights=None) -> GammaGamma:
 
 
 def probability_alive(params: BgNbd, x, t_x, T) -> np.ndarray:
-    r, alpha, a, b = params.r, params.alpha, params.a, params.b
+    r, alpha, a, b, k = params.r, params.alpha, params.a, params.b, params.shift
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
     with np.errstate(divide="ignore", invalid="ignore"):
-        odds = np.where(x > 0, a / np.maximum(b + x - 1, 1e-300) * np.exp((r + x) * (np.log(alpha + T) - np.log(alpha + t_x))), 0.0)
+        odds = np.where(x + k > 0, a / np.maximum(b + x + k - 1, 1e-300) * np.exp((r + x) * (np.log(alpha + T) - np.log(alpha + t_x))), 0.0)
     return 1.0 / (1.0 + odds)
 
 
 def expected_purchases(params: BgNbd, t: float, x, t_x, T) -> np.ndarray:
     """Expected purchases in the next t time units, given each customer's history."""
-    r, alpha, a, b = params.r, params.alpha, params.a, params.b
+    r, alpha, a, b, k = params.r, params.alpha, params.a, params.b, params.shift
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
     z = t / (alpha + T + t)
-    hyp = hyp2f1(r + x, b + x, a + b + x - 1, z)
-    numerator = (a + b + x - 1) / (a - 1) * (1 - np.exp((r + x) * (np.log(alpha + T) - np.log(alpha + T + t))) * hyp)
+    hyp = hyp2f1(r + x, b + x + k, a + b + x + k - 1, z)
+    numerator = (a + b + x + k - 1) / (a - 1) * (1 - np.exp((r + x) * (np.log(alpha + T) - np.log(alpha + T + t))) * hyp)
     return numerator * probability_alive(params, x, t_x, T)
 
 

@@ -24,6 +24,7 @@ EXPORT_ORDER = {  # each export is written sorted by its key, so the bytes are d
     "tier_migration": "from_date, to_date, scheme, from_tier, to_tier", "membership_levels": "as_of_date, customer_id",
     "early_warning": "call_priority",
     "service_plan_vs_actual": "tier_order, activity", "service_exceptions": "customer_id, exception, activity", "fee_income": "tier_order", "customer_actions": "customer_id",
+    "churn_risk": "as_of_date, customer_id", "churn_backtest": "backtest_date",
 }
 
 

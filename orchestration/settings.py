@@ -10,6 +10,7 @@ PUBLIC_MARTS = (
     "quadrant_profitability", "grid_profitability", "whale_curve", "quarantine", "landing_reconciliation",
     "tier_migration", "membership_levels", "early_warning",
     "service_plan_vs_actual", "service_exceptions", "fee_income", "customer_actions",
+    "churn_risk", "churn_backtest",
 )
 
 

@@ -1,0 +1,33 @@
+{#- High-value retention by cohort, from tier history: the cohort of date C is every customer in
+    default pyramid tier A or B at C; it is followed up at F = the first built date on or after
+    C + 6 months; retained = still in tier A or B at F (a customer absent at F, or no longer a
+    buyer, is not retained). Only cohorts with such an F appear (none while the history spans
+    less than six months). -#}
+with history as (
+    select as_of_date, customer_id, pyramid_tier in ('A', 'B') as is_high_value
+    from {{ ref('int_tier_history') }}
+),
+
+dates as (select distinct as_of_date from history),
+
+cohorts as (
+    select
+        cohort.as_of_date as cohort_date,
+        min(follow_up.as_of_date) as follow_up_date
+    from dates as cohort
+    inner join dates as follow_up on follow_up.as_of_date >= cohort.as_of_date + interval 6 month
+    group by cohort.as_of_date
+)
+
+select
+    cohorts.cohort_date,
+    cohorts.follow_up_date,
+    count(*) as high_value_customers,
+    count(*) filter (where coalesce(later.is_high_value, false)) as retained_customers,
+    count(*) filter (where coalesce(later.is_high_value, false)) / count(*) as retention_rate
+from cohorts
+inner join history as cohort_members
+    on cohort_members.as_of_date = cohorts.cohort_date and cohort_members.is_high_value
+left join history as later
+    on later.as_of_date = cohorts.follow_up_date and later.customer_id = cohort_members.customer_id
+group by cohorts.cohort_date, cohorts.follow_up_date
