@@ -23,7 +23,9 @@ def concentration(contributions: dict[str, Decimal]) -> dict:
     cumulative = [sum(ranked[:k + 1], Decimal(0)) for k in range(n)]
     peak = max(range(n), key=lambda k: (cumulative[k], -k))
     losers = [c for c in ranked if c < 0]
-    bottom = lambda k: sum(ranked[n - k:], Decimal(0)) if k else Decimal(0)  # noqa: E731
+
+    def bottom(k: int) -> Decimal:
+        return sum(ranked[n - k:], Decimal(0)) if k else Decimal(0)
     return {
         "buyers": n, "total_contribution": total,
         "top_20_buyers": top20, "top_20_contribution": sum(ranked[:top20]),
