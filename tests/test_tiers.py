@@ -89,3 +89,22 @@ def test_revenue_bands_include_their_lower_edge(tmp_path):
     by_revenue = {str(revenue[c]): t for c, t in got.items()}
     assert by_revenue == {"150000.00": "A", "100000.00": "A", "99999.99": "B", "50000.00": "B",
                           "20000.00": "C", "19999.99": "D", "5.00": "D"}
+
+
+def test_empty_categories_keep_their_rows(tmp_path):
+    """Only buyers and no service costs: the non_buyer rows, empty tiers, quadrants and grid
+    cells are all there, with zeros."""
+    write_landing(tmp_path / "landing", [Decimal("300.00"), Decimal("200.00"), Decimal("100.00")])
+    warehouse = tmp_path / "wh.duckdb"
+    build(tmp_path / "landing", warehouse)
+    schemes = query(warehouse, "select scheme, tier from tier_schemes union all "
+                               "select distinct scheme, 'non_buyer' from tier_schemes order by all")
+    tiers = query(warehouse, "select scheme, tier, customers, contribution from tier_profitability order by scheme, tier")
+    assert [t[:2] for t in tiers] == schemes
+    assert {t[2:] for t in tiers if t[1] == "non_buyer"} == {(0, Decimal("0.0000"))}
+    quadrants = dict(query(warehouse, "select quadrant, customers from quadrant_profitability"))
+    assert set(quadrants) == {"platinum", "gold", "iron", "lead", "non_buyer"} and quadrants["non_buyer"] == 0
+    assert sum(quadrants.values()) == 3
+    assert query(warehouse, "select value_grid, customers, contribution from grid_profitability "
+                            "where value_grid in ('E', 'F') order by 1") == [("E", 0, Decimal("0.0000")),
+                                                                             ("F", 0, Decimal("0.0000"))]

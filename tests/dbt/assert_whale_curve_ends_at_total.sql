@@ -1,4 +1,5 @@
--- The whale curve's last point is all buyers and exactly all of buyers' contribution.
+-- The whale curve's last point is all buyers and exactly all of buyers' contribution: share 1
+-- for a profit, -1 for a loss (share rule part / |total|), none for a zero total.
 with last_point as (
     select * from {{ ref('whale_curve') }} where row_type = 'customer'
     qualify customer_rank = max(customer_rank) over ()
@@ -12,4 +13,4 @@ select last_point.*
 from last_point cross join buyers
 where last_point.cumulative_contribution <> buyers.amount
    or last_point.cumulative_customer_share <> 1.0
-   or (buyers.amount > 0 and last_point.cumulative_profit_share <> 1.0)
+   or last_point.cumulative_profit_share is distinct from (case when buyers.amount <> 0 then sign(buyers.amount)::double end)

@@ -21,7 +21,7 @@ points as (
         h.customer_id,
         h.as_of_date,
         row_number() over (partition by h.customer_id order by h.as_of_date) as seq,
-        floor(greatest(h.net_revenue, 0) * rules.points_per_unit)::bigint as points,
+        floor(greatest(h.net_revenue, 0) * rules.points_per_unit)::decimal(38, 0) as points,
         list_contains(rules.review_dates, strftime(h.as_of_date, '%m-%d')) as is_review_date,
         rules.validity_days
     from {{ ref('int_tier_history') }} as h

@@ -59,6 +59,7 @@ moves as (
 )
 
 select
+    params.as_of_date::date as as_of_date,
     from_date,
     to_date,
     moves.scheme,
@@ -80,5 +81,6 @@ select
 from moves
 left join schemes as f on f.scheme = moves.scheme and f.tier = moves.from_tier
 left join schemes as t on t.scheme = moves.scheme and t.tier = moves.to_tier
+cross join {{ ref('int_run_parameters') }} as params
 group by all
 order by from_date, moves.scheme, from_tier, to_tier

@@ -1,10 +1,15 @@
-{#- One row per loyalty x value grid cell (A-F); every customer is in one cell, so the rows add up to company_pnl. -#}
+{#- One row per loyalty x value grid cell (A-F), each present even when empty; every customer
+    is in one cell, so the rows add up to company_pnl. -#}
 {%- set members -%}
     select customer_id, value_grid from {{ ref('int_customer_segments') }}
 {%- endset -%}
 
+{%- set categories -%}
+    select unnest(['A', 'B', 'C', 'D', 'E', 'F']) as value_grid
+{%- endset -%}
+
 with profitability as (
-    {{ profitability_by(members, ['value_grid']) }}
+    {{ profitability_by(members, ['value_grid'], categories) }}
 )
 
 select * from profitability

@@ -1,11 +1,16 @@
-{#- One row per value x potential quadrant, plus non_buyer; the rows add up to company_pnl. -#}
+{#- One row per value x potential quadrant, plus non_buyer, each present even when empty;
+    the rows add up to company_pnl. -#}
 {%- set members -%}
     select customer_id, coalesce(quadrant, 'non_buyer') as quadrant
     from {{ ref('int_customer_segments') }}
 {%- endset -%}
 
+{%- set categories -%}
+    select unnest(['platinum', 'gold', 'iron', 'lead', 'non_buyer']) as quadrant
+{%- endset -%}
+
 with profitability as (
-    {{ profitability_by(members, ['quadrant']) }}
+    {{ profitability_by(members, ['quadrant'], categories) }}
 )
 
 select * from profitability

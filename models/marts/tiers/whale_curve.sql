@@ -1,7 +1,8 @@
 {#- Buyers ranked by contribution (descending; ties by customer_id), with cumulative shares of
-    buyers and of buyers' total contribution; the curve ends at exactly 1. A final row of
-    row_type 'peak' repeats the highest point with a sentence for people. Shares are null
-    when buyers' total contribution is not positive (a whale curve then has no meaning). -#}
+    buyers and of buyers' total contribution (share rule: macro signed_share, part / |total|),
+    so the curve ends at 1 for a profit, at -1 for a loss, and has no profit share when the
+    total is zero. A final row of row_type 'peak' repeats the highest point (the largest
+    cumulative contribution, the earliest rank on a tie) with a sentence for people. -#}
 with ranked as (
     select
         customer_id,
@@ -27,29 +28,37 @@ shares as (
         customer_id,
         contribution,
         cumulative_contribution,
+        total_contribution,
         (customer_rank / buyers)::double as cumulative_customer_share,
-        case when total_contribution > 0 then (cumulative_contribution / total_contribution)::double end as cumulative_profit_share
+        {{ signed_share('cumulative_contribution', 'total_contribution') }} as cumulative_profit_share
     from curve
 ),
 
 peak as (
-    select
-        'peak' as row_type, customer_rank, customer_id, contribution, cumulative_contribution,
-        cumulative_customer_share, cumulative_profit_share
+    select * replace ('peak' as row_type)
     from shares
-    where cumulative_profit_share is not null
-    qualify row_number() over (order by cumulative_profit_share desc, customer_rank) = 1
+    qualify row_number() over (order by cumulative_contribution desc, customer_rank) = 1
 )
 
 select
+    params.as_of_date::date as as_of_date,
     row_type::varchar as row_type,
     customer_rank::bigint as customer_rank,
     customer_id::varchar as customer_id,
     contribution::decimal(38, 4) as contribution,
     cumulative_contribution::decimal(38, 4) as cumulative_contribution,
+    total_contribution::decimal(38, 4) as total_contribution,
     cumulative_customer_share::double as cumulative_customer_share,
     cumulative_profit_share::double as cumulative_profit_share,
     case when row_type = 'peak'
          then 'top ' || round(cumulative_customer_share * 100, 1) || '% of buyers earn '
-              || round(cumulative_profit_share * 100, 1) || '% of profit' end::varchar as summary
+              || round(cumulative_contribution, 2)
+              || case
+                     when total_contribution > 0 then ', ' || round(cumulative_profit_share * 100, 1)
+                          || '% of buyers'' total profit of ' || round(total_contribution, 2)
+                     when total_contribution < 0 then ', ' || round(cumulative_profit_share * 100, 1)
+                          || '% of the size of buyers'' total loss of ' || round(total_contribution, 2)
+                     else '; buyers'' total contribution is zero'
+                 end end::varchar as summary
 from (select * from shares union all select * from peak)
+cross join {{ ref('int_run_parameters') }} as params
