@@ -20,6 +20,7 @@ from metricflow_semantic_interfaces.validations.semantic_manifest_validator impo
 from metricflow_semantics.model.dbt_manifest_parser import parse_manifest_from_dbt_generated_manifest
 from metricflow_semantics.model.semantic_manifest_lookup import SemanticManifestLookup
 
+from orchestration.dbt_args import dbt_executable
 from orchestration.project import PROJECT_DIR
 
 MONEY = ("net_revenue", "cogs", "gross_margin", "cost_to_serve", "contribution")
@@ -34,7 +35,12 @@ class DuckDbDialect:
 
 @pytest.fixture(scope="module")
 def manifest(handmade_warehouse):
-    # the warehouse build parsed the project: target/semantic_manifest.json is current
+    """`dbt parse` for the hand-made warehouse: the semantic manifest names its file's
+    database (DuckDB calls it by the file name), as `mf` needs."""
+    env = {**os.environ, "WAREHOUSE_PATH": str(handmade_warehouse)}
+    result = subprocess.run([dbt_executable(), "parse", "--quiet", "--project-dir", str(PROJECT_DIR),
+                             "--profiles-dir", str(PROJECT_DIR)], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:]
     return parse_manifest_from_dbt_generated_manifest(SEMANTIC_MANIFEST.read_text())
 
 
@@ -197,7 +203,7 @@ def mf(warehouse: Path, *args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True)
 
 
-def test_mf_query_command_answers_to_the_cent(handmade_warehouse, tmp_path):
+def test_mf_query_command_answers_to_the_cent(manifest, handmade_warehouse, tmp_path):
     out = tmp_path / "quadrants.csv"
     result = mf(handmade_warehouse, "query", "--saved-query", "quadrants", "--csv", str(out))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
@@ -209,7 +215,7 @@ def test_mf_query_command_answers_to_the_cent(handmade_warehouse, tmp_path):
     assert got == {k[0]: v for k, v in want.items()}
 
 
-def test_mf_validate_configs_against_the_warehouse(handmade_warehouse):
+def test_mf_validate_configs_against_the_warehouse(manifest, handmade_warehouse):
     result = mf(handmade_warehouse, "validate-configs")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "against data warehouse (ERRORS: 0" in result.stdout
