@@ -1,5 +1,5 @@
 """The semantic layer: MetricFlow's answers equal direct SQL on the marts (money exactly, as
-DECIMAL), shares follow part / |total|, and the `mf` command answers as the README shows.
+DECIMAL), shares follow part / |total|, and the `mf` command answers as docs/semantic-layer.md shows.
 
 MetricFlow writes the SQL (its engine's explain, DuckDB dialect); the test runs it on a
 read-only connection, so the figures are the exact decimals DuckDB returns (the `mf` table
