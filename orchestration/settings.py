@@ -46,5 +46,9 @@ class Paths:
         return self.served_file.parent / "exports"
 
     @property
+    def reports_dir(self) -> Path:
+        return self.build_dir.parent / "reports"
+
+    @property
     def publication_file(self) -> Path:
         return self.served_file.parent / "publication.json"
