@@ -6,6 +6,7 @@ same bytes (the only times in it are the as-of date and the publication time).
 """
 import html
 import json
+import re
 import shutil
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -92,7 +93,8 @@ def whale_headline(w: dict | None) -> str:
 
 
 def reconciliation(con) -> list[dict]:
-    return rows(con, "select * from {landing_reconciliation} order by table_name")
+    return rows(con, """select *, case when is_reconciled then 'yes' else 'NO' end as reconciled
+                        from {landing_reconciliation} order by table_name""")
 
 
 # ---------------------------------------------------------------- formatting
@@ -148,6 +150,13 @@ def headline_section(con, pub: dict | None) -> str:
             + table(lines, [("line", "Company P&L", "text"), ("amount", "Amount", "money")]))
 
 
+def _padded(values: list) -> list[float]:
+    """A bar axis with room for the value labels beside the bars (both sides of zero)."""
+    low, high = min([0, *values]), max([0, *values])
+    pad = (high - low) * 0.3 or 1
+    return [low - pad if low < 0 else 0, high + pad]
+
+
 def _group_bars(data: list[dict], label: str, measures: list[tuple[str, str]]) -> alt.HConcatChart:
     order = [r[label] for r in data]
     base = alt.Chart(alt.Data(values=data)).encode(y=alt.Y(f"{label}:N", sort=order, title=None))
@@ -155,11 +164,13 @@ def _group_bars(data: list[dict], label: str, measures: list[tuple[str, str]]) -
     for field, title in measures:
         signed = field in ("contribution", "gross_margin")
         bars = base.mark_bar().encode(
-            x=alt.X(f"{field}:Q", title=title, axis=alt.Axis(format=",.0f")),
+            x=alt.X(f"{field}:Q", title=title, axis=alt.Axis(format="~s", tickCount=5),
+                    scale=alt.Scale(domain=_padded([r[field] for r in data]))),
             color=_signed_color(field) if signed else alt.value(NEUTRAL))
-        text = base.mark_text(align="left", dx=3, fontSize=11).encode(
-            x=alt.X(f"{field}:Q"), text=alt.Text(f"{field}:Q", format=",.0f"))
-        panels.append((bars + text).properties(width=260, height=28 * len(data), title=title))
+        labels = [base.transform_filter(f"datum.{field} {test}").mark_text(align=align, dx=dx, fontSize=11).encode(
+                      x=alt.X(f"{field}:Q"), text=alt.Text(f"{field}:Q", format=",.0f"))
+                  for test, align, dx in ((">= 0", "left", 3), ("< 0", "right", -3))]
+        panels.append(alt.layer(bars, *labels).properties(width=260, height=28 * len(data), title=title))
     return alt.hconcat(*panels, spacing=40)
 
 
@@ -196,7 +207,7 @@ def whale_section(con) -> str:
     peak = {"x": w["share"], "y": float(w["peak"] / w["total"]) if positive else float(w["peak"])}
     dot = alt.Chart(alt.Data(values=[peak])).mark_point(filled=True, size=80, color=NEGATIVE).encode(x="x:Q", y="y:Q")
     chart = (line + reference + dot).properties(width=640, height=320)
-    return (f"<p class=\"headline\">{html.escape(whale_headline(w))}.</p><p>Dashed line: buyers' total; "
+    return (f"<p class=\"headline\">{html.escape(whale_headline(w).capitalize())}.</p><p>Dashed line: buyers' total; "
             f"red dot: the peak (where the least profitable buyers start eating profit).</p>" + svg(chart))
 
 
@@ -250,15 +261,18 @@ def migration_section(con, scheme: str) -> str:
     tiers = [r["tier"] for r in pyramid(con, scheme)] + ["absent"]
     data = [{"from": r["from_tier"], "to": r["to_tier"], "customers": r["customers"]} for r in moves]
     base = alt.Chart(alt.Data(values=data)).encode(
-        x=alt.X("to:N", sort=tiers, title=f"Tier on {pair[0]['to_date']}", axis=alt.Axis(orient="top", labelAngle=0)),
-        y=alt.Y("from:N", sort=tiers, title=f"Tier on {pair[0]['from_date']}"))
+        x=alt.X("to:N", scale=alt.Scale(domain=tiers), title=f"Tier on {pair[0]['to_date']}",
+                axis=alt.Axis(orient="top", labelAngle=0)),
+        y=alt.Y("from:N", scale=alt.Scale(domain=tiers), title=f"Tier on {pair[0]['from_date']}"))
     chart = (base.mark_rect(stroke="white").encode(color=alt.Color("customers:Q", scale=alt.Scale(scheme="blues"),
                                                                     title="Customers"))
              + base.mark_text(fontSize=12).encode(text=alt.Text("customers:Q", format=",")))
     summary = rows(con, """select movement, sum(customers) as customers, sum(contribution_before) as contribution_before,
                                   sum(contribution_after) as contribution_after
                            from {tier_migration} where scheme = ? and from_date = ? and to_date = ?
-                           group by movement order by movement""", [scheme, pair[0]["from_date"], pair[0]["to_date"]])
+                           group by movement order by case movement when 'upgrade' then 1 when 'unchanged' then 2
+                               when 'downgrade' then 3 when 'new buyer' then 4 when 'lost buyer' then 5 else 6 end,
+                               movement""", [scheme, pair[0]["from_date"], pair[0]["to_date"]])
     return (f"<p>Scheme {html.escape(scheme)}, {pair[0]['from_date']} to {pair[0]['to_date']}: rows are the tier before, "
             f"columns the tier after ('absent': not a known customer then).</p>"
             + svg(chart.properties(width=42 * len(tiers), height=32 * len(tiers)))
@@ -278,7 +292,7 @@ def cost_section(con, scheme: str) -> str:
     order = [r["tier"] for r in pyramid(con, scheme)]
     chart = alt.Chart(alt.Data(values=_floats(costs))).mark_bar().encode(
         y=alt.Y("tier:N", sort=order, title=f"Tier ({scheme})"),
-        x=alt.X("cost:Q", title="Cost to serve", axis=alt.Axis(format=",.0f")),
+        x=alt.X("cost:Q", title="Cost to serve", axis=alt.Axis(format=",.0f", tickCount=6)),
         color=alt.Color("activity:N", title="Activity"), order=alt.Order("activity:N")
     ).properties(width=640, height=36 * len(order))
     activities = sorted({r["activity"] for r in costs})
@@ -336,7 +350,7 @@ def quality_section(con, audit: dict | None) -> str:
             + table(reconciliation(con), [("table_name", "Table", "text"), ("files", "Files", "int"),
                                           ("rows_landed", "Landed", "int"), ("rows_accepted", "Accepted", "int"),
                                           ("rows_quarantined", "Quarantined", "int"),
-                                          ("rows_superseded", "Superseded", "int"), ("is_reconciled", "Reconciled", "text")])
+                                          ("rows_superseded", "Superseded", "int"), ("reconciled", "Reconciled", "text")])
             + "<h3>Quarantine by table and reason</h3>"
             + (table(quarantined, [("table_name", "Table", "text"), ("reason", "Reason", "text"), ("rows", "Rows", "int")])
                if quarantined else "<p>No row quarantined.</p>"))
@@ -360,6 +374,17 @@ SECTIONS = [("headline", "Headline figures"), ("pyramid", "Quantity and profit p
             ("early-warning", "Early warning"), ("quality", "Data quality")]
 
 
+VEGA_ID = r"(?:gradient|clip|pattern)_?\d+"
+
+
+def _stable_ids(page: str) -> str:
+    """Vega numbers gradients and clip paths with a per-process counter: renumber them by order
+    of appearance so the page's bytes depend on the data only."""
+    names = {old: f"vega-{i}" for i, old in enumerate(dict.fromkeys(re.findall(rf'id="({VEGA_ID})"', page)), 1)}
+    return re.sub(rf'(id="|url\(#|href="#)({VEGA_ID})(?=[")])',
+                  lambda m: m.group(1) + names.get(m.group(2), m.group(2)), page)
+
+
 def render(database: Path, publication: dict | None = None, audit: dict | None = None) -> tuple[str, str]:
     """(as-of date, the report's HTML) for a served or built DuckDB file."""
     with connect(database) as con:
@@ -375,7 +400,7 @@ def render(database: Path, publication: dict | None = None, audit: dict | None =
             "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
             f"<title>Customer tier report {date}</title><style>{CSS}</style></head><body>"
             f"<header><h1>Customer tier report, as of {date}</h1><nav>{nav}</nav></header>{sections}</body></html>\n")
-    return date, page
+    return date, _stable_ids(page)
 
 
 def write_report(database: Path, out_dir: Path, publication: dict | None = None, audit: dict | None = None) -> Path:
