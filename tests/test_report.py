@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 import pytest
 from websockets.sync.client import connect as ws_connect
 
@@ -180,3 +181,17 @@ def test_report_in_headless_chromium(browser, report, sample_warehouse):
         png = base64.b64decode(shot["data"])
         assert png.startswith(b"\x89PNG") and len(png) > 5000
         (SCREENSHOTS / f"{number:02d}-{s['id']}.png").write_bytes(png)
+
+
+def test_marts_are_read_from_their_domain_schema_before_main(tmp_path):
+    from orchestration.report import connect, relation
+    db = tmp_path / "served.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("create schema history; create table history.tier_migration(x int); create table main.tier_migration(x int);"
+                    "create table main.quarantine(x int)")
+    with connect(db) as con:
+        assert relation(con, "tier_migration") == '"history"."tier_migration"'
+        assert relation(con, "quarantine") == '"main"."quarantine"'
+        assert relation(con, "profit_concentration", required=False) is None
+        with pytest.raises(LookupError, match="whale_curve"):
+            relation(con, "whale_curve")
