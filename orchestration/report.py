@@ -275,7 +275,7 @@ def migration_section(con, scheme: str) -> str:
                                movement""", [scheme, pair[0]["from_date"], pair[0]["to_date"]])
     return (f"<p>Scheme {html.escape(scheme)}, {pair[0]['from_date']} to {pair[0]['to_date']}: rows are the tier before, "
             f"columns the tier after ('absent': not a known customer then).</p>"
-            + svg(chart.properties(width=42 * len(tiers), height=32 * len(tiers)))
+            + svg(chart.properties(width=64 * len(tiers), height=32 * len(tiers)))
             + table(summary, [("movement", "Movement", "text"), ("customers", "Customers", "int"),
                               ("contribution_before", "Contribution before", "money"),
                               ("contribution_after", "Contribution after", "money")]))
@@ -313,7 +313,8 @@ def early_warning_section(con) -> str:
     total = rows(con, "select count(*) as n from {early_warning}")[0]["n"]
     if not total:
         return "<p class=\"empty\">No high-tier customer shows a warning sign.</p>"
-    return (f"<p>{total:,} high-tier customers show a warning sign; the {min(total, EARLY_WARNING_ROWS)} to call first:</p>"
+    which = f"the {EARLY_WARNING_ROWS} to call first" if total > EARLY_WARNING_ROWS else "in the order to call them"
+    return (f"<p>{total:,} high-tier customers show a warning sign; {which}:</p>"
             + table(warnings, [("call_priority", "Call", "int"), ("customer_id", "Customer", "text"),
                                ("tier_before", "Tier before", "text"), ("tier_now", "Tier now", "text"),
                                ("quadrant_now", "Quadrant", "text"), ("recency_days", "Days since purchase", "int"),
