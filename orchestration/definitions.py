@@ -1,4 +1,4 @@
-"""The Dagster code location: landing -> dbt build (into a build file) -> GX audit -> publish.
+"""The Dagster code location: landing -> dbt build (into a build file) -> GX audit -> publish -> report.
 
 The dbt manifest is prepared by the build step (`make setup` runs `dbt parse`); importing this
 module never parses dbt. Every asset is partitioned by as-of date (daily); the schedule builds
@@ -21,6 +21,7 @@ from orchestration.dbt_failures import classify_dbt_failure
 from orchestration.generator.cli import Spec, generate
 from orchestration.project import PROJECT_DIR
 from orchestration.publish import prepare_build_file, publish, should_publish, store_snapshot
+from orchestration.report import write_served_report
 from orchestration.settings import PUBLIC_MARTS, Paths
 
 DBT_PROJECT = DbtProject(project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR)
@@ -142,6 +143,13 @@ def published_warehouse(context: AssetExecutionContext) -> None:
     context.add_output_metadata({"published": True, **{k: str(v) for k, v in record.items()}})
 
 
+@asset(partitions_def=PARTITIONS, group_name="publish", deps=[AssetKey("published_warehouse")],
+       description="The tier report: one self-contained HTML page per served as-of date, plus a latest copy.")
+def tier_report(context: AssetExecutionContext) -> None:
+    report = write_served_report(Paths.from_env())
+    context.add_output_metadata({"report": MetadataValue.path(str(report))})
+
+
 nightly_job = define_asset_job(
     "nightly_warehouse", selection="*", partitions_def=PARTITIONS,
     description="Land, build and test with dbt, audit with Great Expectations, publish.",
@@ -162,7 +170,7 @@ def record_run_failure(context: RunFailureSensorContext):
 
 
 defs = Definitions(
-    assets=[landing_zone, warehouse_models, warehouse_audit, tier_history, published_warehouse],
+    assets=[landing_zone, warehouse_models, warehouse_audit, tier_history, published_warehouse, tier_report],
     jobs=[nightly_job],
     schedules=[nightly_schedule],
     sensors=[record_run_failure],

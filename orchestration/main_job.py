@@ -37,6 +37,7 @@ def _parse(argv):
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--incremental", action="store_true",
                    help="build on the latest earlier build of this landing folder (only new files are read)")
+    p.add_argument("--json", action="store_true", help="print the end-of-run summary as JSON")
     return p.parse_args(argv)
 
 
@@ -55,13 +56,14 @@ def main(argv=None) -> int:
         return 2
     from orchestration import audit
     from orchestration.definitions import defs
-    from orchestration.publish import served_as_of
     from orchestration.settings import Paths
-    result = defs.resolve_job_def("nightly_warehouse").execute_in_process(
-        partition_key=as_of.isoformat(), raise_on_error=False)
+    from orchestration.summary import output_to, print_summary
     paths = Paths.from_env()
-    print(f"\nas-of date:   {as_of}\nlanding:      {landing}\nbuild file:   {paths.build_file(as_of.isoformat())}")
-    print(f"data docs:    {audit.data_docs_index()}")
+    log_file = paths.log_file(as_of.isoformat())
+    print(f"running the nightly pipeline for {as_of} on {landing} (details: {log_file})", file=sys.stderr)
+    with output_to(log_file):
+        result = defs.resolve_job_def("nightly_warehouse").execute_in_process(
+            partition_key=as_of.isoformat(), raise_on_error=False)
     if not result.success:
         for event in result.all_events:
             if event.is_step_failure:
@@ -69,11 +71,9 @@ def main(argv=None) -> int:
         for check in result.get_asset_check_evaluations():
             if not check.passed:
                 print(f"FAILED check {check.check_name}: {check.metadata.get('failed_expectations')}", file=sys.stderr)
-        print(f"nothing published; served file unchanged: {paths.served_file}", file=sys.stderr)
-        return 1
-    print(f"served file:  {paths.served_file} (as of {served_as_of(paths)}; open it read-only)")
-    print(f"exports:      {paths.exports_link}/*.parquet")
-    return 0
+        print(f"data docs: {audit.data_docs_index()}", file=sys.stderr)
+    print_summary(paths, as_of.isoformat(), result.success, log_file, a.json)
+    return 0 if result.success else 1
 
 
 if __name__ == "__main__":

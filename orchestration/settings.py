@@ -48,5 +48,12 @@ class Paths:
         return self.served_file.parent / "exports"
 
     @property
+    def reports_dir(self) -> Path:
+        return self.build_dir.parent / "reports"
+
+    def log_file(self, as_of: str) -> Path:
+        return self.build_dir.parent / "logs" / f"warehouse-run-{as_of}.log"
+
+    @property
     def publication_file(self) -> Path:
         return self.served_file.parent / "publication.json"

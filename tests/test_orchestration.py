@@ -42,7 +42,7 @@ def test_definitions_load_with_schedule_checks_and_sensor():
     graph = defs.resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
     assert {"landing_zone", "stg_orders", "customer_value", "tier_profitability", "warehouse_audit",
-            "published_warehouse"} <= keys
+            "published_warehouse", "tier_report"} <= keys
     checks = {k.name for k in graph.asset_check_keys}
     assert set(AUDITS) <= checks
     assert any(name.startswith("not_null_") or name.startswith("unique_") for name in checks)  # dbt tests

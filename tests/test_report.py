@@ -1,0 +1,197 @@
+"""The tier report on the bundled sample: figures equal to independent queries, same bytes on
+re-render, and in headless Chromium no console error, no network request and every chart drawn;
+the browser's screenshot of every section is saved under docs/screenshots/."""
+import base64
+import calendar
+import html
+import json
+import re
+import shutil
+import subprocess
+import time
+import urllib.request
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+from websockets.sync.client import connect as ws_connect
+
+from conftest import build, query
+from orchestration.main_job import latest_activity_date
+from orchestration.project import PROJECT_DIR, SAMPLE_LANDING
+from orchestration.publish import store_snapshot
+from orchestration.report import SECTIONS, money, render, write_report
+
+SCREENSHOTS = PROJECT_DIR / "docs" / "screenshots"
+
+
+def previous_month_end(d: date) -> date:
+    first = d.replace(day=1) - timedelta(days=1)
+    return first.replace(day=calendar.monthrange(first.year, first.month)[1])
+
+
+@pytest.fixture(scope="module")
+def sample_warehouse(tmp_path_factory) -> Path:
+    """The sample built at the month-end before its as-of date, snapshotted into tier history,
+    then built at its as-of date: the report then has a migration to show."""
+    folder = tmp_path_factory.mktemp("report_wh")
+    as_of = latest_activity_date(SAMPLE_LANDING)
+    earlier = previous_month_end(as_of)
+    build(SAMPLE_LANDING, folder / f"warehouse-{earlier}.duckdb", earlier)
+    store_snapshot(folder / f"warehouse-{earlier}.duckdb", folder / "history", earlier.isoformat())
+    build(SAMPLE_LANDING, folder / "warehouse.duckdb", as_of)
+    return folder / "warehouse.duckdb"
+
+
+PUBLICATION = {"as_of": "x", "published_at": "2026-07-01T02:03:04+00:00"}
+AUDIT = {"as_of": "2026-06-30", "passed": True, "failed": []}
+
+
+@pytest.fixture(scope="module")
+def report(sample_warehouse, tmp_path_factory) -> Path:
+    return write_report(sample_warehouse, tmp_path_factory.mktemp("reports"), PUBLICATION, AUDIT)
+
+
+def test_report_files_and_same_bytes_on_re_render(sample_warehouse, report):
+    as_of = query(sample_warehouse, "select max(as_of_date) from company_pnl")[0][0]
+    assert report.name == f"tier_report-{as_of}.html"
+    assert (report.parent / "tier_report-latest.html").read_bytes() == report.read_bytes()
+    assert render(sample_warehouse, PUBLICATION, AUDIT)[1] == report.read_text()
+
+
+def test_report_loads_nothing(report):
+    page = report.read_text()
+    links = re.findall(r'(?:src|href)\s*=\s*["\']([^"\']*)', page, flags=re.I)
+    assert links and all(link.startswith("#") for link in links)
+    assert "<script" not in page and "@import" not in page and not re.search(r"url\((?!#)", page)
+
+
+def test_report_figures_equal_the_warehouse(sample_warehouse, report):
+    page = report.read_text()
+    margin, cost = query(sample_warehouse, "select sum(gross_margin), sum(cost_to_serve) from customer_value")[0]
+    assert f">{money(margin - cost)}<" in page  # company contribution
+    tiers = query(sample_warehouse, """select pyramid_tier, count(*), sum(contribution) from customer_tiers
+                                       where is_buyer group by 1 order by 1""")
+    for tier, customers, contribution in tiers:
+        assert re.search(rf"<td>{tier}</td><td>[^<]*</td><td class=\"num\">{customers:,}</td>", page)
+        assert f">{money(contribution)}<" in page
+    first = query(sample_warehouse, "select customer_id, reasons from early_warning order by call_priority limit 1")
+    assert not first or f"<td>{first[0][0]}</td>" in page
+    for table, reason, rows in query(sample_warehouse, "select table_name, reason, count(*) from quarantine group by all"):
+        assert f'<td>{table}</td><td>{html.escape(reason)}</td><td class="num">{rows:,}</td>' in page
+    assert "2026-07-01T02:03:04+00:00" in page and "passed" in page
+
+
+def test_money_keeps_sign_and_separators():
+    assert money(Decimal("-1234567.125")) == "-1,234,567.13"
+    assert money(Decimal("0.004")) == "0.00"
+
+
+# ---------------------------------------------------------------- the browser
+
+class DevTools:
+    """A minimal Chrome DevTools Protocol client on one flattened session."""
+
+    def __init__(self, ws):
+        self.ws = ws
+        self.next_id, self.events, self.session = 0, [], None
+
+    def send(self, method: str, params: dict | None = None, timeout: float = 60) -> dict:
+        self.next_id += 1
+        message = {"id": self.next_id, "method": method, "params": params or {}}
+        if self.session:
+            message["sessionId"] = self.session
+        self.ws.send(json.dumps(message))
+        while True:
+            reply = json.loads(self.ws.recv(timeout=timeout))
+            if reply.get("id") == self.next_id:
+                assert "error" not in reply, reply["error"]
+                return reply["result"]
+            self.events.append(reply)
+
+    def wait_for(self, method: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while not any(e.get("method") == method for e in self.events):
+            self.events.append(json.loads(self.ws.recv(timeout=max(0.1, deadline - time.monotonic()))))
+
+
+@pytest.fixture
+def browser(tmp_path):
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.skip("chromium is not installed (Debian: apt-get install chromium); the report's browser test needs it")
+    log = tmp_path / "chromium.log"
+    with log.open("w") as err:
+        proc = subprocess.Popen([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                                 "--no-first-run", "--hide-scrollbars", f"--user-data-dir={tmp_path / 'profile'}",
+                                 "--remote-debugging-port=0", "about:blank"], stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        deadline = time.monotonic() + 60
+        while not (found := re.search(r"DevTools listening on (ws://\S+)", log.read_text())):
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()[-2000:]
+            time.sleep(0.2)
+        port = re.search(r"ws://[^:]+:(\d+)/", found.group(1)).group(1)
+        pages = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=30).read())
+        with ws_connect(next(p for p in pages if p["type"] == "page")["webSocketDebuggerUrl"], max_size=None) as ws:
+            yield DevTools(ws)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def expected_charts(warehouse: Path) -> int:
+    """pyramids, whale curve, quadrants, grid, cost to serve; plus the migration when there is one."""
+    migration = query(warehouse, """select count(*) from tier_migration m join (select distinct pyramid_scheme
+                                    from customer_tiers) s on m.scheme = s.pyramid_scheme""")[0][0]
+    return 5 + (migration > 0)
+
+
+def test_report_in_headless_chromium(browser, report, sample_warehouse):
+    for domain in ("Page", "Runtime", "Log", "Network"):
+        browser.send(f"{domain}.enable")
+    browser.send("Emulation.setDeviceMetricsOverride", {"width": 1280, "height": 900, "deviceScaleFactor": 1,
+                                                        "mobile": False})
+    url = report.resolve().as_uri()
+    browser.send("Page.navigate", {"url": url})
+    browser.wait_for("Page.loadEventFired")
+    layout = json.loads(browser.send("Runtime.evaluate", {"returnByValue": True, "expression": """JSON.stringify({
+        charts: [...document.querySelectorAll('figure.chart > svg')].map(s => s.getBoundingClientRect())
+                .map(r => [r.width, r.height]),
+        sections: [...document.querySelectorAll('section')].map(s => {const r = s.getBoundingClientRect();
+                return {id: s.id, x: r.x, y: r.y + window.scrollY, width: r.width, height: r.height}})})"""})
+        ["result"]["value"])
+    methods = [e.get("method") for e in browser.events]
+    requests = [e["params"]["request"]["url"] for e in browser.events if e.get("method") == "Network.requestWillBeSent"]
+    errors = [e["params"] for e in browser.events
+              if e.get("method") == "Runtime.exceptionThrown"
+              or (e.get("method") == "Runtime.consoleAPICalled" and e["params"]["type"] in ("error", "warning"))
+              or (e.get("method") == "Log.entryAdded" and e["params"]["entry"]["level"] in ("error", "warning"))]
+    assert "Page.loadEventFired" in methods
+    assert requests == [url]  # the page itself, nothing else
+    assert errors == []
+    assert len(layout["charts"]) == expected_charts(sample_warehouse)
+    assert all(w > 200 and h > 100 for w, h in layout["charts"])
+    assert [s["id"] for s in layout["sections"]] == [key for key, _ in SECTIONS]
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for number, s in enumerate(layout["sections"], start=1):
+        shot = browser.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": {
+            "x": s["x"] - 8, "y": s["y"] - 8, "width": s["width"] + 16, "height": s["height"] + 16, "scale": 1}})
+        png = base64.b64decode(shot["data"])
+        assert png.startswith(b"\x89PNG") and len(png) > 5000
+        (SCREENSHOTS / f"{number:02d}-{s['id']}.png").write_bytes(png)
+
+
+def test_marts_are_read_from_their_domain_schema_before_main(tmp_path):
+    from orchestration.report import connect, relation
+    db = tmp_path / "served.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("create schema history; create table history.tier_migration(x int); create table main.tier_migration(x int);"
+                    "create table main.quarantine(x int)")
+    with connect(db) as con:
+        assert relation(con, "tier_migration") == '"history"."tier_migration"'
+        assert relation(con, "quarantine") == '"main"."quarantine"'
+        assert relation(con, "profit_concentration", required=False) is None
+        with pytest.raises(LookupError, match="whale_curve"):
+            relation(con, "whale_curve")
