@@ -5,6 +5,7 @@ import base64
 import calendar
 import html
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -24,6 +25,7 @@ from orchestration.project import PROJECT_DIR, SAMPLE_LANDING
 from orchestration.publish import store_snapshot
 from orchestration.report import SECTIONS, money, render, write_report
 
+# the committed screenshots are refreshed with UPDATE_SCREENSHOTS=1; otherwise they go to a temporary folder
 SCREENSHOTS = PROJECT_DIR / "docs" / "screenshots"
 
 
@@ -148,7 +150,7 @@ def expected_charts(warehouse: Path) -> int:
     return 5 + (migration > 0)
 
 
-def test_report_in_headless_chromium(browser, report, sample_warehouse):
+def test_report_in_headless_chromium(browser, report, sample_warehouse, tmp_path):
     for domain in ("Page", "Runtime", "Log", "Network"):
         browser.send(f"{domain}.enable")
     browser.send("Emulation.setDeviceMetricsOverride", {"width": 1280, "height": 900, "deviceScaleFactor": 1,
@@ -174,13 +176,14 @@ def test_report_in_headless_chromium(browser, report, sample_warehouse):
     assert len(layout["charts"]) == expected_charts(sample_warehouse)
     assert all(w > 200 and h > 100 for w, h in layout["charts"])
     assert [s["id"] for s in layout["sections"]] == [key for key, _ in SECTIONS]
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    shots = SCREENSHOTS if os.environ.get("UPDATE_SCREENSHOTS") == "1" else tmp_path
+    shots.mkdir(parents=True, exist_ok=True)
     for number, s in enumerate(layout["sections"], start=1):
         shot = browser.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": {
             "x": s["x"] - 8, "y": s["y"] - 8, "width": s["width"] + 16, "height": s["height"] + 16, "scale": 1}})
         png = base64.b64decode(shot["data"])
         assert png.startswith(b"\x89PNG") and len(png) > 5000
-        (SCREENSHOTS / f"{number:02d}-{s['id']}.png").write_bytes(png)
+        (shots / f"{number:02d}-{s['id']}.png").write_bytes(png)
 
 
 def test_marts_are_read_from_their_domain_schema_before_main(tmp_path):
