@@ -8,10 +8,13 @@ with customers as (
         potential.potential,
         potential.p_alive,
         potential.predicted_revenue_12m,
+        churn.churn_risk_score,
         profitability.as_of_date - profitability.first_order_date as tenure_days
     from {{ ref('int_customer_profitability') }} as profitability
     left join {{ ref('int_customer_sales') }} as sales on sales.customer_id = profitability.customer_id
     left join {{ ref('int_customer_potential') }} as potential on potential.customer_id = profitability.customer_id
+    left join {{ ref('int_churn_scores') }} as churn
+        on churn.customer_id = profitability.customer_id and churn.snapshot_date = profitability.as_of_date
 ),
 
 loyalty as (
@@ -75,7 +78,9 @@ select
         when buyer_status = 'prospect' then null
         when buyer_status = 'lapsed' then 'decline'
         when p_alive < {{ setting('lifecycle_decline_p_alive') }}
-          or revenue_trend <= {{ setting('lifecycle_decline_trend') }} then 'decline'
+          or revenue_trend <= {{ setting('lifecycle_decline_trend') }}
+          or churn_risk_score >= (select value from {{ ref('churn_settings') }} where setting = 'churn_high_risk_score')
+            then 'decline'
         when tenure_days < {{ setting('lifecycle_exploration_days') }} then 'exploration'
         when tenure_days < {{ setting('lifecycle_formation_days') }} then 'formation'
         else 'stability'
