@@ -21,8 +21,10 @@
             {%- set struct -%}
                 { {%- for name in group.columns %}{{ sql_string(name) }}: 'VARCHAR'{% if not loop.last %}, {% endif %}{% endfor -%} }
             {%- endset -%}
-            {%- do sources.append((types, 'read_csv(' ~ sql_list(group.files) ~ ', ' ~ csv_dialect() ~ ', columns = ' ~ struct
-                                    ~ ', ignore_errors = true, filename = true)')) -%}
+            {#- DuckDB checks UTF-8 only in the columns a query reads: the filter reads them all, so
+                exactly the rows the inventory lists as malformed are skipped, whatever is selected -#}
+            {%- do sources.append((types, '(select * from read_csv(' ~ sql_list(group.files) ~ ', ' ~ csv_dialect() ~ ', columns = ' ~ struct
+                                    ~ ', ignore_errors = true, filename = true) where length(concat(*columns(*))) >= 0)')) -%}
         {%- else -%}
             {%- do sources.append((types, 'read_parquet(' ~ sql_list(group.files) ~ ', union_by_name = true, filename = true)')) -%}
         {%- endif -%}

@@ -26,6 +26,9 @@ MALFORMED_SCHEMA = pa.schema([("table_name", pa.string()), ("source_file", pa.st
                               ("reason", pa.string()), ("raw_text", pa.string())])
 REJECTED_SCHEMA = pa.schema([("table_name", pa.string()), ("source_file", pa.string()), ("reason", pa.string())])
 # the default as-of date: the latest of these timestamps (converted as macros/typing.sql does)
+INVENTORY_NAME = "inventory.json"
+# DuckDB checks UTF-8 only in the columns a query reads: with this filter ignore_errors skips every malformed row
+EVERY_COLUMN_READ = "where length(concat(*columns(*))) >= 0"
 ACTIVITY_COLUMNS = {"orders": "order_ts", "service_events": "event_ts"}
 # a time of day followed by an offset (Z, +02, +02:00, -0500); macros/typing.sql uses the same pattern
 OFFSET_PATTERN = r"[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]*)?)?\s*([zZ]|[+-][0-9]{2}(:?[0-9]{2})?)$"
@@ -72,9 +75,9 @@ def _first_line(error: Exception) -> str:
 
 def read_header(path: Path) -> list[str]:
     """The CSV header row; raises ValueError with the reason when there is none usable."""
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as f:
-            header = next(csv.reader(f), None)
+    try:  # the first line only: a bad byte further down is a malformed row, not a bad header
+        with path.open("rb") as f:
+            header = next(csv.reader([f.readline().decode("utf-8-sig")]), None)
     except (UnicodeDecodeError, csv.Error) as e:
         raise ValueError(f"unreadable header row: {_first_line(e)}") from e
     if not header:
@@ -100,7 +103,7 @@ def scan_csv(con: duckdb.DuckDBPyConnection, path: Path, header: list[str]) -> t
     if not con.sql("select 1 from duckdb_tables() where table_name = 'reject_errors'").fetchall():
         return rows, []  # created only when a row was rejected
     malformed = con.sql("""
-        select line, 'malformed row at line ' || line || ': ' || string_agg(distinct error_message, '; ' order by error_message),
+        select line, 'malformed row at line ' || line || ': ' || array_to_string(list_sort(list(distinct split_part(error_message, e'\\n', 1))), '; '),
                trim(any_value(csv_line), e'\\r\\n')
         from reject_errors group by line order by line""").fetchall()
     return rows, malformed
@@ -156,6 +159,11 @@ def inventory_dir(build_file: Path) -> Path:
     return build_file.with_name(build_file.stem + ".inventory")
 
 
+def inventory_file(build_file: Path) -> Path:
+    """The inventory JSON of a build (the value of $WAREHOUSE_INVENTORY)."""
+    return inventory_dir(build_file) / INVENTORY_NAME
+
+
 def write_inventory(inventory: Inventory, folder: Path) -> Path:
     """inventory.json plus malformed_rows.parquet and rejected_files.parquet in `folder`; returns
     the JSON file (the value of $WAREHOUSE_INVENTORY)."""
@@ -171,7 +179,7 @@ def write_inventory(inventory: Inventory, folder: Path) -> Path:
         "malformed_rows_file": str(malformed), "rejected_files_file": str(rejected),
         "history_files": inventory.history_files,
     }
-    target = folder / "inventory.json"
+    target = folder / INVENTORY_NAME
     target.write_text(json.dumps(document, indent=1))
     return target
 
@@ -215,7 +223,8 @@ def default_as_of(inventory: Inventory) -> date | None:
                 continue
             name = next(c for c in f["columns"] if c.lower() == column)
             quoted = '"' + name.replace('"', '""') + '"'
-            source = (csv_source(f["path"], list(f["columns"]), "ignore_errors = true") if f["kind"] == "csv"
+            source = (f"(select * from {csv_source(f['path'], list(f['columns']), 'ignore_errors = true')} {EVERY_COLUMN_READ})"
+                      if f["kind"] == "csv"
                       else f"read_parquet({sql_string(f['path'])})")
             parts.append(f"select max({_utc_timestamp(quoted, f['columns'][name])})::date as d from {source}")
     if not parts:
