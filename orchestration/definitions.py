@@ -72,6 +72,8 @@ def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource):
     build_file = prepare_build_file(paths, as_of, incremental=os.environ.get("WAREHOUSE_INCREMENTAL") == "1")
     context.log.info(f"building {build_file} ({'incremental' if build_file.exists() else 'full'})")
     os.environ["WAREHOUSE_PATH"] = str(build_file)  # dbt writes the build file, never the served one
+    if not inventory_file(build_file).exists():
+        raise Failure(f"no landing inventory for {as_of}: materialise landing_zone first", allow_retries=False)
     os.environ.update(dbt_env(inventory_file(build_file)))  # written by landing_zone
     invocation = dbt.cli(["build", "--vars", dbt_vars(_date(as_of))],
                          context=context, raise_on_error=False)

@@ -96,14 +96,15 @@ def csv_source(path: str, header: list[str], extra: str) -> str:
 
 
 def scan_csv(con: duckdb.DuckDBPyConnection, path: Path, header: list[str]) -> tuple[int, list[tuple[int, str, str]]]:
-    """Good-row count and malformed rows (line, reason, raw text) of one CSV file. `con` must be
+    """Good-row count and malformed rows (line, reason, raw text) of one CSV file; the reason is
+    the line's first error (DuckDB reports a short row once per missing column). `con` must be
     fresh: DuckDB keeps the rejected rows of every scan of a connection."""
     # hash of every column: DuckDB checks encoding only of the columns it reads
     rows = con.sql(f"select count(hash(*columns(*))) from {csv_source(str(path), header, 'store_rejects = true')}").fetchall()[0][0]
     if not con.sql("select 1 from duckdb_tables() where table_name = 'reject_errors'").fetchall():
         return rows, []  # created only when a row was rejected
     malformed = con.sql("""
-        select line, 'malformed row at line ' || line || ': ' || array_to_string(list_sort(list(distinct split_part(error_message, e'\\n', 1))), '; '),
+        select line, 'malformed row at line ' || line || ': ' || arg_min(split_part(error_message, e'\\n', 1), (column_idx, error_message)),
                trim(any_value(csv_line), e'\\r\\n')
         from reject_errors group by line order by line""").fetchall()
     return rows, malformed
