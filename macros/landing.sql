@@ -107,8 +107,8 @@
 
 {#- A Parquet file of the inventory (malformed_rows_file, rejected_files_file) as a relation;
     `prototype` (zero rows) while parsing. -#}
-{% macro inventory_rows(name, prototype) -%}
-    {%- set inventory = landing_inventory() -%}
+{% macro inventory_rows(name, prototype, inventory=none) -%}
+    {%- set inventory = inventory or landing_inventory() -%}
     {%- if inventory.get(name) -%}
     read_parquet({{ sql_string(inventory[name]) }})
     {%- else -%}

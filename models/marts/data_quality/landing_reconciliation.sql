@@ -19,13 +19,13 @@ files as (  -- readable files, from the landing inventory
 
 malformed as (
     select table_name, count(*) as rows_malformed
-    from {{ inventory_rows('malformed_rows_file', malformed_rows_prototype()) }}
+    from {{ inventory_rows('malformed_rows_file', malformed_rows_prototype(), inventory) }}
     group by table_name
 ),
 
 rejected as (
     select table_name, count(*) as files_rejected
-    from {{ inventory_rows('rejected_files_file', rejected_files_prototype()) }}
+    from {{ inventory_rows('rejected_files_file', rejected_files_prototype(), inventory) }}
     group by table_name
 ),
 
