@@ -2,28 +2,32 @@
     typing_errors, landed_record (the row's values as delivered, JSON of text, kept for rows with
     a value that did not convert; the typed values are the delivered ones otherwise) and
     source_file.
-    CSV and Parquet may be mixed; CSV is read as text, Parquet files are grouped by their
-    stored column types so each group is typed without a round trip through text. A query
-    filtering on source_file reads only those files. -#}
+    Exactly the files the landing inventory lists are read. CSV and Parquet may be mixed; CSV is
+    read as text in the contract's dialect, grouped by header (malformed rows are skipped: the
+    inventory lists them); Parquet files are grouped by their stored column types so each group
+    is typed without a round trip through text. A query filtering on source_file reads only
+    those files. -#}
 {% macro staged_rows(table, columns) %}
-    {%- set folder = landing_folder(table) -%}
-    {%- set csv_files = landing_files(folder, 'csv') -%}
-    {%- set parquet_groups = parquet_files_by_types(landing_files(folder, 'parquet'), columns) -%}
-    {%- if execute and not csv_files and not parquet_groups -%}
-        {{ exceptions.warn("landing table '" ~ table ~ "' has no files in " ~ folder ~ ": it is read as zero rows") }}
-    {%- endif %}
     {%- set text_types = {} -%}
     {%- for column in columns %}{% do text_types.update({column: 'VARCHAR'}) %}{% endfor -%}
     {%- set prototype -%}
         select {% for column in columns %}null::varchar as {{ column }}, {% endfor %}null::varchar as filename where false
     {%- endset %}
     {%- set sources = [] -%}
-    {%- if csv_files -%}
-        {%- do sources.append((text_types, '(' ~ prototype ~ ' union all by name select * from read_csv(' ~ sql_list(csv_files)
-                                ~ ', header = true, all_varchar = true, union_by_name = true, filename = true))')) -%}
-    {%- endif -%}
-    {%- for group in parquet_groups -%}
-        {%- do sources.append((group.types, 'read_parquet(' ~ sql_list(group.files) ~ ', union_by_name = true, filename = true)')) -%}
+    {%- for group in files_by_columns(landing_table_files(table)) -%}
+        {%- set types = {} -%}
+        {%- for name, kind in group.columns.items() %}{% do types.update({name | lower: kind}) %}{% endfor -%}
+        {%- if group.kind == 'csv' -%}
+            {%- set struct -%}
+                { {%- for name in group.columns %}{{ sql_string(name) }}: 'VARCHAR'{% if not loop.last %}, {% endif %}{% endfor -%} }
+            {%- endset -%}
+            {#- DuckDB checks UTF-8 only in the columns a query reads: the filter reads them all, so
+                exactly the rows the inventory lists as malformed are skipped, whatever is selected -#}
+            {%- do sources.append((types, '(select * from read_csv(' ~ sql_list(group.files) ~ ', ' ~ csv_dialect() ~ ', columns = ' ~ struct
+                                    ~ ', ignore_errors = true, filename = true) where length(concat(*columns(*))) >= 0)')) -%}
+        {%- else -%}
+            {%- do sources.append((types, 'read_parquet(' ~ sql_list(group.files) ~ ', union_by_name = true, filename = true)')) -%}
+        {%- endif -%}
     {%- endfor -%}
     {%- for types, source in (sources or [(text_types, '(' ~ prototype ~ ')')]) %}
     {{ typed_branch(columns, types, source) }}
@@ -32,6 +36,12 @@
     {%- endif %}
     {%- endfor %}
 {% endmacro %}
+
+{#- The contract's CSV dialect, stated in full (never sniffed); orchestration/landing.py scans
+    each CSV file with it and lists the malformed rows that ignore_errors skips here. -#}
+{% macro csv_dialect() -%}
+    delim = ',', quote = '"', escape = '"', header = true, auto_detect = false
+{%- endmacro %}
 
 {#- Typed rows of one source whose columns have the stored types `types`. -#}
 {% macro typed_branch(columns, types, source) %}
@@ -60,46 +70,51 @@
     )
 {% endmacro %}
 
-{#- Parquet files grouped by the stored types of the contract columns:
-    [{'types': {column: DuckDB type}, 'files': [...]}], in file order of each group's first file. -#}
-{% macro parquet_files_by_types(files, columns) %}
-    {%- if not files -%}{{ return([]) }}{%- endif -%}
-    {%- set names = columns.keys() | list -%}
-    {%- set schema = run_query("select file_name, lower(name), duckdb_type from parquet_schema(" ~ sql_list(files)
-                               ~ ") where num_children is null and lower(name) in " ~ sql_in_list(names)) -%}
-    {%- set by_file = {} -%}
-    {%- for row in schema.rows -%}
-        {%- do by_file.setdefault(row[0], {}).setdefault(row[1], row[2]) -%}
-    {%- endfor -%}
+{#- Inventory files grouped by kind and columns (in header order, with their DuckDB types):
+    [{'kind', 'columns', 'files'}], in file order of each group's first file. -#}
+{% macro files_by_columns(files) %}
     {%- set groups = [] -%}
     {%- set index = {} -%}
     {%- for file in files -%}
-        {%- set types = by_file.get(file, {}) -%}
-        {%- set signature = types | dictsort | string -%}
+        {%- set signature = file.kind ~ (file.columns.items() | list | string) -%}
         {%- if signature not in index -%}
             {%- do index.update({signature: groups | length}) -%}
-            {%- do groups.append({'types': types, 'files': []}) -%}
+            {%- do groups.append({'kind': file.kind, 'columns': file.columns, 'files': []}) -%}
         {%- endif -%}
-        {%- do groups[index[signature]].files.append(file) -%}
+        {%- do groups[index[signature]].files.append(file.path) -%}
     {%- endfor -%}
     {{ return(groups) }}
 {% endmacro %}
 
-{% macro landing_folder(table) -%}
-    {{ return(var('landing_dir') ~ '/' ~ table) }}
-{%- endmacro %}
-
-{#- Every delivery file of a contract table (CSV and Parquet), sorted. -#}
-{% macro landing_table_files(table) -%}
-    {%- set folder = landing_folder(table) -%}
-    {{ return((landing_files(folder, 'csv') + landing_files(folder, 'parquet')) | sort) }}
-{%- endmacro %}
-
-{% macro landing_files(folder, extension) %}
-    {%- if not execute -%}{{ return([]) }}{%- endif -%}
-    {%- set result = run_query("select file from glob(" ~ sql_string(folder ~ '/*.' ~ extension) ~ ") order by file") -%}
-    {{ return(result.columns[0].values() | list) }}
+{#- The landing inventory orchestration/landing.py wrote, named by $WAREHOUSE_INVENTORY (an
+    environment variable: dbt does not render its value as Jinja). Empty while parsing. -#}
+{% macro landing_inventory() %}
+    {%- if not execute -%}
+        {{ return({'landing_dir': '', 'tables': {}, 'history_files': []}) }}
+    {%- endif -%}
+    {%- set path = env_var('WAREHOUSE_INVENTORY', '') -%}
+    {%- if not path -%}
+        {{ exceptions.raise_compiler_error("WAREHOUSE_INVENTORY is not set: build with warehouse-build or warehouse-run, which take the landing inventory first") }}
+    {%- endif -%}
+    {{ return(fromjson(run_query("select content from read_text(" ~ sql_string(path) ~ ")").columns[0].values()[0])) }}
 {% endmacro %}
+
+{#- The inventory entries of a contract table's readable files, sorted by name:
+    {path, kind, columns: {name: DuckDB type}, rows}. -#}
+{% macro landing_table_files(table, inventory=none) -%}
+    {{ return((inventory or landing_inventory()).tables.get(table, {}).get('files', [])) }}
+{%- endmacro %}
+
+{#- A Parquet file of the inventory (malformed_rows_file, rejected_files_file) as a relation;
+    `prototype` (zero rows) while parsing. -#}
+{% macro inventory_rows(name, prototype, inventory=none) -%}
+    {%- set inventory = inventory or landing_inventory() -%}
+    {%- if inventory.get(name) -%}
+    read_parquet({{ sql_string(inventory[name]) }})
+    {%- else -%}
+    ({{ prototype }})
+    {%- endif -%}
+{%- endmacro %}
 
 {% macro sql_string(value) -%}
     '{{ value | replace("'", "''") }}'
@@ -114,12 +129,22 @@
 {%- endmacro %}
 
 {#- Tier snapshots of earlier as-of dates, kept by the pipeline as
-    <history_dir>/as_of=YYYY-MM-DD/tier_snapshot.parquet; none yet is zero rows. -#}
+    <history folder>/as_of=YYYY-MM-DD/tier_snapshot.parquet and listed in the inventory; none yet
+    is zero rows. -#}
 {% macro history_rows(columns) %}
-    {%- set files = landing_files(var('history_dir') ~ '/as_of=*', 'parquet') -%}
+    {%- set files = landing_inventory().history_files -%}
     {%- if files %}
     select {{ columns | join(', ') }} from read_parquet({{ sql_list(files) }}, union_by_name = true)
     {%- else %}
     select {{ columns | join(', ') }} from {{ ref('int_tier_snapshot') }} where false
     {%- endif %}
 {% endmacro %}
+
+{% macro malformed_rows_prototype() -%}
+    select null::varchar as table_name, null::varchar as source_file, null::bigint as line, null::varchar as reason,
+        null::varchar as raw_text where false
+{%- endmacro %}
+
+{% macro rejected_files_prototype() -%}
+    select null::varchar as table_name, null::varchar as source_file, null::varchar as reason where false
+{%- endmacro %}

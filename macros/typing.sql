@@ -12,10 +12,18 @@
     {%- elif kind == 'integer' -%} case when regexp_full_match({{ v }}, '[+-]?[0-9]{1,9}') then {{ v }}::integer end
     {%- elif kind == 'money' -%} case when regexp_full_match({{ v }}, '[+-]?([0-9]{1,16}(\.[0-9]{0,2}0*)?|\.[0-9]{1,2}0*)') then {{ v }}::decimal(18, 2) end
     {%- elif kind == 'date' -%} try_cast({{ v }} as date)
-    {%- elif kind == 'timestamp' -%} try_cast({{ v }} as timestamp)
+    {%- elif kind == 'timestamp' -%}
+        case when regexp_matches({{ v }}, '{{ utc_offset_pattern() }}') then timezone('UTC', try_cast({{ v }} as timestamptz))
+             else try_cast({{ v }} as timestamp) end
     {%- elif kind == 'boolean' -%} try_cast({{ v }} as boolean)
     {%- else -%} {{ exceptions.raise_compiler_error("unknown column kind " ~ kind) }}
     {%- endif -%}
+{%- endmacro %}
+
+{#- A time of day followed by a UTC offset (Z, +02, +02:00, -0500): such a timestamp converts to
+    UTC; one without an offset is UTC. orchestration/landing.py uses the same pattern. -#}
+{% macro utc_offset_pattern() -%}
+    [0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]*)?)?\s*([zZ]|[+-][0-9]{2}(:?[0-9]{2})?)$
 {%- endmacro %}
 
 {% macro kind_type(kind) -%}
@@ -25,13 +33,17 @@
 
 {#- How `column`, stored as DuckDB type `source_type` (VARCHAR for CSV, none when the file lacks
     the column), becomes `kind`: {'sql': expression, 'can_fail': whether a present value can
-    fail to convert}. -#}
+    fail to convert, 'error': a message for every row (a nested column is never read as null)}. -#}
 {% macro typed_value(column, kind, source_type) -%}
     {%- set t = (source_type or '') | upper -%}
     {%- set small_ints = ['TINYINT', 'SMALLINT', 'INTEGER', 'UTINYINT', 'USMALLINT'] -%}
     {%- set decimal = modules.re.fullmatch('DECIMAL[(]([0-9]+), *([0-9]+)[)]', t) -%}
     {%- if not t -%}
         {%- set r = {'sql': 'null::' ~ kind_type(kind), 'can_fail': false} -%}
+    {%- elif t.startswith(('STRUCT', 'MAP', 'UNION')) or t.endswith(']') -%}
+        {%- set r = {'sql': 'null::' ~ kind_type(kind), 'can_fail': false, 'error': column ~ ' is a nested Parquet column'} -%}
+    {%- elif kind == 'timestamp' and t == 'TIMESTAMP WITH TIME ZONE' -%}
+        {%- set r = {'sql': "timezone('UTC', " ~ column ~ ")", 'can_fail': false} -%}
     {%- elif t == 'VARCHAR' -%}
         {%- set r = {'sql': typed_text(column, kind), 'can_fail': kind not in ('text', 'code')} -%}
     {%- elif kind in ('text', 'code') -%}
@@ -53,17 +65,24 @@
     {{ return(r) }}
 {%- endmacro %}
 
-{#- One message per value that is present but did not convert; null when all converted.
-    `typed` maps each column to its typed_value(). -#}
+{#- One message per value that is present but did not convert, and per nested column; null
+    when there is none. `typed` maps each column to its typed_value(). -#}
 {% macro typing_errors(typed, columns) -%}
-    {%- if not (columns | select('in', typed | dictsort | selectattr('1.can_fail') | map(attribute='0') | list) | list) -%}
-    null::varchar
-    {%- else -%}
-    nullif(concat_ws('; '
-    {%- for column, kind in columns.items() if typed[column].can_fail %},
+    {%- set messages = [] -%}
+    {%- for column, kind in columns.items() -%}
+        {%- if typed[column].error -%}
+            {%- do messages.append("'" ~ typed[column].error ~ "'") -%}
+        {%- elif typed[column].can_fail -%}
+            {%- set message -%}
         case when {{ column }} is null and nullif(trim(__landed_{{ column }}::varchar), '') is not null
              then '{{ column }} is not a valid {{ {'money': 'decimal(18,2)'}.get(kind, kind) }}: "' || trim(__landed_{{ column }}::varchar) || '"' end
-    {%- endfor %}
-    ), '')
+            {%- endset -%}
+            {%- do messages.append(message) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if not messages -%}
+    null::varchar
+    {%- else -%}
+    nullif(concat_ws('; ', {{ messages | join(', ') }}), '')
     {%- endif -%}
 {%- endmacro %}

@@ -60,20 +60,9 @@
 {% endmacro %}
 
 {#- How many slices of the key hashes the repeated-key check of a full build takes: the
-    landed rows (Parquet row counts from the file footers, CSV estimated at one row per 32
-    bytes) over var('key_check_rows_per_pass'). -#}
+    landed rows (counted by the landing inventory) over var('key_check_rows_per_pass'). -#}
 {% macro key_check_passes(table) %}
-    {%- set parquet = landing_files(landing_folder(table), 'parquet') -%}
-    {%- set csv = landing_files(landing_folder(table), 'csv') -%}
-    {%- set counts = [] -%}
-    {%- if parquet -%}
-        {%- do counts.append("(select sum(num_rows) from parquet_file_metadata(" ~ sql_list(parquet) ~ "))") -%}
-    {%- endif -%}
-    {%- if csv -%}
-        {%- do counts.append("(select sum(size) // 32 from read_blob(" ~ sql_list(csv) ~ "))") -%}
-    {%- endif -%}
-    {%- if not counts -%}{{ return(1) }}{%- endif -%}
-    {%- set rows = run_query("select (" ~ counts | join(' + ') ~ ")::bigint").columns[0].values()[0] -%}
+    {%- set rows = landing_table_files(table) | sum(attribute='rows') -%}
     {{ return([1, [64, (rows / var('key_check_rows_per_pass')) | round(0, 'ceil') | int] | min] | max) }}
 {% endmacro %}
 
@@ -134,7 +123,7 @@
     {%- if is_incremental() -%}
     {%- set key = key_columns | join(', ') -%}
     {%- set read = run_query("select distinct source_file from " ~ this).columns[0].values() | list if execute else [] -%}
-    {%- set new_files = landing_table_files(table) | reject('in', read) | list -%}
+    {%- set new_files = landing_table_files(table) | map(attribute='path') | reject('in', read) | list -%}
     {%- set staged = adapter.get_columns_in_relation(relation) | map(attribute='name') | list if execute else ['*'] -%}
     with new_rows as (
         select * from {{ relation }}

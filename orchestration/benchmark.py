@@ -25,7 +25,6 @@ import time
 from datetime import date
 from pathlib import Path
 
-from orchestration.dbt_args import build_args, dbt_executable
 from orchestration.project import PROJECT_DIR
 from orchestration.settings import duckdb_config
 
@@ -168,6 +167,12 @@ def python(code: str, *args: str) -> list[str]:
     return [sys.executable, "-c", code, *args]
 
 
+def warehouse_build(landing: Path, as_of, warehouse: Path, target: Path) -> list[str]:
+    """The landing inventory and dbt build (orchestration/dbt_runner.py) as one measured stage."""
+    return [sys.executable, "-m", "orchestration.dbt_runner", "--landing-dir", str(landing), "--as-of", as_of.isoformat(),
+            "--warehouse", str(warehouse), "--target-path", str(target)]
+
+
 def slowest_nodes(target: Path, n: int = 8) -> list[dict]:
     """dbt's timing artifact: the slowest nodes of the last run."""
     results = json.loads((target / "run_results.json").read_text())["results"]
@@ -191,7 +196,7 @@ def warehouse_answer(build_file: Path) -> str:
 
 def pipeline_stages(landing: Path, work: Path, build_file: Path, env: dict, tag: str) -> dict:
     target = work / f"target-{tag}"
-    build = measured([dbt_executable(), *build_args(PROJECT_DIR, landing, AS_OF), "--target-path", str(target)], env)
+    build = measured(warehouse_build(landing, AS_OF, build_file, target), env)
     if "error" in build:
         raise RuntimeError(f"dbt build failed: {build['error']}")
     build.update(answer=warehouse_answer(build_file), slowest=slowest_nodes(target))
@@ -229,8 +234,7 @@ def increment_stage(landing: Path, work: Path, build_file: Path, env: dict, tag:
     incremental_file = work / f"increment-{tag}.duckdb"
     shutil.copyfile(build_file, incremental_file)
     target = work / f"target-{tag}-increment"
-    run = measured([dbt_executable(), *build_args(PROJECT_DIR, landing, NEXT_DAY), "--target-path", str(target)],
-                   {**env, "WAREHOUSE_PATH": str(incremental_file)})
+    run = measured(warehouse_build(landing, NEXT_DAY, incremental_file, target), env)
     if "error" in run:
         raise RuntimeError(f"incremental dbt build failed: {run['error']}")
     incremental_file.unlink()

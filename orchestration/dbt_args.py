@@ -1,22 +1,30 @@
-"""dbt command lines, built by pure functions so they can be unit-tested."""
+"""dbt command lines, built by pure functions so they can be unit-tested.
+
+Only the as-of date reaches dbt as a var (dbt renders var strings as Jinja; a date object
+written as YYYY-MM-DD cannot carry any). Paths reach dbt through the landing inventory, named by
+the environment variable WAREHOUSE_INVENTORY (see orchestration/landing.py).
+"""
 import json
 import shutil
 import sys
 from datetime import date
 from pathlib import Path
 
-
-def dbt_vars(landing_dir: Path, as_of: date | None, history_dir: Path | None = None) -> str:
-    values = {"landing_dir": str(Path(landing_dir).resolve()), "as_of": as_of.isoformat() if as_of else ""}
-    if history_dir is not None:
-        values["history_dir"] = str(Path(history_dir).resolve())
-    return json.dumps(values)
+INVENTORY_ENV = "WAREHOUSE_INVENTORY"
 
 
-def build_args(project_dir: Path, landing_dir: Path, as_of: date | None, select: str | None = None,
-               history_dir: Path | None = None) -> list[str]:
-    args = ["build", "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
-            "--vars", dbt_vars(landing_dir, as_of, history_dir)]
+def dbt_vars(as_of: date) -> str:
+    if not isinstance(as_of, date):
+        raise TypeError(f"as_of must be a date, got {as_of!r}")
+    return json.dumps({"as_of": as_of.isoformat()})
+
+
+def dbt_env(inventory_file: Path) -> dict[str, str]:
+    return {INVENTORY_ENV: str(Path(inventory_file).resolve())}
+
+
+def build_args(project_dir: Path, as_of: date, select: str | None = None) -> list[str]:
+    args = ["build", "--project-dir", str(project_dir), "--profiles-dir", str(project_dir), "--vars", dbt_vars(as_of)]
     if select:
         args += ["--select", select]
     return args

@@ -16,9 +16,11 @@ from dagster import (
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from orchestration import audit
-from orchestration.dbt_args import dbt_executable, dbt_vars
+from orchestration.dbt_args import dbt_env, dbt_executable, dbt_vars
 from orchestration.dbt_failures import classify_dbt_failure
+from orchestration.dbt_runner import prepare_landing
 from orchestration.generator.cli import Spec, generate
+from orchestration.landing import LandingError, inventory_file
 from orchestration.project import PROJECT_DIR
 from orchestration.publish import prepare_build_file, publish, should_publish, store_snapshot
 from orchestration.report import write_served_report
@@ -45,9 +47,12 @@ def landing_zone(context: AssetExecutionContext, config: LandingConfig) -> None:
     if config.generate_customers > 0:
         counts = generate(Spec(customers=config.generate_customers, seed=config.seed), paths.landing_dir)
         context.add_output_metadata({"generated_rows": MetadataValue.json(counts)})
-    if not paths.landing_dir.is_dir():
-        raise Failure(f"landing folder {paths.landing_dir} does not exist (set LANDING_DIR)", allow_retries=False)
-    context.add_output_metadata({"landing_dir": str(paths.landing_dir)})
+    try:  # the landing inventory dbt reads (a failed extract stops the run here)
+        _, inventory = prepare_landing(paths.landing_dir, _date(context.partition_key),
+                                       paths.build_file(context.partition_key), paths.history_dir)
+    except LandingError as e:
+        raise Failure(str(e), allow_retries=False) from None
+    context.add_output_metadata({"landing_dir": str(paths.landing_dir), "inventory": str(inventory)})
 
 
 class Translator(DagsterDbtTranslator):
@@ -68,7 +73,10 @@ def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource):
     build_file = prepare_build_file(paths, as_of, incremental=os.environ.get("WAREHOUSE_INCREMENTAL") == "1")
     context.log.info(f"building {build_file} ({'incremental' if build_file.exists() else 'full'})")
     os.environ["WAREHOUSE_PATH"] = str(build_file)  # dbt writes the build file, never the served one
-    invocation = dbt.cli(["build", "--vars", dbt_vars(paths.landing_dir, _date(as_of), paths.history_dir)],
+    if not inventory_file(build_file).exists():
+        raise Failure(f"no landing inventory for {as_of}: materialise landing_zone first", allow_retries=False)
+    os.environ.update(dbt_env(inventory_file(build_file)))  # written by landing_zone
+    invocation = dbt.cli(["build", "--vars", dbt_vars(_date(as_of))],
                          context=context, raise_on_error=False)
     yield from invocation.stream()
     if not invocation.is_successful():

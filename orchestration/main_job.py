@@ -9,22 +9,8 @@ import sys
 from datetime import date
 from pathlib import Path
 
-import duckdb
-
+from orchestration.landing import LandingError, default_as_of, take_inventory
 from orchestration.project import SAMPLE_LANDING
-
-
-def latest_activity_date(landing: Path) -> date | None:
-    """The latest order or event date in the landing files (the default as-of date)."""
-    parts = []
-    for table, column in (("orders", "order_ts"), ("service_events", "event_ts")):
-        for ext, reader in (("csv", "read_csv({}, all_varchar = true)"), ("parquet", "read_parquet({})")):
-            if list((landing / table).glob(f"*.{ext}")):
-                glob = f"'{landing / table}/*.{ext}'"
-                parts.append(f"select max(try_cast({column}::varchar as timestamp))::date as d from {reader.format(glob)}")
-    if not parts:
-        return None
-    return duckdb.sql(f"select max(d) from ({' union all '.join(parts)})").fetchone()[0]
 
 
 def _parse(argv):
@@ -50,9 +36,13 @@ def main(argv=None) -> int:
     if a.generate:
         from orchestration.generator.cli import Spec, generate
         generate(Spec(customers=a.generate, seed=a.seed), landing)
-    as_of = a.as_of or latest_activity_date(landing)
+    try:
+        as_of = a.as_of or default_as_of(take_inventory(landing))
+    except LandingError as e:
+        print(e, file=sys.stderr)
+        return 2
     if as_of is None:
-        print(f"no orders or events in {landing}: pass --as-of", file=sys.stderr)
+        print(f"no order or event timestamp parses in {landing}: pass --as-of", file=sys.stderr)
         return 2
     from orchestration import audit
     from orchestration.definitions import defs

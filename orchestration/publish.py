@@ -20,7 +20,7 @@ EXPORT_ORDER = {  # each export is written sorted by its key, so the bytes are d
     "company_pnl": "line_order", "customer_tiers": "customer_id", "tier_profitability": "scheme, tier_order, tier",
     "quadrant_profitability": "quadrant", "grid_profitability": "value_grid",
     "whale_curve": "row_type = 'peak', customer_rank", "profit_concentration": "as_of_date", "quarantine": "all",
-    "landing_reconciliation": "table_name",
+    "landing_reconciliation": "table_name", "rejected_files": "table_name, source_file",
     "tier_migration": "from_date, to_date, scheme, from_tier, to_tier", "membership_levels": "as_of_date, customer_id",
     "early_warning": "call_priority",
     "service_plan_vs_actual": "tier_order, activity", "service_exceptions": "customer_id, exception, activity", "fee_income": "tier_order", "customer_actions": "customer_id",

@@ -8,6 +8,7 @@ from orchestration.project import PROJECT_DIR, SAMPLE_LANDING
 PUBLIC_MARTS = (
     "customer_value", "customer_cost_to_serve", "company_pnl", "customer_tiers", "tier_profitability",
     "quadrant_profitability", "grid_profitability", "whale_curve", "profit_concentration", "quarantine", "landing_reconciliation",
+    "rejected_files",
     "tier_migration", "membership_levels", "early_warning",
     "service_plan_vs_actual", "service_exceptions", "fee_income", "customer_actions",
     "churn_risk", "churn_backtest",

@@ -3,6 +3,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 import pytest
 
 from orchestration.generator.cli import Spec, generate
@@ -16,11 +17,9 @@ def copy_handmade(dest: Path) -> Path:
     """The hand-written landing zone; service_events' first delivery becomes typed Parquet."""
     shutil.copytree(FIXTURES / "handmade_landing", dest)
     csv = dest / "service_events" / "2026-06-01.csv"
-    duckdb.sql(f"""
-        copy (select event_id, customer_id, event_ts::timestamp as event_ts, activity, quantity
-              from read_csv('{csv}', all_varchar = true))
-        to '{csv.with_suffix(".parquet")}' (format parquet)
-    """)
+    table = duckdb.execute("""select event_id, customer_id, event_ts::timestamp as event_ts, activity, quantity
+                              from read_csv(?, all_varchar = true)""", [str(csv)]).to_arrow_table()
+    pq.write_table(table, csv.with_suffix(".parquet"))
     csv.unlink()
     return dest
 

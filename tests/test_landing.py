@@ -7,6 +7,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import build, copy_handmade, query
+from orchestration.dbt_runner import run_dbt_build
 
 # (table, key, part of the reason) for every bad row in tests/fixtures/handmade_landing
 EXPECTED_QUARANTINE = [
@@ -100,11 +101,12 @@ def test_event_gets_the_rate_valid_on_its_date(handmade_warehouse):
     assert rows == [("E1", "150.00"), ("E2", "165.00")]
 
 
-def test_empty_table_folder_is_zero_rows_and_a_warning(tmp_path):
+def test_empty_table_folder_fails_the_run_naming_table_and_folder(tmp_path):
     landing = copy_handmade(tmp_path / "landing")
     shutil.rmtree(landing / "invoices")
     (landing / "invoices").mkdir()
-    warehouse = tmp_path / "wh.duckdb"
-    result = build(landing, warehouse)
-    assert "landing table 'invoices' has no files" in result.stdout
-    assert query(warehouse, "select rows_landed, files from landing_reconciliation where table_name = 'invoices'") == [(0, 0)]
+    result = run_dbt_build(landing, None, tmp_path / "wh.duckdb", capture=True)
+    assert result.returncode == 2
+    assert result.stdout == (f"no rows landed for contract table 'invoices' in {landing / 'invoices'} "
+                             "(0 readable file(s) without rows, 0 rejected): failed extract, nothing built\n")
+    assert not (tmp_path / "wh.duckdb").exists()

@@ -1,11 +1,32 @@
 {%- set tables = var('contract_tables') -%}
+{%- set inventory = landing_inventory() -%}
 
 with landed as (
     {%- for t in tables %}
-    select '{{ t }}' as table_name, count(*) as rows_landed, count(distinct source_file) as files
+    select '{{ t }}' as table_name, count(*) as rows_read
     from {{ ref('stg_' ~ t) }}
     {%- if not loop.last %} union all{% endif %}
     {%- endfor %}
+),
+
+files as (  -- readable files, from the landing inventory
+    select * from (values
+    {%- for t in tables %}
+        ('{{ t }}', {{ landing_table_files(t, inventory) | length }}){% if not loop.last %},{% endif %}
+    {%- endfor %}
+    ) as f (table_name, files)
+),
+
+malformed as (
+    select table_name, count(*) as rows_malformed
+    from {{ inventory_rows('malformed_rows_file', malformed_rows_prototype(), inventory) }}
+    group by table_name
+),
+
+rejected as (
+    select table_name, count(*) as files_rejected
+    from {{ inventory_rows('rejected_files_file', rejected_files_prototype(), inventory) }}
+    group by table_name
 ),
 
 resolved as (
@@ -18,16 +39,34 @@ resolved as (
     from {{ ref('int_' ~ t ~ '__validated') }}
     {%- if not loop.last %} union all{% endif %}
     {%- endfor %}
+),
+
+counted as (
+    select
+        table_name,
+        files.files,
+        landed.rows_read + coalesce(malformed.rows_malformed, 0) as rows_landed,
+        resolved.rows_accepted,
+        resolved.rows_quarantined,
+        resolved.rows_superseded,
+        coalesce(malformed.rows_malformed, 0) as rows_malformed,
+        coalesce(rejected.files_rejected, 0) as files_rejected
+    from landed
+    inner join resolved using (table_name)
+    inner join files using (table_name)
+    left join malformed using (table_name)
+    left join rejected using (table_name)
 )
 
 select
-    landed.table_name::varchar as table_name,
-    landed.files::bigint as files,
-    landed.rows_landed::bigint as rows_landed,
-    resolved.rows_accepted::bigint as rows_accepted,
-    resolved.rows_quarantined::bigint as rows_quarantined,
-    resolved.rows_superseded::bigint as rows_superseded,
-    (landed.rows_landed = resolved.rows_accepted + resolved.rows_quarantined + resolved.rows_superseded) as is_reconciled
-from landed
-inner join resolved using (table_name)
+    table_name::varchar as table_name,
+    files::bigint as files,
+    rows_landed::bigint as rows_landed,
+    rows_accepted::bigint as rows_accepted,
+    rows_quarantined::bigint as rows_quarantined,
+    rows_superseded::bigint as rows_superseded,
+    rows_malformed::bigint as rows_malformed,
+    files_rejected::bigint as files_rejected,
+    (rows_landed = rows_accepted + rows_quarantined + rows_superseded + rows_malformed) as is_reconciled
+from counted
 order by table_name

@@ -16,10 +16,11 @@ with quarantined as (
         ))::varchar) as landed_record
     from {{ ref('int_' ~ t ~ '__validated') }}
     where row_status = 'quarantined'
-    {%- if not loop.last %}
     union all
-    {%- endif %}
     {%- endfor %}
+    -- malformed rows (wrong field count, broken quoting, invalid UTF-8): never read, kept as raw text
+    select table_name, source_file, null, reason, raw_text
+    from {{ inventory_rows('malformed_rows_file', malformed_rows_prototype()) }}
 )
 
 select

@@ -1,0 +1,7 @@
+{#- Landing files that were not read at all, with the reason (listed by the landing inventory). -#}
+select
+    table_name::varchar as table_name,
+    source_file::varchar as source_file,
+    reason::varchar as reason
+from {{ inventory_rows('rejected_files_file', rejected_files_prototype()) }}
+order by table_name, source_file

@@ -1,0 +1,234 @@
+"""The landing inventory: each contract table's files, how to read them, and what is wrong with them.
+
+Taken in Python before dbt runs; dbt reads exactly the files listed (macros/landing.sql) and finds
+the inventory through $WAREHOUSE_INVENTORY (an environment variable: dbt renders --vars as Jinja).
+CSV is read with the contract's dialect stated explicitly (never sniffed): each malformed row is
+listed with its line number and raw text, and dbt skips exactly those rows. A file that cannot be
+read, or whose name is a glob pattern, is a rejected file with its reason and is never read by dbt.
+"""
+import csv
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import yaml
+
+from orchestration.contract import TABLES
+from orchestration.settings import duckdb_config
+
+GLOB_CHARS = ("*", "?", "[")
+CSV_DIALECT = "delim = ',', quote = '\"', escape = '\"', header = true, auto_detect = false"
+MALFORMED_SCHEMA = pa.schema([("table_name", pa.string()), ("source_file", pa.string()), ("line", pa.int64()),
+                              ("reason", pa.string()), ("raw_text", pa.string())])
+REJECTED_SCHEMA = pa.schema([("table_name", pa.string()), ("source_file", pa.string()), ("reason", pa.string())])
+# the default as-of date: the latest of these timestamps (converted as macros/typing.sql does)
+INVENTORY_NAME = "inventory.json"
+# DuckDB checks UTF-8 only in the columns a query reads: with this filter ignore_errors skips every malformed row
+EVERY_COLUMN_READ = "where length(concat(*columns(*))) >= 0"
+ACTIVITY_COLUMNS = {"orders": "order_ts", "service_events": "event_ts"}
+# a time of day followed by an offset (Z, +02, +02:00, -0500); macros/typing.sql uses the same pattern
+OFFSET_PATTERN = r"[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]*)?)?\s*([zZ]|[+-][0-9]{2}(:?[0-9]{2})?)$"
+
+
+class LandingError(Exception):
+    """A landing folder the night cannot be built from; the message is one line."""
+
+
+@dataclass
+class Inventory:
+    landing_dir: Path
+    files: dict[str, list[dict]]  # table -> [{path, kind, columns: {name: DuckDB type}, rows}]
+    malformed: list[dict] = field(default_factory=list)
+    rejected: list[dict] = field(default_factory=list)
+    history_files: list[str] = field(default_factory=list)
+
+    def folder(self, table: str) -> Path:
+        return self.landing_dir / table
+
+
+def sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def refuse_glob_chars(path: Path, what: str) -> None:
+    if any(c in str(path) for c in GLOB_CHARS):
+        raise LandingError(f"{what} {path} contains a glob character (* ? [): rename it")
+
+
+def discover(landing: Path) -> dict[str, list[Path]]:
+    """Each contract table's CSV and Parquet files, literal paths sorted by name."""
+    found = {}
+    for table in TABLES:
+        folder = landing / table
+        files = folder.iterdir() if folder.is_dir() else []
+        found[table] = sorted((p for p in files if p.suffix in (".csv", ".parquet") and p.is_file()), key=lambda p: p.name)
+    return found
+
+
+def _first_line(error: Exception) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
+def read_header(path: Path) -> list[str]:
+    """The CSV header row; raises ValueError with the reason when there is none usable."""
+    try:  # the first line only: a bad byte further down is a malformed row, not a bad header
+        with path.open("rb") as f:
+            header = next(csv.reader([f.readline().decode("utf-8-sig")]), None)
+    except (UnicodeDecodeError, csv.Error) as e:
+        raise ValueError(f"unreadable header row: {_first_line(e)}") from e
+    if not header:
+        raise ValueError("no header row")
+    names = [name.strip() or f"unnamed_{i + 1}" for i, name in enumerate(header)]
+    doubled = sorted({n for n in names if [m.lower() for m in names].count(n.lower()) > 1})
+    if doubled:
+        raise ValueError(f"header names column {doubled[0]} more than once")
+    return names
+
+
+def csv_source(path: str, header: list[str], extra: str) -> str:
+    """read_csv of one file in the contract's dialect, its columns all text."""
+    columns = "{" + ", ".join(f"{sql_string(h)}: 'VARCHAR'" for h in header) + "}"
+    return f"read_csv({sql_string(path)}, {CSV_DIALECT}, columns = {columns}, {extra})"
+
+
+def scan_csv(con: duckdb.DuckDBPyConnection, path: Path, header: list[str]) -> tuple[int, list[tuple[int, str, str]]]:
+    """Good-row count and malformed rows (line, reason, raw text) of one CSV file; the reason is
+    the line's first error (DuckDB reports a short row once per missing column). `con` must be
+    fresh: DuckDB keeps the rejected rows of every scan of a connection."""
+    # hash of every column: DuckDB checks encoding only of the columns it reads
+    rows = con.sql(f"select count(hash(*columns(*))) from {csv_source(str(path), header, 'store_rejects = true')}").fetchall()[0][0]
+    if not con.sql("select 1 from duckdb_tables() where table_name = 'reject_errors'").fetchall():
+        return rows, []  # created only when a row was rejected
+    malformed = con.sql("""
+        select line, 'malformed row at line ' || line || ': ' || arg_min(split_part(error_message, e'\\n', 1), (column_idx, error_message)),
+               trim(any_value(csv_line), e'\\r\\n')
+        from reject_errors group by line order by line""").fetchall()
+    return rows, malformed
+
+
+def scan_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[int, dict[str, str]]:
+    """Row count from the footer and each column's DuckDB type."""
+    rows = con.execute("select sum(num_rows)::bigint from parquet_file_metadata(?)", [str(path)]).fetchone()[0]
+    types = con.sql(f"select column_name, column_type from (describe select * from read_parquet({sql_string(str(path))}))").fetchall()
+    return rows, dict(types)
+
+
+def _inventory_file(table: str, path: Path, inventory: Inventory) -> None:
+    """Adds one file to the inventory: as a file to read, or as a rejected file."""
+    def reject(reason):
+        inventory.rejected.append({"table_name": table, "source_file": str(path), "reason": reason})
+
+    if any(c in path.name for c in GLOB_CHARS):
+        return reject("file name contains a glob character (* ? [): not read")
+    try:
+        with duckdb.connect(config=duckdb_config()) as con:
+            if path.suffix == ".csv":
+                header = read_header(path)
+                rows, malformed = scan_csv(con, path, header)
+                columns = {h: "VARCHAR" for h in header}
+                inventory.malformed += [{"table_name": table, "source_file": str(path), "line": line, "reason": reason,
+                                         "raw_text": raw} for line, reason, raw in malformed]
+            else:
+                rows, columns = scan_parquet(con, path)
+    except (ValueError, duckdb.Error, OSError) as e:
+        return reject(f"cannot be read: {_first_line(e)}")
+    inventory.files[table].append({"path": str(path), "kind": path.suffix[1:], "columns": columns, "rows": rows})
+
+
+def take_inventory(landing: Path, history_dir: Path | None = None) -> Inventory:
+    landing = Path(landing).resolve()
+    refuse_glob_chars(landing, "landing folder")
+    if not landing.is_dir():
+        raise LandingError(f"landing folder {landing} does not exist")
+    inventory = Inventory(landing, {table: [] for table in TABLES})
+    for table, paths in discover(landing).items():
+        for path in paths:
+            _inventory_file(table, path, inventory)
+    if history_dir is not None:
+        history_dir = Path(history_dir).resolve()
+        refuse_glob_chars(history_dir, "history folder")
+        inventory.history_files = sorted(str(p) for p in history_dir.glob("as_of=*/tier_snapshot.parquet"))
+    return inventory
+
+
+def inventory_dir(build_file: Path) -> Path:
+    """Where a build's inventory is written: beside the build file."""
+    return build_file.with_name(build_file.stem + ".inventory")
+
+
+def inventory_file(build_file: Path) -> Path:
+    """The inventory JSON of a build (the value of $WAREHOUSE_INVENTORY)."""
+    return inventory_dir(build_file) / INVENTORY_NAME
+
+
+def write_inventory(inventory: Inventory, folder: Path) -> Path:
+    """inventory.json plus malformed_rows.parquet and rejected_files.parquet in `folder`; returns
+    the JSON file (the value of $WAREHOUSE_INVENTORY)."""
+    folder = Path(folder).resolve()
+    refuse_glob_chars(folder, "inventory folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    malformed, rejected = folder / "malformed_rows.parquet", folder / "rejected_files.parquet"
+    pq.write_table(pa.Table.from_pylist(inventory.malformed, MALFORMED_SCHEMA), malformed)
+    pq.write_table(pa.Table.from_pylist(inventory.rejected, REJECTED_SCHEMA), rejected)
+    document = {
+        "landing_dir": str(inventory.landing_dir),
+        "tables": {t: {"folder": str(inventory.folder(t)), "files": files} for t, files in inventory.files.items()},
+        "malformed_rows_file": str(malformed), "rejected_files_file": str(rejected),
+        "history_files": inventory.history_files,
+    }
+    target = folder / INVENTORY_NAME
+    target.write_text(json.dumps(document, indent=1))
+    return target
+
+
+def allowed_empty_tables(project_dir: Path) -> list[str]:
+    """Contract tables that may have no rows: var allowed_empty_tables of dbt_project.yml."""
+    config = yaml.safe_load((Path(project_dir) / "dbt_project.yml").read_text())
+    return list(config.get("vars", {}).get("allowed_empty_tables") or [])
+
+
+def completeness_failure(inventory: Inventory, allowed_empty: list[str]) -> str | None:
+    """One line naming each contract table with no readable file holding rows, or None."""
+    gaps = []
+    for table, files in inventory.files.items():
+        if table in allowed_empty or any(f["rows"] for f in files):
+            continue
+        folder = inventory.folder(table)
+        rejected = sum(r["table_name"] == table for r in inventory.rejected)
+        why = "folder missing" if not folder.is_dir() else f"{len(files)} readable file(s) without rows, {rejected} rejected"
+        gaps.append(f"'{table}' in {folder} ({why})")
+    if not gaps:
+        return None
+    return "no rows landed for contract table " + "; ".join(gaps) + ": failed extract, nothing built"
+
+
+def _utc_timestamp(column: str, column_type: str) -> str:
+    """`column` of one file as a UTC timestamp, the way macros/typing.sql converts it."""
+    if column_type == "TIMESTAMP WITH TIME ZONE":
+        return f"timezone('UTC', {column})"
+    text = f"trim({column}::varchar)"
+    return (f"case when regexp_matches({text}, '{OFFSET_PATTERN}') then timezone('UTC', try_cast({text} as timestamptz)) "
+            f"else try_cast({text} as timestamp) end")
+
+
+def default_as_of(inventory: Inventory) -> date | None:
+    """The latest order or event date in the inventory's files that parses as a timestamp."""
+    parts = []
+    for table, column in ACTIVITY_COLUMNS.items():
+        for f in inventory.files[table]:
+            if column not in {c.lower() for c in f["columns"]}:
+                continue
+            name = next(c for c in f["columns"] if c.lower() == column)
+            quoted = '"' + name.replace('"', '""') + '"'
+            source = (f"(select * from {csv_source(f['path'], list(f['columns']), 'ignore_errors = true')} {EVERY_COLUMN_READ})"
+                      if f["kind"] == "csv"
+                      else f"read_parquet({sql_string(f['path'])})")
+            parts.append(f"select max({_utc_timestamp(quoted, f['columns'][name])})::date as d from {source}")
+    if not parts:
+        return None
+    with duckdb.connect(config=duckdb_config()) as con:
+        return con.sql(f"select max(d) from ({' union all '.join(parts)})").fetchone()[0]

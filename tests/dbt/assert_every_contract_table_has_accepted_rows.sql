@@ -1,0 +1,23 @@
+{#- The source contract: every table delivers rows. A table with no accepted row (all quarantined
+    or malformed) fails the run with one line naming each such table and its folder (error()
+    raises it: a plain failing test would only say how many rows it found), unless var
+    allowed_empty_tables lists it. Tables without any readable row are refused before dbt runs
+    (orchestration/landing.py). -#}
+{%- set inventory = landing_inventory() -%}
+{%- set allowed = var('allowed_empty_tables') -%}
+with empty as (
+    select string_agg('contract table ''' || table_name || ''' has no accepted rows in ' || case table_name
+        {%- for t in var('contract_tables') %}
+            when '{{ t }}' then {{ sql_string(inventory.tables.get(t, {}).get('folder', '')) }}
+        {%- endfor %}
+        end, '; ' order by table_name) as failure
+    from {{ ref('landing_reconciliation') }}
+    where rows_accepted = 0
+    {%- if allowed %}
+        and table_name not in {{ sql_in_list(allowed) }}
+    {%- endif %}
+)
+
+select failure
+from empty
+where case when failure is not null then error(failure) is null else false end

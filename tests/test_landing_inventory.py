@@ -1,0 +1,88 @@
+"""The landing inventory (orchestration/landing.py) on its own, without dbt."""
+import json
+from datetime import date
+
+import pyarrow.parquet as pq
+import pytest
+
+from conftest import copy_handmade
+from orchestration.landing import (LandingError, completeness_failure, default_as_of, discover, take_inventory,
+                                   write_inventory)
+
+
+def test_files_are_literal_paths_sorted_by_name(tmp_path):
+    landing = copy_handmade(tmp_path / "landing")
+    (landing / "orders" / "2026-05-31.csv").write_text("order_id\n")
+    (landing / "orders" / "notes.txt").write_text("not a delivery")
+    assert [p.name for p in discover(landing)["orders"]] == ["2026-05-31.csv", "2026-06-01.csv", "2026-06-30.csv"]
+
+
+def test_counts_columns_and_types_per_file(tmp_path):
+    landing = copy_handmade(tmp_path / "landing")
+    inventory = take_inventory(landing)
+    events = {f["path"].rsplit("/", 1)[1]: f for f in inventory.files["service_events"]}
+    assert events["2026-06-01.parquet"]["rows"] == 14 and events["2026-06-30.csv"]["rows"] == 2
+    assert events["2026-06-01.parquet"]["columns"]["event_ts"] == "TIMESTAMP"
+    assert list(events["2026-06-30.csv"]["columns"]) == ["event_id", "customer_id", "event_ts", "activity", "quantity"]
+
+
+@pytest.mark.parametrize("content, reason", [
+    (b"", "cannot be read: no header row"),
+    (b"order_id,Order_ID\nO1,O1\n", "cannot be read: header names column Order_ID more than once"),
+    (b"order_\xe9d\nO1\n", "cannot be read: unreadable header row: 'utf-8' codec can't decode byte 0xe9 in position 6: "
+                           "invalid continuation byte"),
+])
+def test_a_csv_without_a_usable_header_is_rejected(tmp_path, content, reason):
+    landing = copy_handmade(tmp_path / "landing")
+    bad = landing / "orders" / "2026-07-01.csv"
+    bad.write_bytes(content)
+    assert take_inventory(landing).rejected == [{"table_name": "orders", "source_file": str(bad), "reason": reason}]
+
+
+def test_a_truncated_parquet_file_is_rejected(tmp_path):
+    landing = copy_handmade(tmp_path / "landing")
+    good = landing / "service_events" / "2026-06-01.parquet"
+    bad = good.with_name("2026-07-01.parquet")
+    bad.write_bytes(good.read_bytes()[:-20])
+    rejected = take_inventory(landing).rejected
+    assert [(r["source_file"], r["reason"].startswith("cannot be read: ")) for r in rejected] == [(str(bad), True)]
+
+
+def test_written_inventory_lists_malformed_rows_and_rejected_files(tmp_path):
+    landing = copy_handmade(tmp_path / "landing")
+    with (landing / "invoices" / "2026-06-30.csv").open("a") as f:
+        f.write("I9,C1\n")
+    (landing / "invoices" / "2026-0?.csv").write_text("invoice_id\nI10\n")
+    target = write_inventory(take_inventory(landing), tmp_path / "inventory")
+    document = json.loads(target.read_text())
+    assert [f["rows"] for f in document["tables"]["invoices"]["files"]] == [6, 1]
+    assert pq.read_table(document["malformed_rows_file"]).to_pylist() == [{
+        "table_name": "invoices", "source_file": str(landing / "invoices" / "2026-06-30.csv"), "line": 3,
+        "reason": "malformed row at line 3: Expected Number of Columns: 7 Found: 2", "raw_text": "I9,C1"}]
+    assert pq.read_table(document["rejected_files_file"]).column("reason").to_pylist() == [
+        "file name contains a glob character (* ? [): not read"]
+
+
+def test_completeness_names_every_empty_table_unless_allowed(tmp_path):
+    landing = copy_handmade(tmp_path / "landing")
+    for f in (landing / "invoices").iterdir():
+        f.unlink()
+    inventory = take_inventory(landing)
+    assert completeness_failure(inventory, []) == (
+        f"no rows landed for contract table 'invoices' in {landing / 'invoices'} (0 readable file(s) without rows, "
+        "0 rejected): failed extract, nothing built")
+    assert completeness_failure(inventory, ["invoices"]) is None
+
+
+def test_default_as_of_converts_offsets_to_utc(tmp_path):
+    landing = copy_handmade(tmp_path / "landing")
+    with (landing / "orders" / "2026-06-30.csv").open("a") as f:
+        f.write("O90,C1,2026-07-02 22:30:00-05:00,web,completed\n")  # 2026-07-03 03:30 UTC
+    assert default_as_of(take_inventory(landing)) == date(2026, 7, 3)
+
+
+def test_a_landing_folder_that_is_missing_or_a_pattern_is_refused(tmp_path):
+    with pytest.raises(LandingError, match="does not exist"):
+        take_inventory(tmp_path / "nowhere")
+    with pytest.raises(LandingError, match=r"contains a glob character"):
+        take_inventory(tmp_path / "land*")
