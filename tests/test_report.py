@@ -20,7 +20,7 @@ import pytest
 from websockets.sync.client import connect as ws_connect
 
 from conftest import build, query
-from orchestration.main_job import latest_activity_date
+from orchestration.landing import default_as_of, take_inventory
 from orchestration.project import PROJECT_DIR, SAMPLE_LANDING
 from orchestration.publish import store_snapshot
 from orchestration.report import SECTIONS, money, render, write_report
@@ -39,7 +39,7 @@ def sample_warehouse(tmp_path_factory) -> Path:
     """The sample built at the month-end before its as-of date, snapshotted into tier history,
     then built at its as-of date: the report then has a migration to show."""
     folder = tmp_path_factory.mktemp("report_wh")
-    as_of = latest_activity_date(SAMPLE_LANDING)
+    as_of = default_as_of(take_inventory(SAMPLE_LANDING))
     earlier = previous_month_end(as_of)
     build(SAMPLE_LANDING, folder / f"warehouse-{earlier}.duckdb", earlier)
     store_snapshot(folder / f"warehouse-{earlier}.duckdb", folder / "history", earlier.isoformat())

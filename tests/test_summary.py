@@ -8,7 +8,8 @@ from pathlib import Path
 import duckdb
 
 from conftest import HANDMADE_AS_OF, query
-from orchestration.main_job import latest_activity_date, main
+from orchestration.landing import default_as_of, take_inventory
+from orchestration.main_job import main
 from orchestration.project import SAMPLE_LANDING
 from orchestration.report import money
 from orchestration.summary import summarize, to_json, to_text
@@ -61,7 +62,7 @@ def test_warehouse_run_prints_the_summary_and_logs_the_rest(tmp_path, monkeypatc
     out, err = capfd.readouterr()
     assert out.lstrip().startswith("{"), (out[:2000], err[-2000:])
     s = json.loads(out)
-    as_of = latest_activity_date(SAMPLE_LANDING).isoformat()
+    as_of = default_as_of(take_inventory(SAMPLE_LANDING)).isoformat()
     assert s["as_of"] == as_of and s["audit"]["passed"] and s["published"]["as_of"] == as_of
     assert Path(s["report"]) == tmp_path / "wh" / "reports" / f"tier_report-{as_of}.html" and Path(s["report"]).exists()
     assert (tmp_path / "wh" / "reports" / "tier_report-latest.html").exists()
