@@ -1,17 +1,20 @@
 """`warehouse-run`: the whole nightly pipeline in-process on one as-of date.
 
 landing (the bundled sample unless --landing-dir; --generate N writes a fresh one) -> dbt build
-into a build file -> Great Expectations audit -> publish the served file and Parquet exports.
+into a build file -> Great Expectations audit and drift checks -> publish the served file and
+Parquet exports. One run at a time per warehouse home.
 """
 import argparse
 import os
 import sys
+import uuid
 from datetime import date
 from pathlib import Path
 
 import duckdb
 
 from orchestration.project import SAMPLE_LANDING
+from orchestration.publish import sql_string
 
 
 def latest_activity_date(landing: Path) -> date | None:
@@ -19,25 +22,54 @@ def latest_activity_date(landing: Path) -> date | None:
     parts = []
     for table, column in (("orders", "order_ts"), ("service_events", "event_ts")):
         for ext, reader in (("csv", "read_csv({}, all_varchar = true)"), ("parquet", "read_parquet({})")):
-            if list((landing / table).glob(f"*.{ext}")):
-                glob = f"'{landing / table}/*.{ext}'"
-                parts.append(f"select max(try_cast({column}::varchar as timestamp))::date as d from {reader.format(glob)}")
+            files = sorted(str(p) for p in (landing / table).glob(f"*.{ext}"))
+            if files:
+                listed = "[" + ", ".join(sql_string(f) for f in files) + "]"
+                parts.append(f"select max(try_cast({column}::varchar as timestamp))::date as d from {reader.format(listed)}")
     if not parts:
         return None
     return duckdb.sql(f"select max(d) from ({' union all '.join(parts)})").fetchone()[0]
 
 
+class OneLineParser(argparse.ArgumentParser):
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def as_of_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--as-of {text!r} is not a date (YYYY-MM-DD)") from None
+
+
 def _parse(argv):
-    p = argparse.ArgumentParser(prog="warehouse-run", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = OneLineParser(prog="warehouse-run", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--landing-dir", type=Path, default=None, help="default: $LANDING_DIR, else the bundled sample")
-    p.add_argument("--as-of", type=date.fromisoformat, default=None,
-                   help="as-of date; default: the latest order or event date in the landing files")
+    p.add_argument("--as-of", type=as_of_date, default=None,
+                   help="as-of date, not later than today; default: the latest order or event date in the landing files")
     p.add_argument("--generate", type=int, default=0, metavar="N", help="first generate a landing zone of N customers")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--incremental", action="store_true",
                    help="build on the latest earlier build of this landing folder (only new files are read)")
+    p.add_argument("--accept-drift", default="", metavar="REASON",
+                   help="publish although the drift checks against the served night breach; the reason is logged")
+    p.add_argument("--republish", action="store_true",
+                   help="publish this date although a later date is served (undo a wrong future date)")
     return p.parse_args(argv)
+
+
+def check_as_of(as_of: date) -> str | None:
+    """Why this date cannot be a nightly partition, in one line (None: it can)."""
+    from orchestration.definitions import PARTITIONS
+    from orchestration.settings import today, warehouse_timezone
+    if as_of > today():
+        return f"--as-of {as_of} is later than today ({today()} in {warehouse_timezone()}): refused"
+    key = as_of.isoformat()
+    if not PARTITIONS.has_partition_key(key):
+        first, last = PARTITIONS.get_first_partition_key(), PARTITIONS.get_last_partition_key()
+        return f"--as-of {as_of} is not a nightly partition (dates {first} to {last}, {warehouse_timezone()})"
+    return None
 
 
 def main(argv=None) -> int:
@@ -46,6 +78,9 @@ def main(argv=None) -> int:
     os.environ["LANDING_DIR"] = str(landing)
     if a.incremental:
         os.environ["WAREHOUSE_INCREMENTAL"] = "1"
+    if a.as_of and (refused := check_as_of(a.as_of)):
+        print(refused, file=sys.stderr)
+        return 2
     if a.generate:
         from orchestration.generator.cli import Spec, generate
         generate(Spec(customers=a.generate, seed=a.seed), landing)
@@ -53,13 +88,31 @@ def main(argv=None) -> int:
     if as_of is None:
         print(f"no orders or events in {landing}: pass --as-of", file=sys.stderr)
         return 2
+    if refused := check_as_of(as_of):
+        print(refused, file=sys.stderr)
+        return 2
+    from orchestration.run_lock import LockHeld, acquire, release
+    from orchestration.settings import Paths
+    paths, run_id = Paths.from_env(), str(uuid.uuid4())
+    try:
+        acquire(paths.lock_file, run_id, log=lambda line: print(line, file=sys.stderr))
+    except LockHeld as e:
+        print(e, file=sys.stderr)
+        return 1
+    try:
+        return _run(a, as_of, landing, paths, run_id)
+    finally:
+        release(paths.lock_file, run_id)
+
+
+def _run(a, as_of: date, landing: Path, paths, run_id: str) -> int:
     from orchestration import audit
     from orchestration.definitions import defs
     from orchestration.publish import served_as_of
-    from orchestration.settings import Paths
+    run_config = {"ops": {"warehouse_audit": {"config": {"accept_drift": a.accept_drift}},
+                          "published_warehouse": {"config": {"republish": a.republish}}}}
     result = defs.resolve_job_def("nightly_warehouse").execute_in_process(
-        partition_key=as_of.isoformat(), raise_on_error=False)
-    paths = Paths.from_env()
+        run_config=run_config, partition_key=as_of.isoformat(), run_id=run_id, raise_on_error=False)
     print(f"\nas-of date:   {as_of}\nlanding:      {landing}\nbuild file:   {paths.build_file(as_of.isoformat())}")
     print(f"data docs:    {audit.data_docs_index()}")
     if not result.success:
