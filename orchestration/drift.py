@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.publish import sql_string
 from orchestration.settings import DRIFT_THRESHOLDS_FILE, duckdb_config
 
 
@@ -20,15 +21,17 @@ def load_thresholds(path: Path = DRIFT_THRESHOLDS_FILE) -> dict[str, Decimal]:
 
 def _table(con, name: str) -> str:
     """A mart by name in the build (schema main) or in the served file (schema by domain)."""
-    schema = con.execute("select schema_name from duckdb_tables() where table_name = ? and database_name = current_database() "
+    schema = con.execute("select schema_name from duckdb_tables() where table_name = ? and database_name = 'night' "
                          "order by schema_name = 'main' limit 1", [name]).fetchone()
     if schema is None:
         raise LookupError(f"{name} is missing")
-    return f"{schema[0]}.{name}"
+    return f"night.{schema[0]}.{name}"
 
 
 def figures(database: Path) -> dict[str, Decimal]:
-    with duckdb.connect(str(database), read_only=True, config=duckdb_config()) as con:
+    """Attached, not opened: a reader in this process may hold the served file open already."""
+    with duckdb.connect(config=duckdb_config()) as con:
+        con.execute(f"attach {sql_string(database)} as night (read_only)")
         value, pnl, recon = (_table(con, t) for t in ("customer_value", "company_pnl", "landing_reconciliation"))
         customers, buyers = con.sql(f"select count(*), count(*) filter (where is_buyer) from {value}").fetchone()
         amounts = dict(con.sql(f"select line_item, amount from {pnl} where line_item in ('net_revenue', 'cost_to_serve') "

@@ -2,7 +2,8 @@
 
 The holder is a run id with the pid and host of its process. A second run fails at once with
 one line naming the holder; a lock whose process is gone (same host, dead pid) is stale and
-taken over. The same run id may take the lock again (each step of a run does).
+taken over, and so is one of an earlier run of this same process (Dagster runs in-process one
+after the other). The same run id may take the lock again (each step of a run does).
 """
 import json
 import os
@@ -55,9 +56,10 @@ def acquire(lock: Path, run_id: str, log=print) -> dict:
                 me["started_at"] = holder.get("started_at", me["started_at"])
                 _write(lock, me)
                 return me
-            if holder.get("host") not in (None, me["host"]) or (holder.get("pid") and _alive(holder["pid"])):
+            pid = holder.get("pid")
+            if holder.get("host") not in (None, me["host"]) or (pid and pid != me["pid"] and _alive(pid)):
                 raise LockHeld(f"another run holds {lock}: {describe(holder)}; wait for it or stop it")
-            log(f"taking over stale lock {lock} of {describe(holder)}: its process is gone")
+            log(f"taking over stale lock {lock} of {describe(holder)}: that run has ended")
             _write(lock, me)
             return me
         with os.fdopen(fd, "w") as f:
