@@ -223,7 +223,7 @@ def test_served_file_holds_the_public_marts_by_domain_with_types_and_comments(ho
         con.execute(f"attach '{home.build_file(AS_OF)}' as build (read_only)")
         tables = dict(con.sql("select table_name, schema_name from duckdb_tables() where database_name = 'warehouse'").fetchall())
         assert tables == SCHEMAS
-        assert con.sql("select count(*) from duckdb_views() where not internal").fetchone()[0] == 0
+        assert con.sql("select count(*) from duckdb_views() where database_name = 'warehouse' and not internal").fetchone()[0] == 0
         for mart, schema in SCHEMAS.items():
             types = "select column_name, data_type from duckdb_columns() where database_name = ? and schema_name = ? and table_name = ? order by column_index"
             assert con.execute(types, ["warehouse", schema, mart]).fetchall() == con.execute(types, ["build", "main", mart]).fetchall()
