@@ -20,8 +20,8 @@ from orchestration.dbt_failures import classify_dbt_failure
 from orchestration.generator.cli import Spec, generate
 from orchestration.project import PROJECT_DIR
 from orchestration.publish import (
-    PublishRefused, build_identity, passed_verdict, prepare_build_file, publish, record_alert, served_as_of, should_publish, stamp_build,
-    store_snapshot, write_verdict,
+    PublishRefused, build_identity, passed_verdict, prepare_build_file, publish, record_alert, served_as_of,
+    should_publish, stamp_build, store_snapshot, write_verdict,
 )
 from orchestration.run_lock import LockHeld, acquire
 from orchestration.settings import PUBLIC_MARTS, Paths, today, warehouse_timezone

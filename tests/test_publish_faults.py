@@ -9,7 +9,6 @@ import subprocess
 import sys
 from datetime import datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import duckdb
