@@ -1,11 +1,13 @@
 """`warehouse-run`: the whole nightly pipeline in-process on one as-of date.
 
 landing (the bundled sample unless --landing-dir; --generate N writes a fresh one) -> dbt build
-into a build file -> Great Expectations audit -> publish the served file and Parquet exports.
+into a build file -> Great Expectations audit and drift checks -> publish the served file and
+Parquet exports. One run at a time per warehouse home.
 """
 import argparse
 import os
 import sys
+import uuid
 from datetime import date
 from pathlib import Path
 
@@ -13,18 +15,46 @@ from orchestration.landing import LandingError, default_as_of, take_inventory
 from orchestration.project import SAMPLE_LANDING
 
 
+class OneLineParser(argparse.ArgumentParser):
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def as_of_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--as-of {text!r} is not a date (YYYY-MM-DD)") from None
+
+
 def _parse(argv):
-    p = argparse.ArgumentParser(prog="warehouse-run", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = OneLineParser(prog="warehouse-run", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--landing-dir", type=Path, default=None, help="default: $LANDING_DIR, else the bundled sample")
-    p.add_argument("--as-of", type=date.fromisoformat, default=None,
-                   help="as-of date; default: the latest order or event date in the landing files")
+    p.add_argument("--as-of", type=as_of_date, default=None,
+                   help="as-of date, not later than today; default: the latest order or event date in the landing files")
     p.add_argument("--generate", type=int, default=0, metavar="N", help="first generate a landing zone of N customers")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--incremental", action="store_true",
                    help="build on the latest earlier build of this landing folder (only new files are read)")
     p.add_argument("--json", action="store_true", help="print the end-of-run summary as JSON")
+    p.add_argument("--accept-drift", default="", metavar="REASON",
+                   help="publish although the drift checks against the served night breach; the reason is logged")
+    p.add_argument("--republish", action="store_true",
+                   help="publish this date although a later date is served (undo a wrong future date)")
     return p.parse_args(argv)
+
+
+def check_as_of(as_of: date) -> str | None:
+    """Why this date cannot be a nightly partition, in one line (None: it can)."""
+    from orchestration.definitions import PARTITIONS
+    from orchestration.settings import today, warehouse_timezone
+    if as_of > today():
+        return f"--as-of {as_of} is later than today ({today()} in {warehouse_timezone()}): refused"
+    key = as_of.isoformat()
+    if not PARTITIONS.has_partition_key(key):
+        first, last = PARTITIONS.get_first_partition_key(), PARTITIONS.get_last_partition_key()
+        return f"--as-of {as_of} is not a nightly partition (dates {first} to {last}, {warehouse_timezone()})"
+    return None
 
 
 def main(argv=None) -> int:
@@ -33,6 +63,9 @@ def main(argv=None) -> int:
     os.environ["LANDING_DIR"] = str(landing)
     if a.incremental:
         os.environ["WAREHOUSE_INCREMENTAL"] = "1"
+    if a.as_of and (refused := check_as_of(a.as_of)):
+        print(refused, file=sys.stderr)
+        return 2
     if a.generate:
         from orchestration.generator.cli import Spec, generate
         generate(Spec(customers=a.generate, seed=a.seed), landing)
@@ -44,16 +77,34 @@ def main(argv=None) -> int:
     if as_of is None:
         print(f"no order or event timestamp parses in {landing}: pass --as-of", file=sys.stderr)
         return 2
+    if refused := check_as_of(as_of):
+        print(refused, file=sys.stderr)
+        return 2
+    from orchestration.run_lock import LockHeld, acquire, release
+    from orchestration.settings import Paths
+    paths, run_id = Paths.from_env(), str(uuid.uuid4())
+    try:
+        acquire(paths.lock_file, run_id, log=lambda line: print(line, file=sys.stderr))
+    except LockHeld as e:
+        print(e, file=sys.stderr)
+        return 1
+    try:
+        return _run(a, as_of, landing, paths, run_id)
+    finally:
+        release(paths.lock_file, run_id)
+
+
+def _run(a, as_of: date, landing: Path, paths, run_id: str) -> int:
     from orchestration import audit
     from orchestration.definitions import defs
-    from orchestration.settings import Paths
     from orchestration.summary import output_to, print_summary
-    paths = Paths.from_env()
     log_file = paths.log_file(as_of.isoformat())
+    run_config = {"ops": {"warehouse_audit": {"config": {"accept_drift": a.accept_drift}},
+                          "published_warehouse": {"config": {"republish": a.republish}}}}
     print(f"running the nightly pipeline for {as_of} on {landing} (details: {log_file})", file=sys.stderr)
     with output_to(log_file):
         result = defs.resolve_job_def("nightly_warehouse").execute_in_process(
-            partition_key=as_of.isoformat(), raise_on_error=False)
+            run_config=run_config, partition_key=as_of.isoformat(), run_id=run_id, raise_on_error=False)
     if not result.success:
         for event in result.all_events:
             if event.is_step_failure:

@@ -1,8 +1,12 @@
 """Publish an audited build: atomically replace the served DuckDB file and its Parquet exports.
 
-BI tools open the served file read-only. It is never written in place: a complete copy is
-made beside it and renamed over it (an atomic rename on one filesystem), so a reader that
-holds the old file keeps reading the old inode, and a new reader sees the new one.
+The served file is a new DuckDB file holding only the public marts (schemas by domain: marts,
+data_quality, history), with the dbt descriptions as comments; no view reads landing files
+from it. It is never written in place: it is written beside the served one, made read-only
+and renamed over it (an atomic rename on one filesystem), so a reader that holds the old file
+keeps reading the old inode, and a new reader sees the new one. Only the build the audit
+checked is published: the verdict names the build's id (a table in the build file), size and
+modification time.
 """
 import json
 import os
@@ -13,7 +17,8 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.settings import PUBLIC_MARTS, Paths, duckdb_config
+from orchestration.project import PROJECT_DIR
+from orchestration.settings import PUBLIC_MARTS, Paths, duckdb_config, mart_schemas, served_file_mode
 
 EXPORT_ORDER = {  # each export is written sorted by its key, so the bytes are deterministic
     "customer_value": "customer_id", "customer_cost_to_serve": "customer_id, activity",
@@ -26,14 +31,30 @@ EXPORT_ORDER = {  # each export is written sorted by its key, so the bytes are d
     "service_plan_vs_actual": "tier_order, activity", "service_exceptions": "customer_id, exception, activity", "fee_income": "tier_order", "customer_actions": "customer_id",
     "churn_risk": "as_of_date, customer_id", "churn_backtest": "backtest_date",
 }
+BUILD_ID_TABLE = "warehouse_build"
 
+
+class PublishRefused(Exception):
+    """This build may not be published (no verdict, a failed one, or a verdict of another build)."""
+
+
+def sql_string(value) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+# ---------------------------------------------------------------- build identity and verdict
 
 def prepare_build_file(paths: Paths, as_of: str, incremental: bool) -> Path:
     """The file dbt builds into. Full: a new file. Incremental: the latest earlier build of the
     same landing folder is copied first, so dbt reads only new files and re-judges only what
-    they touch."""
+    they touch. An earlier verdict of this date is removed: it judged another build."""
     build_file = paths.build_file(as_of)
     build_file.parent.mkdir(parents=True, exist_ok=True)
+    paths.verdict_file(as_of).unlink(missing_ok=True)
     marker = build_file.with_suffix(".landing")
     if not incremental:
         for stale in (build_file, build_file.with_name(build_file.name + ".wal")):
@@ -49,6 +70,56 @@ def prepare_build_file(paths: Paths, as_of: str, incremental: bool) -> Path:
     return build_file
 
 
+def stamp_build(build_file: Path, run_id: str) -> str:
+    """Write a new build id into a finished build and fold its WAL in (the file is final after this)."""
+    build_id = uuid.uuid4().hex
+    with duckdb.connect(str(build_file), config=duckdb_config()) as con:
+        con.execute(f"create or replace table {BUILD_ID_TABLE} as select ? as build_id, ? as run_id, "
+                    "now()::timestamp as built_at", [build_id, run_id])
+        con.execute("checkpoint")
+    return build_id
+
+
+def build_identity(build_file: Path) -> dict:
+    """The id written inside the build, with the file's size and modification time."""
+    if not build_file.exists():
+        return {"build_id": None}
+    with duckdb.connect(str(build_file), read_only=True, config=duckdb_config()) as con:
+        found = con.sql(f"select count(*) from duckdb_tables() where table_name = '{BUILD_ID_TABLE}'").fetchone()[0]
+        build_id = con.sql(f"select build_id from {BUILD_ID_TABLE}").fetchone()[0] if found else None
+    stat = build_file.stat()
+    return {"build_id": build_id, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+
+
+def write_verdict(paths: Paths, as_of: str, identity: dict, failed: list[str], drift: dict) -> dict:
+    verdict = {"as_of": as_of, "passed": not failed, "failed": failed, "build": identity, "drift": drift,
+               "audited_at": now()}
+    target = paths.verdict_file(as_of)
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}")
+    tmp.write_text(json.dumps(verdict, indent=2, default=str))
+    os.replace(tmp, target)
+    return verdict
+
+
+def passed_verdict(paths: Paths, as_of: str) -> dict:
+    """The verdict of the build file as it is now, if it passed; else PublishRefused with one line."""
+    build_file = paths.build_file(as_of)
+    target = paths.verdict_file(as_of)
+    if not target.exists():
+        raise PublishRefused(f"no audit verdict for {build_file}: nothing published; run the audit first")
+    verdict = json.loads(target.read_text())
+    if not verdict.get("passed") or verdict.get("as_of") != as_of:
+        raise PublishRefused(f"audit of {as_of} did not pass ({', '.join(verdict.get('failed') or ['?'])}): "
+                             "nothing published")
+    current = build_identity(build_file)
+    if current["build_id"] is None or verdict.get("build") != current:
+        raise PublishRefused(f"{build_file} is not the build the audit checked (audited {verdict.get('build')}, "
+                             f"now {current}): nothing published; rerun the build and audit")
+    return verdict
+
+
+# ---------------------------------------------------------------- the served folder
+
 def served_as_of(paths: Paths) -> str | None:
     if not paths.publication_file.exists():
         return None
@@ -61,6 +132,35 @@ def should_publish(paths: Paths, as_of: str) -> bool:
     return current is None or as_of >= current
 
 
+def record_alert(paths: Paths, event: dict) -> dict:
+    """Append an event to the alerts file operators watch (failed runs land there too)."""
+    paths.alerts_file.parent.mkdir(parents=True, exist_ok=True)
+    event = {"at": now(), **event}
+    with paths.alerts_file.open("a") as f:
+        f.write(json.dumps(event, default=str) + "\n")
+    return event
+
+
+def remove_orphans(paths: Paths, log=print) -> list[Path]:
+    """Staged copies and export folders a crashed or failed publish left behind (the lock makes
+    this run the only publisher)."""
+    folder = paths.served_file.parent
+    if not folder.is_dir():
+        return []
+    link = paths.exports_link
+    current = link.resolve() if link.is_symlink() else None
+    orphans = [*folder.glob(f".{paths.served_file.name}.*.tmp*"), *folder.glob(f".{link.name}.*"),
+               *folder.glob(f".{paths.publication_file.name}.*"),
+               *(p for p in folder.glob("exports-*") if p.resolve() != current)]
+    for orphan in orphans:
+        log(f"removing {orphan}, left by an earlier publish that did not finish")
+        if orphan.is_dir() and not orphan.is_symlink():
+            shutil.rmtree(orphan)
+        else:
+            orphan.unlink(missing_ok=True)
+    return orphans
+
+
 def _fsync(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -69,15 +169,37 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def export_marts(database: Path, folder: Path) -> list[Path]:
-    folder.mkdir(parents=True)
-    written = []
-    with duckdb.connect(str(database), read_only=True, config=duckdb_config()) as con:
-        for mart in PUBLIC_MARTS:
-            target = folder / f"{mart}.parquet"
-            con.execute(f"copy (select * from {mart} order by {EXPORT_ORDER[mart]}) to '{target}' (format parquet)")
-            written.append(target)
-    return written
+def _descriptions(manifest_path: Path) -> dict[str, dict]:
+    nodes = json.loads(manifest_path.read_text())["nodes"].values()
+    return {n["name"]: n for n in nodes if n["resource_type"] == "model" and n["name"] in PUBLIC_MARTS}
+
+
+def write_served_file(build_file: Path, target: Path, exports: Path,
+                      manifest_path: Path = PROJECT_DIR / "target" / "manifest.json") -> None:
+    """A new DuckDB file with the public marts of `build_file`, in schemas by domain, commented
+    from the dbt descriptions; and a Parquet export of each mart into `exports`."""
+    schemas, nodes = mart_schemas(manifest_path), _descriptions(manifest_path)
+    exports.mkdir(parents=True)
+    with duckdb.connect(str(target), config=duckdb_config()) as con:
+        con.execute(f"attach {sql_string(build_file)} as build (read_only)")
+        for schema in sorted(set(schemas.values())):
+            con.execute(f"create schema {schema}")
+        for mart, schema in schemas.items():
+            con.execute(f"create table {schema}.{mart} as select * from build.main.{mart} order by {EXPORT_ORDER[mart]}")
+            con.execute(f"comment on table {schema}.{mart} is {sql_string(nodes[mart]['description'].strip())}")
+            for column, spec in nodes[mart]["columns"].items():
+                if spec.get("description"):
+                    con.execute(f"comment on column {schema}.{mart}.{column} is {sql_string(spec['description'].strip())}")
+        con.execute("detach build")
+        for mart, schema in schemas.items():
+            export_mart(con, f"{schema}.{mart}", EXPORT_ORDER[mart], exports / f"{mart}.parquet")
+        con.execute("checkpoint")
+    if target.with_name(target.name + ".wal").exists():
+        raise OSError(f"{target} kept a WAL after its checkpoint")
+
+
+def export_mart(con, table: str, order: str, target: Path) -> None:
+    con.execute(f"copy (select * from {table} order by {order}) to {sql_string(target)} (format parquet)")
 
 
 def _swap_link(link: Path, target: Path) -> Path | None:
@@ -89,25 +211,32 @@ def _swap_link(link: Path, target: Path) -> Path | None:
     return previous
 
 
-def publish(paths: Paths, build_file: Path, as_of: str, run_id: str = "") -> dict:
+def publish(paths: Paths, as_of: str, run_id: str = "", log=print, extra: dict | None = None) -> dict:
+    """Publish the audited build of `as_of`; on any failure the served file and exports stay as they were."""
+    verdict = passed_verdict(paths, as_of)
     served = paths.served_file
     served.parent.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(build_file), config=duckdb_config()) as con:
-        con.execute("checkpoint")  # fold the WAL into the file before copying it
+    remove_orphans(paths, log)
     stamp = uuid.uuid4().hex[:12]
     staged = served.with_name(f".{served.name}.{stamp}.tmp")
-    shutil.copyfile(build_file, staged)
-    _fsync(staged)
     exports = served.parent / f"exports-{as_of}-{stamp}"
-    export_marts(staged, exports)
+    try:
+        write_served_file(paths.build_file(as_of), staged, exports)
+        for f in (staged, *exports.iterdir()):
+            os.chmod(f, served_file_mode())
+            _fsync(f)
+    except BaseException:
+        remove_orphans(paths, log)
+        raise
+    served.with_name(served.name + ".wal").unlink(missing_ok=True)  # a foreign WAL would be replayed onto the new file
     os.replace(staged, served)
     previous = _swap_link(paths.exports_link, exports)
     if previous and previous != exports.resolve() and previous.parent == served.parent:
         shutil.rmtree(previous, ignore_errors=True)
-    record = {"as_of": as_of, "published_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-              "run_id": run_id, "served_file": str(served), "exports": str(paths.exports_link)}
-    tmp = paths.publication_file.with_suffix(f".{stamp}.tmp")
-    tmp.write_text(json.dumps(record, indent=2))
+    record = {"as_of": as_of, "published_at": now(), "run_id": run_id, "build_id": verdict["build"]["build_id"],
+              "served_file": str(served), "exports": str(paths.exports_link), **(extra or {})}
+    tmp = paths.publication_file.with_name(f".{paths.publication_file.name}.{stamp}")
+    tmp.write_text(json.dumps(record, indent=2, default=str))
     os.replace(tmp, paths.publication_file)
     return record
 
@@ -117,9 +246,8 @@ def store_snapshot(build_file: Path, history_dir: Path, as_of: str) -> Path:
     folder = history_dir / f"as_of={as_of}"
     staged = history_dir / f".as_of={as_of}.{uuid.uuid4().hex}"
     staged.mkdir(parents=True)
-    with duckdb.connect(str(build_file), read_only=True) as con:
-        con.execute(f"copy (select * from int_tier_snapshot order by customer_id) "
-                    f"to '{staged / 'tier_snapshot.parquet'}' (format parquet)")
+    with duckdb.connect(str(build_file), read_only=True, config=duckdb_config()) as con:
+        export_mart(con, "int_tier_snapshot", "customer_id", staged / "tier_snapshot.parquet")
     retired = None
     if folder.exists():
         retired = history_dir / f".retired-{as_of}.{uuid.uuid4().hex}"

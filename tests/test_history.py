@@ -6,6 +6,7 @@ import pytest
 
 from orchestration.generator.cli import Spec, generate
 from orchestration.main_job import main
+from orchestration.settings import Paths
 
 DATES = ["2026-04-30", "2026-05-31", "2026-06-30"]
 
@@ -26,7 +27,7 @@ def history_run(tmp_path_factory):
 
 def snapshot_digests(root):
     return {p.parent.name: hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted((root / "wh" / "history").glob("as_of=*/tier_snapshot.parquet"))}
+            for p in sorted(Paths.from_env().history_dir.glob("as_of=*/tier_snapshot.parquet"))}
 
 
 def test_history_keeps_one_snapshot_per_date(history_run):
@@ -37,21 +38,21 @@ def test_history_keeps_one_snapshot_per_date(history_run):
 def test_migration_totals_equal_both_dates_populations(history_run):
     root, _, _ = history_run
     with duckdb.connect(str(root / "wh" / "served" / "warehouse.duckdb"), read_only=True) as con:
-        pairs = con.sql("select distinct from_date::varchar, to_date::varchar from tier_migration order by 1").fetchall()
+        pairs = con.sql("select distinct from_date::varchar, to_date::varchar from history.tier_migration order by 1").fetchall()
         assert pairs == [(DATES[0], DATES[1]), (DATES[1], DATES[2])]
         for from_date, to_date in pairs:
             for scheme in ("vip_1_4_15_80", "abc_20_30_50"):
                 sides = con.sql(f"""select sum(customers) filter (where from_tier <> 'absent'),
                                            sum(customers) filter (where to_tier <> 'absent')
-                                    from tier_migration where from_date = '{from_date}' and scheme = '{scheme}'""").fetchone()
+                                    from history.tier_migration where from_date = '{from_date}' and scheme = '{scheme}'""").fetchone()
                 populations = tuple(
-                    duckdb.sql(f"select count(*) from read_parquet('{root}/wh/history/as_of={d}/tier_snapshot.parquet')").fetchone()[0]
+                    duckdb.sql(f"select count(*) from read_parquet('{Paths.from_env().history_dir}/as_of={d}/tier_snapshot.parquet')").fetchone()[0]
                     for d in (from_date, to_date))
                 assert sides == populations
-        movements = dict(con.sql("select movement, sum(customers) from tier_migration group by 1").fetchall())
+        movements = dict(con.sql("select movement, sum(customers) from history.tier_migration group by 1").fetchall())
         assert {"upgrade", "downgrade", "unchanged", "new buyer", "lost buyer"} <= set(movements)
-        assert con.sql("select count(*) from membership_levels").fetchone()[0] > 0
-        assert con.sql("select count(*) from early_warning where reasons is not null").fetchone()[0] > 0
+        assert con.sql("select count(*) from history.membership_levels").fetchone()[0] > 0
+        assert con.sql("select count(*) from history.early_warning where reasons is not null").fetchone()[0] > 0
 
 
 def test_rebuilding_a_past_date_changes_only_that_date(history_run):

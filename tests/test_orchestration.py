@@ -52,10 +52,11 @@ def test_pipeline_publishes_served_file_and_exports(home):
     assert main(["--as-of", AS_OF]) == 0
     served = home / "served" / "warehouse.duckdb"
     with duckdb.connect(str(served), read_only=True) as con:
-        assert con.sql("select count(*) from customer_tiers").fetchone()[0] > 500
-        # views name no database, so they still resolve in the served copy of the build file
-        views = [v for (v,) in con.sql("select view_name from duckdb_views() where not internal").fetchall()]
-        assert "int_orders" in views and all(con.sql(f"select count(*) from {v}").fetchone() for v in views)
+        assert con.sql("select count(*) from marts.customer_tiers").fetchone()[0] > 500
+        # only the public marts, as tables: no view reads landing files from the served file
+        assert con.sql("select count(*) from duckdb_views() where not internal").fetchone()[0] == 0
+        tables = con.sql("select schema_name, count(*) from duckdb_tables() group by 1 order by 1").fetchall()
+        assert tables == [("data_quality", 2), ("history", 3), ("marts", 8)]
     exports = sorted(p.name for p in (home / "served" / "exports").iterdir())
     assert "tier_profitability.parquet" in exports and "customer_value.parquet" in exports
     assert json.loads((home / "served" / "publication.json").read_text())["as_of"] == AS_OF
@@ -101,13 +102,13 @@ def test_read_only_reader_keeps_working_across_a_run(home):
     assert main(["--as-of", "2026-06-29"]) == 0
     served = home / "served" / "warehouse.duckdb"
     reader = duckdb.connect(str(served), read_only=True)
-    before = reader.sql("select distinct as_of_date::varchar from customer_value").fetchall()
+    before = reader.sql("select distinct as_of_date::varchar from marts.customer_value").fetchall()
     answers = []
     stop = threading.Event()
 
     def keep_reading():
         while not stop.is_set():
-            answers.append(reader.cursor().sql("select count(*) from customer_tiers").fetchone()[0])
+            answers.append(reader.cursor().sql("select count(*) from marts.customer_tiers").fetchone()[0])
 
     thread = threading.Thread(target=keep_reading)
     thread.start()
@@ -117,16 +118,18 @@ def test_read_only_reader_keeps_working_across_a_run(home):
         stop.set()
         thread.join()
     assert before == [("2026-06-29",)] and answers and all(a > 0 for a in answers)
-    assert reader.sql("select count(*) from customer_value").fetchone()[0] > 0  # old snapshot still answers
+    assert reader.sql("select count(*) from marts.customer_value").fetchone()[0] > 0  # old snapshot still answers
     reader.close()
     with duckdb.connect(str(served), read_only=True) as fresh:
-        assert fresh.sql("select distinct as_of_date::varchar from customer_value").fetchall() == [(AS_OF,)]
+        assert fresh.sql("select distinct as_of_date::varchar from marts.customer_value").fetchall() == [(AS_OF,)]
 
 
 def test_backfill_of_an_older_date_is_audited_but_not_published(home):
     assert main(["--as-of", AS_OF]) == 0
     assert main(["--as-of", "2026-05-31"]) == 0
     assert json.loads((home / "served" / "publication.json").read_text())["as_of"] == AS_OF
+    alert = json.loads((home / "alerts" / "run_failures.jsonl").read_text().splitlines()[-1])
+    assert alert["kind"] == "not_published" and alert["served_as_of"] == AS_OF and "--republish" in alert["error"]
 
 
 def test_failed_tests_are_not_retried_but_lock_errors_are():
