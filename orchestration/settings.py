@@ -18,7 +18,8 @@ PUBLIC_MARTS = (
     "churn_risk", "churn_backtest",
 )
 # Schema of a public mart in the served file, by its folder under models/marts.
-MART_FOLDER_SCHEMAS = {"customer_value": "marts", "tiers": "marts", "data_quality": "data_quality", "history": "history"}
+MART_FOLDER_SCHEMAS = {"customer_value": "marts", "tiers": "marts", "churn": "marts", "management": "management",
+                       "data_quality": "data_quality", "history": "history"}
 DRIFT_THRESHOLDS_FILE = PROJECT_DIR / "config" / "drift_thresholds.csv"
 
 

@@ -29,7 +29,9 @@ SCHEMAS = {"customer_value": "marts", "customer_cost_to_serve": "marts", "compan
            "customer_tiers": "marts", "tier_profitability": "marts", "quadrant_profitability": "marts",
            "grid_profitability": "marts", "whale_curve": "marts", "quarantine": "data_quality",
            "landing_reconciliation": "data_quality", "tier_migration": "history", "membership_levels": "history",
-           "early_warning": "history"}
+           "early_warning": "history", "profit_concentration": "marts", "rejected_files": "data_quality",
+           "service_plan_vs_actual": "management", "service_exceptions": "management", "fee_income": "management",
+           "customer_actions": "management", "churn_risk": "marts", "churn_backtest": "marts"}
 
 
 @pytest.fixture(scope="module")
