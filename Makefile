@@ -19,7 +19,7 @@ manifest: setup
 	$(BIN)/dbt parse --quiet --project-dir . --profiles-dir .
 
 run: manifest
-	$(BIN)/warehouse-run
+	$(BIN)/warehouse-run --history-months 1
 
 # the whole suite (CI); lint first, so a style slip fails in seconds
 test: manifest

@@ -204,12 +204,16 @@ def pipeline_stages(landing: Path, work: Path, build_file: Path, env: dict, tag:
         "dbt_build": build,
         "gx_audit": measured(python(
             "import sys; from pathlib import Path; from orchestration.audit import audit_warehouse;"
-            "r = audit_warehouse(Path(sys.argv[1]), 'benchmark'); sys.exit(0 if all(x.success for x in r) else 1)",
-            str(build_file))),
-        "publish": measured(python(
-            "import sys; from pathlib import Path; from orchestration.publish import publish;"
-            "from orchestration.settings import Paths; publish(Paths.from_env(), Path(sys.argv[1]), sys.argv[2])",
+            "from orchestration.publish import build_identity, stamp_build, write_verdict;"
+            "from orchestration.settings import Paths; f = Path(sys.argv[1]); stamp_build(f, 'benchmark');"
+            "identity = build_identity(f); r = audit_warehouse(f, 'benchmark');"
+            "write_verdict(Paths.from_env(), sys.argv[2], identity, [x.name for x in r if not x.success], {});"
+            "sys.exit(0 if all(x.success for x in r) else 1)",
             str(build_file), AS_OF.isoformat()), env),
+        "publish": measured(python(
+            "import sys; from orchestration.publish import publish;"
+            "from orchestration.settings import Paths; publish(Paths.from_env(), sys.argv[1])",
+            AS_OF.isoformat()), env),
     }
     failed = {name: stage["error"] for name, stage in stages.items() if "error" in stage}
     if failed:
@@ -281,8 +285,10 @@ def run_size(customers: int, work: Path, repeat: int, pandas_max: int) -> dict:
     import duckdb
     with duckdb.connect(config={"memory_limit": "1GB"}) as con:
         lines = con.sql(f"select count(*) from read_parquet('{landing}/order_lines/*.parquet')").fetchone()[0]
-    build_file = work / f"build-{customers}.duckdb"
-    env = {"WAREHOUSE_PATH": str(build_file), "WAREHOUSE_HOME": str(work / f"home-{customers}")}
+    home = work / f"home-{customers}"
+    build_file = home / "build" / f"warehouse-{AS_OF}.duckdb"  # where publish looks for the audited build
+    build_file.parent.mkdir(parents=True, exist_ok=True)
+    env = {"WAREHOUSE_PATH": str(build_file), "WAREHOUSE_HOME": str(home)}
     stages: dict[str, list[dict]] = {}
     for i in range(repeat):
         build_file.unlink(missing_ok=True)

@@ -21,13 +21,14 @@ def prepare_landing(landing_dir: Path, as_of: date | None, build_file: Path, his
     default when none is given) and the inventory file. Raises LandingError (one line) when the
     night cannot be built."""
     inventory = take_inventory(landing_dir, history_dir)
-    failure = completeness_failure(inventory, allowed_empty_tables(PROJECT_DIR))
+    allowed_empty = allowed_empty_tables(PROJECT_DIR)
+    failure = completeness_failure(inventory, allowed_empty)
     if failure:
         raise LandingError(failure)
     as_of = as_of or default_as_of(inventory)
     if as_of is None:
         raise LandingError(f"no order or event timestamp parses in {inventory.landing_dir}: give the as-of date")
-    return as_of, write_inventory(inventory, inventory_dir(build_file))
+    return as_of, write_inventory(inventory, inventory_dir(build_file), allowed_empty)
 
 
 def run_dbt_build(landing_dir: Path, as_of: date | None, warehouse: Path,

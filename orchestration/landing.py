@@ -8,6 +8,7 @@ read, or whose name is a glob pattern, is a rejected file with its reason and is
 """
 import csv
 import json
+import os
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -165,7 +166,7 @@ def inventory_file(build_file: Path) -> Path:
     return inventory_dir(build_file) / INVENTORY_NAME
 
 
-def write_inventory(inventory: Inventory, folder: Path) -> Path:
+def write_inventory(inventory: Inventory, folder: Path, allowed_empty: list[str] = ()) -> Path:
     """inventory.json plus malformed_rows.parquet and rejected_files.parquet in `folder`; returns
     the JSON file (the value of $WAREHOUSE_INVENTORY)."""
     folder = Path(folder).resolve()
@@ -179,6 +180,7 @@ def write_inventory(inventory: Inventory, folder: Path) -> Path:
         "tables": {t: {"folder": str(inventory.folder(t)), "files": files} for t, files in inventory.files.items()},
         "malformed_rows_file": str(malformed), "rejected_files_file": str(rejected),
         "history_files": inventory.history_files,
+        "allowed_empty_tables": sorted(allowed_empty),
     }
     target = folder / INVENTORY_NAME
     target.write_text(json.dumps(document, indent=1))
@@ -186,7 +188,10 @@ def write_inventory(inventory: Inventory, folder: Path) -> Path:
 
 
 def allowed_empty_tables(project_dir: Path) -> list[str]:
-    """Contract tables that may have no rows: var allowed_empty_tables of dbt_project.yml."""
+    """Contract tables that may have no rows: $WAREHOUSE_ALLOWED_EMPTY_TABLES (comma-separated)
+    if set, else var allowed_empty_tables of dbt_project.yml. The inventory carries the list to dbt."""
+    if (listed := os.environ.get("WAREHOUSE_ALLOWED_EMPTY_TABLES")) is not None:
+        return [t.strip() for t in listed.split(",") if t.strip()]
     config = yaml.safe_load((Path(project_dir) / "dbt_project.yml").read_text())
     return list(config.get("vars", {}).get("allowed_empty_tables") or [])
 

@@ -8,7 +8,7 @@ import argparse
 import os
 import sys
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from orchestration.landing import LandingError, default_as_of, take_inventory
@@ -36,6 +36,9 @@ def _parse(argv):
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--incremental", action="store_true",
                    help="build on the latest earlier build of this landing folder (only new files are read)")
+    p.add_argument("--history-months", type=int, default=0, metavar="N",
+                   help="when this landing folder has no tier history before the as-of date, first build and audit "
+                        "the N month-ends before it (not published), so migration and membership have a past")
     p.add_argument("--json", action="store_true", help="print the end-of-run summary as JSON")
     p.add_argument("--accept-drift", default="", metavar="REASON",
                    help="publish although the drift checks against the served night breach; the reason is logged")
@@ -80,21 +83,45 @@ def main(argv=None) -> int:
     if refused := check_as_of(as_of):
         print(refused, file=sys.stderr)
         return 2
-    from orchestration.run_lock import LockHeld, acquire, release
     from orchestration.settings import Paths
-    paths, run_id = Paths.from_env(), str(uuid.uuid4())
+    paths = Paths.from_env()
+    for past in history_backfill(paths.history_dir, as_of, a.history_months):
+        print(f"no tier history before {as_of} for this landing folder: building month-end {past} first", file=sys.stderr)
+        if (code := _locked_run(a, past, landing, paths, summary=False)) != 0:
+            return code
+    return _locked_run(a, as_of, landing, paths, summary=True)
+
+
+def month_ends_before(as_of: date, n: int) -> list[date]:
+    """The n month-ends before `as_of` (not counting `as_of` itself), oldest first."""
+    ends, d = [], as_of.replace(day=1) - timedelta(days=1)
+    for _ in range(n):
+        ends.append(d)
+        d = d.replace(day=1) - timedelta(days=1)
+    return ends[::-1]
+
+
+def history_backfill(history_dir: Path, as_of: date, months: int) -> list[date]:
+    """Month-ends to build first: only when no snapshot of this landing folder predates `as_of`."""
+    earlier = [p for p in history_dir.glob("as_of=*") if p.name.removeprefix("as_of=") < as_of.isoformat()]
+    return [] if earlier or months <= 0 else month_ends_before(as_of, months)
+
+
+def _locked_run(a, as_of: date, landing: Path, paths, summary: bool) -> int:
+    from orchestration.run_lock import LockHeld, acquire, release
+    run_id = str(uuid.uuid4())
     try:
         acquire(paths.lock_file, run_id, log=lambda line: print(line, file=sys.stderr))
     except LockHeld as e:
         print(e, file=sys.stderr)
         return 1
     try:
-        return _run(a, as_of, landing, paths, run_id)
+        return _run(a, as_of, landing, paths, run_id, summary)
     finally:
         release(paths.lock_file, run_id)
 
 
-def _run(a, as_of: date, landing: Path, paths, run_id: str) -> int:
+def _run(a, as_of: date, landing: Path, paths, run_id: str, summary: bool = True) -> int:
     from orchestration import audit
     from orchestration.definitions import defs
     from orchestration.summary import output_to, print_summary
@@ -113,7 +140,8 @@ def _run(a, as_of: date, landing: Path, paths, run_id: str) -> int:
             if not check.passed:
                 print(f"FAILED check {check.check_name}: {check.metadata.get('failed_expectations')}", file=sys.stderr)
         print(f"data docs: {audit.data_docs_index()}", file=sys.stderr)
-    print_summary(paths, as_of.isoformat(), result.success, log_file, a.json)
+    if summary or not result.success:
+        print_summary(paths, as_of.isoformat(), result.success, log_file, a.json)
     return 0 if result.success else 1
 
 

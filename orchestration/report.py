@@ -50,7 +50,11 @@ def rows(con, sql: str, params=()) -> list[dict]:
 
 
 def connect(database: Path):
-    return duckdb.connect(str(database), read_only=True, config=duckdb_config())
+    """Attached, not opened: a reader in this process may hold the served file open already."""
+    con = duckdb.connect(config=duckdb_config())
+    con.execute("attach " + "'" + str(database).replace("'", "''") + "' as warehouse (read_only)")
+    con.execute("use warehouse")
+    return con
 
 
 def as_of(con) -> str:

@@ -5,6 +5,8 @@ import os
 import sys
 from pathlib import Path
 
+import duckdb
+
 from orchestration.report import (company_pnl, connect, default_scheme, money, publication_context, pyramid,
                                   reconciliation, whale, whale_headline)
 from orchestration.settings import Paths
@@ -38,18 +40,25 @@ def summarize(database: Path, as_of: str, audit: dict | None = None, publication
                "report": str(report) if report else None, "log_file": str(log_file) if log_file else None}
     if not database.exists():
         return summary
+    try:
+        summary |= _figures(database)
+    except (LookupError, duckdb.Error) as e:  # a build that stopped part way has no marts to show
+        summary["no_figures"] = str(e).splitlines()[0]
+    return summary
+
+
+def _figures(database: Path) -> dict:
     with connect(database) as con:
         scheme = default_scheme(con)
-        summary |= {
+        return {
             "tables": [{k: r[k] for k in ("table_name", "rows_landed", "rows_accepted", "rows_quarantined",
-                                          "rows_superseded")} for r in reconciliation(con)],
+                                          "rows_superseded", "rows_malformed")} for r in reconciliation(con)],
             "company_pnl": [{"line_item": r["line_item"], "activity": r["activity"], "amount": r["amount"]}
                             for r in company_pnl(con)],
             "pyramid": {"scheme": scheme, "tiers": [{k: r[k] for k in ("tier", "tier_name", "customers", "net_revenue",
                                                                         "contribution")} for r in pyramid(con, scheme)]},
             "whale_curve": whale_headline(whale(con)),
         }
-    return summary
 
 
 def to_json(summary: dict) -> str:
@@ -67,9 +76,9 @@ def to_text(summary: dict) -> str:
     lines = [f"as-of date: {summary['as_of']}"]
     if "tables" in summary:
         lines += ["", "rows per table:"] + _rows(
-            [["table", "landed", "accepted", "quarantined", "superseded"]]
+            [["table", "landed", "accepted", "quarantined", "superseded", "malformed"]]
             + [[t["table_name"], *(f"{t[k]:,}" for k in ("rows_landed", "rows_accepted", "rows_quarantined",
-                                                           "rows_superseded"))] for t in summary["tables"]])
+                                                           "rows_superseded", "rows_malformed"))] for t in summary["tables"]])
         lines += ["", "company P&L:"] + _rows(
             [[(p["line_item"] if p["activity"] is None else f"  {p['activity']}").replace("_", " "), money(p["amount"])]
              for p in summary["company_pnl"]])
@@ -79,6 +88,8 @@ def to_text(summary: dict) -> str:
             + [[t["tier_name"] if t["tier"] == "non_buyer" else f"{t['tier']} {t['tier_name']}", f"{t['customers']:,}", money(t["net_revenue"]), money(t["contribution"])]
                for t in pyr["tiers"]])
         lines += ["", f"whale curve: {summary['whale_curve']}"]
+    if "no_figures" in summary:
+        lines += ["", f"figures:    none ({summary['no_figures']})"]
     audit = summary["audit"]
     lines += ["", "audit:      " + ("not run" if audit is None else "passed" if audit.get("passed")
                                     else f"FAILED ({', '.join(audit.get('failed') or [])})")]

@@ -16,6 +16,12 @@ SHARE_SCHEMES = {
 TIERS = "ABCD"
 
 
+@pytest.fixture(autouse=True)
+def no_service_or_billing(monkeypatch):
+    """These landings deliver no service events and no invoices: allowed empty here."""
+    monkeypatch.setenv("WAREHOUSE_ALLOWED_EMPTY_TABLES", "service_events,invoices")
+
+
 def bounds(shares: list[str], n: int) -> list[int]:
     return [int((Decimal(s) * n).quantize(Decimal(1), rounding=ROUND_HALF_UP)) for s in shares]
 

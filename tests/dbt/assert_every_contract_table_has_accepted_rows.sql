@@ -1,10 +1,10 @@
 {#- The source contract: every table delivers rows. A table with no accepted row (all quarantined
     or malformed) fails the run with one line naming each such table and its folder (error()
     raises it: a plain failing test would only say how many rows it found), unless var
-    allowed_empty_tables lists it. Tables without any readable row are refused before dbt runs
+    the inventory's allowed_empty_tables lists it (orchestration/landing.py). Tables without any readable row are refused before dbt runs
     (orchestration/landing.py). -#}
 {%- set inventory = landing_inventory() -%}
-{%- set allowed = var('allowed_empty_tables') -%}
+{%- set allowed = inventory.get('allowed_empty_tables', []) -%}
 with empty as (
     select string_agg('contract table ''' || table_name || ''' has no accepted rows in ' || case table_name
         {%- for t in var('contract_tables') %}
