@@ -22,7 +22,7 @@ run: manifest
 	$(BIN)/warehouse-run --history-months 1
 
 # the whole suite (CI); lint first, so a style slip fails in seconds
-test: manifest
+test: lint manifest
 	$(BIN)/pytest
 
 # the quick tier for every change: unit tests, dbt unit tests and one small build

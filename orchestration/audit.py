@@ -6,6 +6,7 @@ here independently (Python Decimal, round half up), not read from the models. Th
 context lives in gx/; suites are declared below and written there only when they change;
 Data Docs are rebuilt on every run (gx/uncommitted/data_docs).
 """
+
 import os
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -29,7 +30,9 @@ PARAM = {"$PARAMETER": "customers"}
 SUITES = {  # functions: GX binds an expectation object to one suite
     "tier_counts": lambda: [
         gxe.ExpectColumnPairValuesToBeEqual(column_A="buyers", column_B="expected_buyers"),
-        gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="share_tolerance", column_B="share_deviation", or_equal=True),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="share_tolerance", column_B="share_deviation", or_equal=True
+        ),
         gxe.ExpectColumnValuesToNotBeNull(column="tier"),
     ],
     "profit_tie_out": lambda: [
@@ -49,8 +52,12 @@ SUITES = {  # functions: GX binds an expectation object to one suite
         gxe.ExpectColumnValuesToBeBetween(column="customers_without_policy", min_value=0, max_value=0),
     ],
 }
-INDEX_COLUMNS = {"tier_counts": ["scheme", "tier"], "profit_tie_out": ["grouping", "line_item"],
-                 "partitions": ["example_customer"], "service_policies": ["tier"]}
+INDEX_COLUMNS = {
+    "tier_counts": ["scheme", "tier"],
+    "profit_tie_out": ["grouping", "line_item"],
+    "partitions": ["example_customer"],
+    "service_policies": ["tier"],
+}
 
 
 @dataclass
@@ -62,6 +69,7 @@ class AuditResult:
 
 
 # ---------------------------------------------------------------- audit frames
+
 
 def _frame(con, sql: str) -> pd.DataFrame:
     return con.sql(sql).to_arrow_table().to_pandas(types_mapper=pd.ArrowDtype)
@@ -89,10 +97,16 @@ def tier_count_frames(con) -> dict[str, pd.DataFrame]:
             expected = [_band_count(con, r[2], r[6], tiers[i - 1][6] if i else None) for i, r in enumerate(tiers)]
             targets = [None] * len(tiers)
         frames[scheme] = [
-            {"scheme": scheme, "tier": r[3], "buyers": r[7], "expected_buyers": e,
-             "share_deviation": 0.0 if t is None else abs(r[8] - t),
-             "share_tolerance": 0.0 if t is None else 1.0 / max(n, 1) + 1e-12}
-            for r, e, t in zip(tiers, expected, targets)]
+            {
+                "scheme": scheme,
+                "tier": r[3],
+                "buyers": r[7],
+                "expected_buyers": e,
+                "share_deviation": 0.0 if t is None else abs(r[8] - t),
+                "share_tolerance": 0.0 if t is None else 1.0 / max(n, 1) + 1e-12,
+            }
+            for r, e, t in zip(tiers, expected, targets)
+        ]
     return {scheme: pd.DataFrame(rows) for scheme, rows in frames.items()}
 
 
@@ -126,8 +140,12 @@ from sales, costs
 def profit_tie_out_frame(con) -> pd.DataFrame:
     """Sums over tiers, quadrants, grid cells and customers against company_pnl and a recomputation."""
     con.execute(f"create or replace temp table audit_recompute as {RECOMPUTE_SQL}")  # computed once, read 20 times
-    groupings = {"'customer_value'": "customer_value", "'quadrant_profitability'": "quadrant_profitability",
-                 "'grid_profitability'": "grid_profitability", "'tier_profitability ' || scheme": "tier_profitability"}
+    groupings = {
+        "'customer_value'": "customer_value",
+        "'quadrant_profitability'": "quadrant_profitability",
+        "'grid_profitability'": "grid_profitability",
+        "'tier_profitability ' || scheme": "tier_profitability",
+    }
     parts = []
     for amount in AMOUNTS:
         pnl_item = "company_contribution" if amount == "contribution" else amount
@@ -144,7 +162,9 @@ def partition_frame(con) -> pd.DataFrame:
     """Customers grouped by how they are placed (grid cell, quadrant and pyramid consistent with
     being a buyer), with counts and an example customer: the checks stay per customer, but GX
     sees a handful of rows instead of one per customer (a million rows took GX 80 s and 6 GB)."""
-    return _frame(con, """
+    return _frame(
+        con,
+        """
         with placed as (
             select customer_id, value_grid,
                    (is_buyer and quadrant in ('platinum', 'gold', 'iron', 'lead')) or (not is_buyer and quadrant is null) as quadrant_ok,
@@ -155,21 +175,26 @@ def partition_frame(con) -> pd.DataFrame:
                (select count(*) - count(distinct customer_id) from customer_tiers) as duplicate_customer_ids
         from placed
         group by all
-        order by all""")
+        order by all""",
+    )
 
 
 def service_policy_frame(con) -> pd.DataFrame:
-    return _frame(con, """
+    return _frame(
+        con,
+        """
         with tiers as (
             select tier from tier_schemes where is_default union select 'non_buyer'
         )
         select tiers.tier, tiers.tier in (select tier from service_policies) as has_policy,
                (select count(*) from customer_tiers c
                 where coalesce(c.pyramid_tier, 'non_buyer') = tiers.tier and c.service_policy_tier is null) as customers_without_policy
-        from tiers order by tiers.tier""")
+        from tiers order by tiers.tier""",
+    )
 
 
 # ---------------------------------------------------------------- GX plumbing
+
 
 def context():
     return gx.get_context(mode="file", project_root_dir=str(PROJECT_DIR))
@@ -195,36 +220,60 @@ def _ensure(ctx, name: str):
             stored = ctx.suites.add(suite)
     except Exception:  # not stored yet (GX raises its own not-found errors)
         stored = ctx.suites.add(suite)
-    source = ctx.data_sources.get(DATASOURCE) if DATASOURCE in ctx.data_sources.all() else ctx.data_sources.add_pandas(DATASOURCE)
+    source = (
+        ctx.data_sources.get(DATASOURCE)
+        if DATASOURCE in ctx.data_sources.all()
+        else ctx.data_sources.add_pandas(DATASOURCE)
+    )
     asset = source.get_asset(name) if name in [a.name for a in source.assets] else source.add_dataframe_asset(name)
-    batch = asset.get_batch_definition("frame") if asset.batch_definitions else asset.add_batch_definition_whole_dataframe("frame")
+    batch = (
+        asset.get_batch_definition("frame")
+        if asset.batch_definitions
+        else asset.add_batch_definition_whole_dataframe("frame")
+    )
     try:
         checkpoint = ctx.checkpoints.get(name)
     except Exception:
         vd = ctx.validation_definitions.add(gx.ValidationDefinition(name=name, data=batch, suite=stored))
-        checkpoint = ctx.checkpoints.add(gx.Checkpoint(
-            name=name, validation_definitions=[vd], actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")],
-            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": INDEX_COLUMNS[name]}))
+        checkpoint = ctx.checkpoints.add(
+            gx.Checkpoint(
+                name=name,
+                validation_definitions=[vd],
+                actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")],
+                result_format={"result_format": "COMPLETE", "unexpected_index_column_names": INDEX_COLUMNS[name]},
+            )
+        )
     return checkpoint
 
 
 def _summarise(name: str, result) -> AuditResult:
     run = next(iter(result.run_results.values()))
-    failures = [{
-        "expectation": r.expectation_config.type,
-        "kwargs": {k: v for k, v in r.expectation_config.kwargs.items() if k != "batch_id"},
-        "unexpected_count": r.result.get("unexpected_count"),
-        "unexpected": [str(x) for x in (r.result.get("partial_unexpected_index_list")
-                                        or r.result.get("partial_unexpected_list") or [])][:20],
-        "observed_value": str(r.result.get("observed_value")) if "observed_value" in r.result else None,
-    } for r in run.results if not r.success]
+    failures = [
+        {
+            "expectation": r.expectation_config.type,
+            "kwargs": {k: v for k, v in r.expectation_config.kwargs.items() if k != "batch_id"},
+            "unexpected_count": r.result.get("unexpected_count"),
+            "unexpected": [
+                str(x)
+                for x in (
+                    r.result.get("partial_unexpected_index_list") or r.result.get("partial_unexpected_list") or []
+                )
+            ][:20],
+            "observed_value": str(r.result.get("observed_value")) if "observed_value" in r.result else None,
+        }
+        for r in run.results
+        if not r.success
+    ]
     return AuditResult(name, bool(run.success), dict(run.statistics), failures)
 
 
 def run_checkpoint(ctx, name: str, frame: pd.DataFrame, run_name: str, parameters: dict | None = None) -> AuditResult:
     checkpoint = _ensure(ctx, name)
-    result = checkpoint.run(batch_parameters={"dataframe": frame}, expectation_parameters=parameters or {},
-                            run_id=gx.core.run_identifier.RunIdentifier(run_name=run_name))
+    result = checkpoint.run(
+        batch_parameters={"dataframe": frame},
+        expectation_parameters=parameters or {},
+        run_id=gx.core.run_identifier.RunIdentifier(run_name=run_name),
+    )
     return _summarise(name, result)
 
 
@@ -238,9 +287,12 @@ def audit_warehouse(database: Path, run_name: str) -> list[AuditResult]:
             results.append(AuditResult(f"tier_counts[{scheme}]", r.success, r.statistics, r.failures))
         results.append(run_checkpoint(ctx, "profit_tie_out", profit_tie_out_frame(con), f"{run_name} profit_tie_out"))
         customers = con.sql("select count(*) from customer_value").fetchone()[0]
-        results.append(run_checkpoint(ctx, "partitions", partition_frame(con), f"{run_name} partitions",
-                                      {"customers": customers}))
-        results.append(run_checkpoint(ctx, "service_policies", service_policy_frame(con), f"{run_name} service_policies"))
+        results.append(
+            run_checkpoint(ctx, "partitions", partition_frame(con), f"{run_name} partitions", {"customers": customers})
+        )
+        results.append(
+            run_checkpoint(ctx, "service_policies", service_policy_frame(con), f"{run_name} service_policies")
+        )
     return results
 
 

@@ -12,6 +12,7 @@ answers of the warehouse and both baselines are recorded side by side, and so ar
 slowest nodes (from its run_results.json). Results, with machine facts and the targets of
 the performance issue, go to a JSON and a Markdown file.
 """
+
 import argparse
 import json
 import os
@@ -30,22 +31,46 @@ from orchestration.settings import duckdb_config
 
 AS_OF = date(2026, 6, 30)
 NEXT_DAY = date(2026, 7, 1)
-DUCKDB_SETTINGS = {"threads": str(duckdb_config()["threads"]), "memory_limit": duckdb_config()["memory_limit"],
-                   "dbt_threads": os.environ.get("WAREHOUSE_DBT_THREADS", "1")}
+DUCKDB_SETTINGS = {
+    "threads": str(duckdb_config()["threads"]),
+    "memory_limit": duckdb_config()["memory_limit"],
+    "dbt_threads": os.environ.get("WAREHOUSE_DBT_THREADS", "1"),
+}
 
 # The cheapest correct hand-written query for the same answer (buyers, their contribution, the
 # default pyramid): the latest version of a key is its row in the last file that delivers it, so
 # each file's rows are anti-joined against the keys of the (small) later files instead of
 # windowing over every landed row; only the columns the answer needs are read.
 BASELINE_COLUMNS = {  # table -> (key, {column: type})
-    "orders": ("order_id", {"order_id": "varchar", "customer_id": "varchar", "order_ts": "timestamp", "status": "varchar"}),
-    "order_lines": ("order_id, line_number", {"order_id": "varchar", "line_number": "integer", "quantity": "decimal(38, 0)",
-                                              "unit_price": "decimal(18, 2)", "discount_amount": "decimal(18, 2)",
-                                              "unit_cost": "decimal(18, 2)"}),
-    "service_events": ("event_id", {"event_id": "varchar", "customer_id": "varchar", "event_ts": "timestamp",
-                                    "activity": "varchar", "quantity": "decimal(18, 2)"}),
-    "activity_rates": ("activity, valid_from", {"activity": "varchar", "rate_per_unit": "decimal(18, 2)",
-                                                "valid_from": "date", "valid_to": "date"}),
+    "orders": (
+        "order_id",
+        {"order_id": "varchar", "customer_id": "varchar", "order_ts": "timestamp", "status": "varchar"},
+    ),
+    "order_lines": (
+        "order_id, line_number",
+        {
+            "order_id": "varchar",
+            "line_number": "integer",
+            "quantity": "decimal(38, 0)",
+            "unit_price": "decimal(18, 2)",
+            "discount_amount": "decimal(18, 2)",
+            "unit_cost": "decimal(18, 2)",
+        },
+    ),
+    "service_events": (
+        "event_id",
+        {
+            "event_id": "varchar",
+            "customer_id": "varchar",
+            "event_ts": "timestamp",
+            "activity": "varchar",
+            "quantity": "decimal(18, 2)",
+        },
+    ),
+    "activity_rates": (
+        "activity, valid_from",
+        {"activity": "varchar", "rate_per_unit": "decimal(18, 2)", "valid_from": "date", "valid_to": "date"},
+    ),
 }
 
 
@@ -54,9 +79,12 @@ def _sql_path(path: Path) -> str:
 
 
 def _read_file(path: Path, columns: dict) -> str:
-    source = (f"read_parquet({_sql_path(path)})" if path.suffix == ".parquet" else
-              f"read_csv({_sql_path(path)}, delim = ',', quote = '\"', escape = '\"', header = true, "
-              f"all_varchar = true, ignore_errors = true)")
+    source = (
+        f"read_parquet({_sql_path(path)})"
+        if path.suffix == ".parquet"
+        else f"read_csv({_sql_path(path)}, delim = ',', quote = '\"', escape = '\"', header = true, "
+        f"all_varchar = true, ignore_errors = true)"
+    )
     return f"(select {', '.join(f'try_cast({c} as {t}) as {c}' for c, t in columns.items())} from {source})"
 
 
@@ -69,7 +97,7 @@ def latest_rows_sql(landing: Path, table: str) -> str:
     parts = []
     for i, read in enumerate(reads):
         rows = read if i == 0 else f"(from {read} qualify row_number() over (partition by {key}) = 1)"
-        later = " union all ".join(f"select {key} from {r}" for r in reads[i + 1:])
+        later = " union all ".join(f"select {key} from {r}" for r in reads[i + 1 :])
         parts.append(f"select * from {rows}" + (f" anti join ({later}) using ({key})" if later else ""))
     return " union all ".join(parts)
 
@@ -151,8 +179,14 @@ def measured(cmd: list[str], env: dict | None = None) -> dict:
     """Run one stage in its own process: wall seconds, that process's peak memory, and the last
     line it printed; a failed stage is recorded with its output instead of stopping the run."""
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=PROJECT_DIR, env={**os.environ, **(env or {})},
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        cmd,
+        cwd=PROJECT_DIR,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     output = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
     result = {"seconds": round(time.perf_counter() - started, 2), "peak_mb": round(usage.ru_maxrss / 1024)}
@@ -169,8 +203,19 @@ def python(code: str, *args: str) -> list[str]:
 
 def warehouse_build(landing: Path, as_of, warehouse: Path, target: Path) -> list[str]:
     """The landing inventory and dbt build (orchestration/dbt_runner.py) as one measured stage."""
-    return [sys.executable, "-m", "orchestration.dbt_runner", "--landing-dir", str(landing), "--as-of", as_of.isoformat(),
-            "--warehouse", str(warehouse), "--target-path", str(target)]
+    return [
+        sys.executable,
+        "-m",
+        "orchestration.dbt_runner",
+        "--landing-dir",
+        str(landing),
+        "--as-of",
+        as_of.isoformat(),
+        "--warehouse",
+        str(warehouse),
+        "--target-path",
+        str(target),
+    ]
 
 
 def slowest_nodes(target: Path, n: int = 8) -> list[dict]:
@@ -189,6 +234,7 @@ select (select count(*) from customer_value where is_buyer),
 
 def warehouse_answer(build_file: Path) -> str:
     import duckdb
+
     with duckdb.connect(str(build_file), read_only=True, config={"memory_limit": "1GB"}) as con:
         buyers, contribution, tiers = con.sql(WAREHOUSE_ANSWER).fetchone()
     return f"{buyers} buyers, contribution {contribution}, default pyramid {tiers}"
@@ -202,18 +248,27 @@ def pipeline_stages(landing: Path, work: Path, build_file: Path, env: dict, tag:
     build.update(answer=warehouse_answer(build_file), slowest=slowest_nodes(target))
     stages = {
         "dbt_build": build,
-        "gx_audit": measured(python(
-            "import sys; from pathlib import Path; from orchestration.audit import audit_warehouse;"
-            "from orchestration.publish import build_identity, stamp_build, write_verdict;"
-            "from orchestration.settings import Paths; f = Path(sys.argv[1]); stamp_build(f, 'benchmark');"
-            "identity = build_identity(f); r = audit_warehouse(f, 'benchmark');"
-            "write_verdict(Paths.from_env(), sys.argv[2], identity, [x.name for x in r if not x.success], {});"
-            "sys.exit(0 if all(x.success for x in r) else 1)",
-            str(build_file), AS_OF.isoformat()), env),
-        "publish": measured(python(
-            "import sys; from orchestration.publish import publish;"
-            "from orchestration.settings import Paths; publish(Paths.from_env(), sys.argv[1])",
-            AS_OF.isoformat()), env),
+        "gx_audit": measured(
+            python(
+                "import sys; from pathlib import Path; from orchestration.audit import audit_warehouse;"
+                "from orchestration.publish import build_identity, stamp_build, write_verdict;"
+                "from orchestration.settings import Paths; f = Path(sys.argv[1]); stamp_build(f, 'benchmark');"
+                "identity = build_identity(f); r = audit_warehouse(f, 'benchmark');"
+                "write_verdict(Paths.from_env(), sys.argv[2], identity, [x.name for x in r if not x.success], {});"
+                "sys.exit(0 if all(x.success for x in r) else 1)",
+                str(build_file),
+                AS_OF.isoformat(),
+            ),
+            env,
+        ),
+        "publish": measured(
+            python(
+                "import sys; from orchestration.publish import publish;"
+                "from orchestration.settings import Paths; publish(Paths.from_env(), sys.argv[1])",
+                AS_OF.isoformat(),
+            ),
+            env,
+        ),
     }
     failed = {name: stage["error"] for name, stage in stages.items() if "error" in stage}
     if failed:
@@ -222,11 +277,15 @@ def pipeline_stages(landing: Path, work: Path, build_file: Path, env: dict, tag:
 
 
 def baseline_stages(landing: Path, work: Path, customers: int, pandas_max: int) -> dict:
-    single = measured(python(
-        f"import duckdb, sys; con = duckdb.connect(config={{'threads': {DUCKDB_SETTINGS['threads']}, "
-        f"'memory_limit': '{DUCKDB_SETTINGS['memory_limit']}', 'temp_directory': sys.argv[2], "
-        f"'preserve_insertion_order': False}}); print(con.sql(sys.argv[1]).fetchall())",
-        single_pass_sql(landing, AS_OF), str(work / "spill")))
+    single = measured(
+        python(
+            f"import duckdb, sys; con = duckdb.connect(config={{'threads': {DUCKDB_SETTINGS['threads']}, "
+            f"'memory_limit': '{DUCKDB_SETTINGS['memory_limit']}', 'temp_directory': sys.argv[2], "
+            f"'preserve_insertion_order': False}}); print(con.sql(sys.argv[1]).fetchall())",
+            single_pass_sql(landing, AS_OF),
+            str(work / "spill"),
+        )
+    )
     if customers > pandas_max:
         pandas = {"skipped": f"above --pandas-max-customers {pandas_max:,} (16.6 GB peak at 1M customers)"}
     else:
@@ -259,30 +318,44 @@ def median_stage(values: list[dict]) -> dict:
     ok = [v for v in values if "seconds" in v and "error" not in v]
     if not ok:
         failed = values[0].get("error")
-        return {"runs": values, "note": values[0].get("skipped") or f"failed after {values[0]['seconds']} s "
-                f"({values[0]['peak_mb']} MB): {error_line(failed)}"}
-    return {"seconds": round(statistics.median(v["seconds"] for v in ok), 2), "peak_mb": max(v["peak_mb"] for v in ok),
-            "answer": ok[-1].get("answer"), "slowest": ok[-1].get("slowest"),
-            "runs": [{k: v[k] for k in ("seconds", "peak_mb") if k in v} for v in values]}
+        return {
+            "runs": values,
+            "note": values[0].get("skipped")
+            or f"failed after {values[0]['seconds']} s ({values[0]['peak_mb']} MB): {error_line(failed)}",
+        }
+    return {
+        "seconds": round(statistics.median(v["seconds"] for v in ok), 2),
+        "peak_mb": max(v["peak_mb"] for v in ok),
+        "answer": ok[-1].get("answer"),
+        "slowest": ok[-1].get("slowest"),
+        "runs": [{k: v[k] for k in ("seconds", "peak_mb") if k in v} for v in values],
+    }
 
 
 def in_child(code: str, *args: str) -> None:
     """Data preparation in a child process: keeps the benchmark process's peak memory (inherited
     by every measured child) small."""
-    subprocess.run(python(code, *args), cwd=PROJECT_DIR, check=True, stdout=subprocess.DEVNULL)  # DuckDB's progress bars
+    subprocess.run(
+        python(code, *args), cwd=PROJECT_DIR, check=True, stdout=subprocess.DEVNULL
+    )  # DuckDB's progress bars
 
 
 def run_size(customers: int, work: Path, repeat: int, pandas_max: int) -> dict:
     pristine = work / f"landing-{customers}"
     if not (pristine / ".complete").exists():
         shutil.rmtree(pristine, ignore_errors=True)
-        in_child("import sys; from pathlib import Path; from orchestration.generator.cli import Spec, generate;"
-                 "generate(Spec(customers=int(sys.argv[1]), seed=42), Path(sys.argv[2]))", str(customers), str(pristine))
+        in_child(
+            "import sys; from pathlib import Path; from orchestration.generator.cli import Spec, generate;"
+            "generate(Spec(customers=int(sys.argv[1]), seed=42), Path(sys.argv[2]))",
+            str(customers),
+            str(pristine),
+        )
         (pristine / ".complete").write_text("")
     landing = work / f"run-{customers}"  # hard links: the increment only adds files
     shutil.rmtree(landing, ignore_errors=True)
     shutil.copytree(pristine, landing, copy_function=os.link)
     import duckdb
+
     with duckdb.connect(config={"memory_limit": "1GB"}) as con:
         lines = con.sql(f"select count(*) from read_parquet('{landing}/order_lines/*.parquet')").fetchone()[0]
     home = work / f"home-{customers}"
@@ -292,15 +365,23 @@ def run_size(customers: int, work: Path, repeat: int, pandas_max: int) -> dict:
     stages: dict[str, list[dict]] = {}
     for i in range(repeat):
         build_file.unlink(missing_ok=True)
-        runs = {**pipeline_stages(landing, work, build_file, env, f"{customers}-{i}"),
-                **baseline_stages(landing, work, customers, pandas_max)}
+        runs = {
+            **pipeline_stages(landing, work, build_file, env, f"{customers}-{i}"),
+            **baseline_stages(landing, work, customers, pandas_max),
+        }
         for name, value in runs.items():
             stages.setdefault(name, []).append(value)
-    in_child("import sys; from datetime import date; from pathlib import Path;"
-             "from orchestration.generator.increment import append_day;"
-             "append_day(Path(sys.argv[1]), date.fromisoformat(sys.argv[2]))", str(landing), NEXT_DAY.isoformat())
+    in_child(
+        "import sys; from datetime import date; from pathlib import Path;"
+        "from orchestration.generator.increment import append_day;"
+        "append_day(Path(sys.argv[1]), date.fromisoformat(sys.argv[2]))",
+        str(landing),
+        NEXT_DAY.isoformat(),
+    )
     for i in range(repeat):
-        stages.setdefault("dbt_increment", []).append(increment_stage(landing, work, build_file, env, f"{customers}-{i}"))
+        stages.setdefault("dbt_increment", []).append(
+            increment_stage(landing, work, build_file, env, f"{customers}-{i}")
+        )
     med = {name: median_stage(values) for name, values in stages.items()}
     return {"customers": customers, "order_lines": lines, "stages": med, "ratios": ratios(med)}
 
@@ -344,11 +425,20 @@ def verdicts(size: dict) -> list[dict]:
 
 
 def machine() -> dict:
-    mem_kb = int(next(l for l in Path("/proc/meminfo").read_text().splitlines() if l.startswith("MemTotal")).split()[1])
+    mem_kb = int(
+        next(line for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")).split()[1]
+    )
     import duckdb
-    return {"cpus": os.cpu_count(), "memory_gb": round(mem_kb / 1024 / 1024, 1), "python": platform.python_version(),
-            "duckdb": duckdb.__version__, "platform": platform.platform(), "date": date.today().isoformat(),
-            "duckdb_settings": DUCKDB_SETTINGS}
+
+    return {
+        "cpus": os.cpu_count(),
+        "memory_gb": round(mem_kb / 1024 / 1024, 1),
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+        "platform": platform.platform(),
+        "date": date.today().isoformat(),
+        "duckdb_settings": DUCKDB_SETTINGS,
+    }
 
 
 def _cell(med: dict, stage: str, key: str = "seconds") -> str:
@@ -358,43 +448,70 @@ def _cell(med: dict, stage: str, key: str = "seconds") -> str:
 
 def markdown(results: dict) -> str:
     m = results["machine"]
-    out = [f"# Benchmark\n\n{m['cpus']} CPUs, {m['memory_gb']} GB, Python {m['python']}, DuckDB {m['duckdb']}, "
-           f"{m['platform']}, {m['date']}; DuckDB {m['duckdb_settings']}; medians of the runs shown; peak memory "
-           f"is the stage's own process (the benchmark process, {results.get('benchmark_process_peak_mb', 'n/a')} MB "
-           "at its peak, is a floor under every figure); written by "
-           "`warehouse-benchmark` (see ANALYSIS.md for what the figures mean).\n",
-           "Measured: " + "; ".join(f"{r['customers']:,} on {r.get('measured', {}).get('date', 'n/a')} at commit "
-                                     f"{r.get('measured', {}).get('commit', 'n/a')}" for r in results["sizes"]) + ".\n",
-           "## Seconds per stage (peak MB in brackets)\n",
-           "| customers | order lines | runs | dbt build | GX audit | publish | pipeline | single pass | pandas | increment |",
-           "|" + "---|" * 10]
+    out = [
+        f"# Benchmark\n\n{m['cpus']} CPUs, {m['memory_gb']} GB, Python {m['python']}, DuckDB {m['duckdb']}, "
+        f"{m['platform']}, {m['date']}; DuckDB {m['duckdb_settings']}; medians of the runs shown; peak memory "
+        f"is the stage's own process (the benchmark process, {results.get('benchmark_process_peak_mb', 'n/a')} MB "
+        "at its peak, is a floor under every figure); written by "
+        "`warehouse-benchmark` (see ANALYSIS.md for what the figures mean).\n",
+        "Measured: "
+        + "; ".join(
+            f"{r['customers']:,} on {r.get('measured', {}).get('date', 'n/a')} at commit "
+            f"{r.get('measured', {}).get('commit', 'n/a')}"
+            for r in results["sizes"]
+        )
+        + ".\n",
+        "## Seconds per stage (peak MB in brackets)\n",
+        "| customers | order lines | runs | dbt build | GX audit | publish | pipeline | single pass | pandas | increment |",
+        "|" + "---|" * 10,
+    ]
     for r in results["sizes"]:
         s = r["stages"]
-        cell = lambda st: (f"{_cell(s, st)} ({_cell(s, st, 'peak_mb')})" if "seconds" in s[st]
-                           else "failed" if s[st].get("note", "").startswith("failed") else "skipped")
-        out.append(f"| {r['customers']:,} | {r['order_lines']:,} | {len(s['dbt_build']['runs'])} | {cell('dbt_build')} | "
-                   f"{cell('gx_audit')} | {cell('publish')} | {r['ratios']['pipeline_seconds']} | {cell('single_pass_query')} | "
-                   f"{cell('pandas')} | {cell('dbt_increment')} |")
-    out += ["\n## Ratios within each size\n",
-            "| customers | build / single pass | pipeline / single pass | pandas / build | increment / build | "
-            "build µs per order line | single pass µs per order line |", "|" + "---|" * 7]
+        cell = lambda st: (
+            f"{_cell(s, st)} ({_cell(s, st, 'peak_mb')})"
+            if "seconds" in s[st]
+            else "failed"
+            if s[st].get("note", "").startswith("failed")
+            else "skipped"
+        )
+        out.append(
+            f"| {r['customers']:,} | {r['order_lines']:,} | {len(s['dbt_build']['runs'])} | {cell('dbt_build')} | "
+            f"{cell('gx_audit')} | {cell('publish')} | {r['ratios']['pipeline_seconds']} | {cell('single_pass_query')} | "
+            f"{cell('pandas')} | {cell('dbt_increment')} |"
+        )
+    out += [
+        "\n## Ratios within each size\n",
+        "| customers | build / single pass | pipeline / single pass | pandas / build | increment / build | "
+        "build µs per order line | single pass µs per order line |",
+        "|" + "---|" * 7,
+    ]
     for r in results["sizes"]:
         q, s = r["ratios"], r["stages"]
         per_line = lambda st: "n/a" if not seconds(s, st) else round(seconds(s, st) / r["order_lines"] * 1e6, 2)
         na = lambda key: "n/a" if q[key] is None else q[key]
-        out.append(f"| {r['customers']:,} | {na('dbt_build_over_single_pass')} | {na('pipeline_over_single_pass')} | "
-                   f"{na('pandas_over_dbt_build')} | {na('increment_over_dbt_build')} | {per_line('dbt_build')} | "
-                   f"{per_line('single_pass_query')} |")
+        out.append(
+            f"| {r['customers']:,} | {na('dbt_build_over_single_pass')} | {na('pipeline_over_single_pass')} | "
+            f"{na('pandas_over_dbt_build')} | {na('increment_over_dbt_build')} | {per_line('dbt_build')} | "
+            f"{per_line('single_pass_query')} |"
+        )
     for size in (r for r in results["sizes"] if r["customers"] >= 1_000_000):  # the issue sets them at 1M
-        out += [f"\n## Targets at {size['customers']:,} customers\n", "| target | measured | bound | met |", "|---|---|---|---|"]
-        out += [f"| {v['target']} | {'n/a' if v['measured'] is None else v['measured']} | {v['bound']} | {'yes' if v['met'] else 'no' if v['met'] is False else 'n/a'} |"
-                for v in verdicts(size)]
+        out += [
+            f"\n## Targets at {size['customers']:,} customers\n",
+            "| target | measured | bound | met |",
+            "|---|---|---|---|",
+        ]
+        out += [
+            f"| {v['target']} | {'n/a' if v['measured'] is None else v['measured']} | {v['bound']} | {'yes' if v['met'] else 'no' if v['met'] is False else 'n/a'} |"
+            for v in verdicts(size)
+        ]
     out.append("\n## Same answers (buyers, their contribution, default pyramid)\n")
     for r in results["sizes"]:
         s = r["stages"]
-        out.append(f"- {r['customers']:,}: warehouse {s['dbt_build'].get('answer')}; single pass "
-                   f"{s['single_pass_query'].get('answer') or s['single_pass_query'].get('note')}; pandas "
-                   f"{s['pandas'].get('answer') or s['pandas'].get('note')}")
+        out.append(
+            f"- {r['customers']:,}: warehouse {s['dbt_build'].get('answer')}; single pass "
+            f"{s['single_pass_query'].get('answer') or s['single_pass_query'].get('note')}; pandas "
+            f"{s['pandas'].get('answer') or s['pandas'].get('note')}"
+        )
     for failed in results.get("failed", []):
         out.append(f"\n## {failed['customers']:,} customers: failed\n\n```\n{failed['error'][-1500:]}\n```")
     out.append("\n## Slowest dbt nodes (dbt's run_results.json, last run)\n")
@@ -410,7 +527,10 @@ def provenance() -> dict:
     benchmarks/, where the results themselves are written)."""
     git = lambda *args: subprocess.run(["git", *args], cwd=PROJECT_DIR, capture_output=True, text=True).stdout.strip()
     commit = git("rev-parse", "--short", "HEAD") or "unknown"
-    return {"date": date.today().isoformat(), "commit": commit + ("+changes" if git("status", "--porcelain", "--", ".", ":!benchmarks") else "")}
+    return {
+        "date": date.today().isoformat(),
+        "commit": commit + ("+changes" if git("status", "--porcelain", "--", ".", ":!benchmarks") else ""),
+    }
 
 
 COMPARABLE = ("cpus", "memory_gb", "duckdb", "duckdb_settings")
@@ -425,23 +545,37 @@ def starting_results(out: Path, sizes: list[int], append: bool) -> dict:
     earlier = json.loads(out.with_suffix(".json").read_text())
     differ = [k for k in COMPARABLE if earlier["machine"].get(k) != fresh["machine"][k]]
     if differ:
-        raise SystemExit(f"--append: {out.with_suffix('.json')} was measured with other {', '.join(differ)}; run without --append")
-    return {**earlier, "machine": fresh["machine"],
-            "sizes": [r for r in earlier["sizes"] if r["customers"] not in sizes],
-            "failed": [f for f in earlier.get("failed", []) if f["customers"] not in sizes]}
+        raise SystemExit(
+            f"--append: {out.with_suffix('.json')} was measured with other {', '.join(differ)}; run without --append"
+        )
+    return {
+        **earlier,
+        "machine": fresh["machine"],
+        "sizes": [r for r in earlier["sizes"] if r["customers"] not in sizes],
+        "failed": [f for f in earlier.get("failed", []) if f["customers"] not in sizes],
+    }
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="warehouse-benchmark", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="warehouse-benchmark", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     p.add_argument("--repeat", type=int, default=3)
-    p.add_argument("--repeat-largest", type=int, default=None,
-                   help="repetitions for the largest size (default: --repeat)")
-    p.add_argument("--pandas-max-customers", type=int, default=1_000_000,
-                   help="skip the pandas baseline above this size (it needs about 17 GB at 1M customers)")
-    p.add_argument("--append", action="store_true",
-                   help="keep the other sizes of an earlier results file from the same machine and settings")
+    p.add_argument(
+        "--repeat-largest", type=int, default=None, help="repetitions for the largest size (default: --repeat)"
+    )
+    p.add_argument(
+        "--pandas-max-customers",
+        type=int,
+        default=1_000_000,
+        help="skip the pandas baseline above this size (it needs about 17 GB at 1M customers)",
+    )
+    p.add_argument(
+        "--append",
+        action="store_true",
+        help="keep the other sizes of an earlier results file from the same machine and settings",
+    )
     p.add_argument("--work", type=Path, default=PROJECT_DIR / "warehouse" / "benchmark")
     p.add_argument("--out", type=Path, default=PROJECT_DIR / "benchmarks" / "results")
     a = p.parse_args(argv)
@@ -452,14 +586,20 @@ def main(argv=None) -> int:
         print(f"benchmarking {size:,} customers ...", file=sys.stderr, flush=True)
         repeat = a.repeat_largest if size == max(a.sizes) and a.repeat_largest else a.repeat
         try:
-            results["sizes"].append({**run_size(size, a.work, repeat, a.pandas_max_customers), "measured": provenance()})
+            results["sizes"].append(
+                {**run_size(size, a.work, repeat, a.pandas_max_customers), "measured": provenance()}
+            )
         except (RuntimeError, subprocess.CalledProcessError) as failure:  # a size that cannot finish is a result too
-            results.setdefault("failed", []).append({"customers": size, "error": str(failure)[-3000:], "measured": provenance()})
+            results.setdefault("failed", []).append(
+                {"customers": size, "error": str(failure)[-3000:], "measured": provenance()}
+            )
         results["sizes"].sort(key=lambda r: r["customers"])
         results["benchmark_process_peak_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
         results["targets"] = [{"customers": r["customers"], "verdicts": verdicts(r)} for r in results["sizes"]]
         print(json.dumps(results["sizes"][-1]["ratios"] if results["sizes"] else {}), file=sys.stderr, flush=True)
-        a.out.with_suffix(".json").write_text(json.dumps(results, indent=2, default=str))  # after each size: nothing lost
+        a.out.with_suffix(".json").write_text(
+            json.dumps(results, indent=2, default=str)
+        )  # after each size: nothing lost
         a.out.with_suffix(".md").write_text(markdown(results))
     print(markdown(results))
     return 1 if results.get("failed") else 0

@@ -9,6 +9,7 @@ repeat spend), grouped with weights, with analytic gradients (one likelihood eva
 optimiser step), so a million customers cost a few seconds. No priors: plain maximum
 likelihood, which reproduces the published CDNOW estimates.
 """
+
 from dataclasses import dataclass, fields
 from typing import ClassVar
 
@@ -65,12 +66,15 @@ def _bgnbd(params: BgNbd, counts: _Counts, t_x, T):
     w4 = np.exp(a4 - np.logaddexp(a3, a4))  # share of the "dropped out after the last purchase" term
     w3 = 1.0 - w4
     psi_abx = counts.apply(lambda v: digamma(a + b + v + k))
-    gradient = np.stack([
-        counts.apply(lambda v: digamma(r + v)) - digamma(r) + np.log(alpha) - w3 * log_at - w4 * log_atx,
-        r / alpha - (r + x) * (w3 / (alpha + T) + w4 / (alpha + t_x)),
-        digamma(a + b) - psi_abx + w4 / a,
-        counts.apply(lambda v: digamma(b + v + k)) - psi_abx - digamma(b) + digamma(a + b) - w4 * inv_b,
-    ], axis=1)
+    gradient = np.stack(
+        [
+            counts.apply(lambda v: digamma(r + v)) - digamma(r) + np.log(alpha) - w3 * log_at - w4 * log_atx,
+            r / alpha - (r + x) * (w3 / (alpha + T) + w4 / (alpha + t_x)),
+            digamma(a + b) - psi_abx + w4 / a,
+            counts.apply(lambda v: digamma(b + v + k)) - psi_abx - digamma(b) + digamma(a + b) - w4 * inv_b,
+        ],
+        axis=1,
+    )
     return ll, gradient
 
 
@@ -88,14 +92,22 @@ def _gamma_gamma(params: GammaGamma, counts: _Counts, m):
     p, q, v = params.p, params.q, params.v
     x = counts.x
     log_xmv = np.log(x * m + v)
-    ll = (counts.apply(lambda c: gammaln(p * c + q) - gammaln(p * c) + p * c * np.log(c)) - gammaln(q) + q * np.log(v)
-          + (p * x - 1) * np.log(m) - (p * x + q) * log_xmv)
+    ll = (
+        counts.apply(lambda c: gammaln(p * c + q) - gammaln(p * c) + p * c * np.log(c))
+        - gammaln(q)
+        + q * np.log(v)
+        + (p * x - 1) * np.log(m)
+        - (p * x + q) * log_xmv
+    )
     psi = counts.apply(lambda c: digamma(p * c + q))
-    gradient = np.stack([
-        x * (psi - counts.apply(lambda c: digamma(p * c) - np.log(c)) + np.log(m) - log_xmv),
-        psi - digamma(q) + np.log(v) - log_xmv,
-        q / v - (p * x + q) / (x * m + v),
-    ], axis=1)
+    gradient = np.stack(
+        [
+            x * (psi - counts.apply(lambda c: digamma(p * c) - np.log(c)) + np.log(m) - log_xmv),
+            psi - digamma(q) + np.log(v) - log_xmv,
+            q / v - (p * x + q) / (x * m + v),
+        ],
+        axis=1,
+    )
     return ll, gradient
 
 
@@ -139,7 +151,11 @@ def probability_alive(params: BgNbd, x, t_x, T) -> np.ndarray:
     r, alpha, a, b, k = params.r, params.alpha, params.a, params.b, params.shift
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
     with np.errstate(divide="ignore", invalid="ignore"):
-        odds = np.where(x + k > 0, a / np.maximum(b + x + k - 1, 1e-300) * np.exp((r + x) * (np.log(alpha + T) - np.log(alpha + t_x))), 0.0)
+        odds = np.where(
+            x + k > 0,
+            a / np.maximum(b + x + k - 1, 1e-300) * np.exp((r + x) * (np.log(alpha + T) - np.log(alpha + t_x))),
+            0.0,
+        )
     return 1.0 / (1.0 + odds)
 
 
@@ -149,7 +165,9 @@ def expected_purchases(params: BgNbd, t: float, x, t_x, T) -> np.ndarray:
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
     z = t / (alpha + T + t)
     hyp = hyp2f1(r + x, b + x + k, a + b + x + k - 1, z)
-    numerator = (a + b + x + k - 1) / (a - 1) * (1 - np.exp((r + x) * (np.log(alpha + T) - np.log(alpha + T + t))) * hyp)
+    numerator = (
+        (a + b + x + k - 1) / (a - 1) * (1 - np.exp((r + x) * (np.log(alpha + T) - np.log(alpha + T + t))) * hyp)
+    )
     return numerator * probability_alive(params, x, t_x, T)
 
 

@@ -4,6 +4,7 @@ Only the as-of date reaches dbt as a var (dbt renders var strings as Jinja; a da
 written as YYYY-MM-DD cannot carry any). Paths reach dbt through the landing inventory, named by
 the environment variable WAREHOUSE_INVENTORY (see orchestration/landing.py).
 """
+
 import json
 import shutil
 import sys

@@ -1,12 +1,19 @@
 """Tell a failed dbt build that is worth retrying from one that is not."""
+
 import json
 from pathlib import Path
 
 from dagster import Failure
 
 # Messages of failures that go away on their own (another process holds the file, I/O hiccups).
-TRANSIENT = ("could not set lock on file", "resource temporarily unavailable", "database is locked",
-             "no space left on device", "connection reset", "timed out")
+TRANSIENT = (
+    "could not set lock on file",
+    "resource temporarily unavailable",
+    "database is locked",
+    "no space left on device",
+    "connection reset",
+    "timed out",
+)
 
 
 class TransientDbtError(Exception):
@@ -26,8 +33,11 @@ def classify(run_results: dict | None, log_text: str) -> Exception:
         return TransientDbtError(f"transient dbt failure, will be retried: {text[-500:]}")
     if nodes:
         lines = [f"{n['unique_id']}: {n['status']}: {(n.get('message') or '').strip()[:300]}" for n in nodes[:20]]
-        return Failure(f"dbt build failed on {len(nodes)} node(s); nothing is published:\n" + "\n".join(lines),
-                       metadata={"failed_nodes": [n["unique_id"] for n in nodes]}, allow_retries=False)
+        return Failure(
+            f"dbt build failed on {len(nodes)} node(s); nothing is published:\n" + "\n".join(lines),
+            metadata={"failed_nodes": [n["unique_id"] for n in nodes]},
+            allow_retries=False,
+        )
     return Failure(f"dbt did not run: {log_text[-1000:]}", allow_retries=False)
 
 

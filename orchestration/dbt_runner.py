@@ -3,6 +3,7 @@ publish. Used by tests and scripts that need no orchestration.
 
     warehouse-build [--landing-dir D] [--as-of YYYY-MM-DD] [--warehouse FILE] [dbt options, e.g. --select ...]
 """
+
 import argparse
 import os
 import subprocess
@@ -11,8 +12,15 @@ from datetime import date
 from pathlib import Path
 
 from orchestration.dbt_args import build_args, dbt_env, dbt_executable
-from orchestration.landing import (LandingError, allowed_empty_tables, completeness_failure, default_as_of,
-                                   inventory_dir, take_inventory, write_inventory)
+from orchestration.landing import (
+    LandingError,
+    allowed_empty_tables,
+    completeness_failure,
+    default_as_of,
+    inventory_dir,
+    take_inventory,
+    write_inventory,
+)
 from orchestration.project import PROJECT_DIR, SAMPLE_LANDING
 
 
@@ -31,8 +39,9 @@ def prepare_landing(landing_dir: Path, as_of: date | None, build_file: Path, his
     return as_of, write_inventory(inventory, inventory_dir(build_file), allowed_empty)
 
 
-def run_dbt_build(landing_dir: Path, as_of: date | None, warehouse: Path,
-                  capture: bool = False, extra: list[str] | None = None) -> subprocess.CompletedProcess:
+def run_dbt_build(
+    landing_dir: Path, as_of: date | None, warehouse: Path, capture: bool = False, extra: list[str] | None = None
+) -> subprocess.CompletedProcess:
     """`dbt build` into `warehouse` (a subprocess: dbt keeps its DuckDB connection open); tier
     history is kept beside the warehouse file. An existing file is built on incrementally. A
     landing folder that cannot be built gives return code 2 and its one-line cause."""
@@ -50,13 +59,22 @@ def run_dbt_build(landing_dir: Path, as_of: date | None, warehouse: Path,
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="warehouse-build", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="warehouse-build", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--landing-dir", type=Path, default=Path(os.environ.get("LANDING_DIR") or SAMPLE_LANDING))
-    p.add_argument("--as-of", type=date.fromisoformat, default=None,
-                   help="default: the latest order or event date in the landing files")
-    p.add_argument("--warehouse", type=Path, default=Path(os.environ.get("WAREHOUSE_PATH") or PROJECT_DIR / "warehouse" / "warehouse.duckdb"),
-                   help="the DuckDB file to build (default: $WAREHOUSE_PATH, else warehouse/warehouse.duckdb)")
+    p.add_argument(
+        "--as-of",
+        type=date.fromisoformat,
+        default=None,
+        help="default: the latest order or event date in the landing files",
+    )
+    p.add_argument(
+        "--warehouse",
+        type=Path,
+        default=Path(os.environ.get("WAREHOUSE_PATH") or PROJECT_DIR / "warehouse" / "warehouse.duckdb"),
+        help="the DuckDB file to build (default: $WAREHOUSE_PATH, else warehouse/warehouse.duckdb)",
+    )
     a, extra = p.parse_known_args(argv)
     return run_dbt_build(a.landing_dir, a.as_of, a.warehouse, extra=extra).returncode
 

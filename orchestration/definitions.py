@@ -4,13 +4,28 @@ The dbt manifest is prepared by the build step (`make setup` runs `dbt parse`); 
 module never parses dbt. Every asset is partitioned by as-of date (daily); the schedule builds
 yesterday's partition at 02:00 in $WAREHOUSE_TIMEZONE (default UTC).
 """
+
 import os
 from datetime import datetime
 
 from dagster import (
-    AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetExecutionContext, AssetKey, Config,
-    DailyPartitionsDefinition, Definitions, Failure, MaterializeResult, MetadataValue, RetryPolicy, RunFailureSensorContext,
-    asset, build_schedule_from_partitioned_job, define_asset_job, run_failure_sensor,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetKey,
+    Config,
+    DailyPartitionsDefinition,
+    Definitions,
+    Failure,
+    MaterializeResult,
+    MetadataValue,
+    RetryPolicy,
+    RunFailureSensorContext,
+    asset,
+    build_schedule_from_partitioned_job,
+    define_asset_job,
+    run_failure_sensor,
 )
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
@@ -22,12 +37,21 @@ from orchestration.generator.cli import Spec, generate
 from orchestration.landing import LandingError, inventory_file
 from orchestration.project import PROJECT_DIR
 from orchestration.publish import (
-    PublishRefused, build_identity, passed_verdict, prepare_build_file, publish, record_alert, served_as_of,
-    should_publish, stamp_build, store_snapshot, write_verdict,
+    PublishRefused,
+    build_identity,
+    passed_verdict,
+    prepare_build_file,
+    publish,
+    record_alert,
+    served_as_of,
+    should_publish,
+    stamp_build,
+    store_snapshot,
+    write_verdict,
 )
+from orchestration.report import write_served_report
 from orchestration.run_lock import LockHeld, acquire
 from orchestration.settings import PUBLIC_MARTS, Paths, today, warehouse_timezone
-from orchestration.report import write_served_report
 
 DBT_PROJECT = DbtProject(project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR)
 if not DBT_PROJECT.manifest_path.exists():
@@ -43,16 +67,20 @@ class LandingConfig(Config):
     seed: int = 42
 
 
-@asset(partitions_def=PARTITIONS, group_name="landing",
-       description="The landing folder (LANDING_DIR, default the bundled sample); optionally generated first.")
+@asset(
+    partitions_def=PARTITIONS,
+    group_name="landing",
+    description="The landing folder (LANDING_DIR, default the bundled sample); optionally generated first.",
+)
 def landing_zone(context: AssetExecutionContext, config: LandingConfig) -> None:
     paths = Paths.from_env()
     if config.generate_customers > 0:
         counts = generate(Spec(customers=config.generate_customers, seed=config.seed), paths.landing_dir)
         context.add_output_metadata({"generated_rows": MetadataValue.json(counts)})
     try:  # the landing inventory dbt reads (a failed extract stops the run here)
-        _, inventory = prepare_landing(paths.landing_dir, _date(context.partition_key),
-                                       paths.build_file(context.partition_key), paths.history_dir)
+        _, inventory = prepare_landing(
+            paths.landing_dir, _date(context.partition_key), paths.build_file(context.partition_key), paths.history_dir
+        )
     except LandingError as e:
         raise Failure(str(e), allow_retries=False) from None
     context.add_output_metadata({"landing_dir": str(paths.landing_dir), "inventory": str(inventory)})
@@ -68,8 +96,13 @@ class Translator(DagsterDbtTranslator):
         return spec
 
 
-@dbt_assets(manifest=DBT_PROJECT.manifest_path, project=DBT_PROJECT, partitions_def=PARTITIONS,
-            dagster_dbt_translator=Translator(), retry_policy=RETRY)
+@dbt_assets(
+    manifest=DBT_PROJECT.manifest_path,
+    project=DBT_PROJECT,
+    partitions_def=PARTITIONS,
+    dagster_dbt_translator=Translator(),
+    retry_policy=RETRY,
+)
 def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource):
     paths = Paths.from_env()
     as_of = context.partition_key
@@ -80,8 +113,7 @@ def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource):
     if not inventory_file(build_file).exists():
         raise Failure(f"no landing inventory for {as_of}: materialise landing_zone first", allow_retries=False)
     os.environ.update(dbt_env(inventory_file(build_file)))  # written by landing_zone
-    invocation = dbt.cli(["build", "--vars", dbt_vars(_date(as_of))],
-                         context=context, raise_on_error=False)
+    invocation = dbt.cli(["build", "--vars", dbt_vars(_date(as_of))], context=context, raise_on_error=False)
     yield from invocation.stream()
     if not invocation.is_successful():
         raise classify_dbt_failure(invocation)
@@ -116,13 +148,26 @@ class PublishConfig(Config):
     republish: bool = False  # publish this date although a later date is served
 
 
-@asset(partitions_def=PARTITIONS, group_name="audit", deps=[AssetKey(m) for m in PUBLIC_MARTS],
-       check_specs=[AssetCheckSpec(name, asset="warehouse_audit", blocking=True,
-                                   description=f"Great Expectations: {suite.replace('_', ' ')}")
-                    for name, suite in AUDITS.items()]
-       + [AssetCheckSpec("drift_vs_served", asset="warehouse_audit", blocking=True,
-                         description="Night-over-night drift against the served night (config/drift_thresholds.csv)")],
-       description="Great Expectations audit and drift checks of the build file; its checks block publishing.")
+@asset(
+    partitions_def=PARTITIONS,
+    group_name="audit",
+    deps=[AssetKey(m) for m in PUBLIC_MARTS],
+    check_specs=[
+        AssetCheckSpec(
+            name, asset="warehouse_audit", blocking=True, description=f"Great Expectations: {suite.replace('_', ' ')}"
+        )
+        for name, suite in AUDITS.items()
+    ]
+    + [
+        AssetCheckSpec(
+            "drift_vs_served",
+            asset="warehouse_audit",
+            blocking=True,
+            description="Night-over-night drift against the served night (config/drift_thresholds.csv)",
+        )
+    ],
+    description="Great Expectations audit and drift checks of the build file; its checks block publishing.",
+)
 def warehouse_audit(context: AssetExecutionContext, config: AuditConfig):
     paths = Paths.from_env()
     as_of = context.partition_key
@@ -136,31 +181,48 @@ def warehouse_audit(context: AssetExecutionContext, config: AuditConfig):
     if drifted["breaches"] and config.accept_drift:
         drifted["accepted"] = config.accept_drift
         context.log.warning(f"drift accepted by the operator: {config.accept_drift}")
-    failed = [r.name for r in results if not r.success] + (["drift"] if drifted["breaches"] and not config.accept_drift else [])
+    failed = [r.name for r in results if not r.success] + (
+        ["drift"] if drifted["breaches"] and not config.accept_drift else []
+    )
     verdict = write_verdict(paths, as_of, identity, failed, drifted)
-    yield MaterializeResult(metadata={"passed": verdict["passed"], "build_id": str(identity["build_id"]),
-                                      "data_docs": MetadataValue.path(str(audit.data_docs_index()))})
+    yield MaterializeResult(
+        metadata={
+            "passed": verdict["passed"],
+            "build_id": str(identity["build_id"]),
+            "data_docs": MetadataValue.path(str(audit.data_docs_index())),
+        }
+    )
     for name, suite in AUDITS.items():
         mine = [r for r in results if r.name.split("[")[0] == suite]
         yield AssetCheckResult(
-            check_name=name, passed=all(r.success for r in mine), severity=AssetCheckSeverity.ERROR,
+            check_name=name,
+            passed=all(r.success for r in mine),
+            severity=AssetCheckSeverity.ERROR,
             metadata={
                 "statistics": MetadataValue.json({r.name: r.statistics for r in mine}),
                 "failed_expectations": MetadataValue.json({r.name: r.failures for r in mine if r.failures}),
                 "data_docs": MetadataValue.path(str(audit.data_docs_index())),
-            })
+            },
+        )
     yield AssetCheckResult(
-        check_name="drift_vs_served", passed="drift" not in failed,
+        check_name="drift_vs_served",
+        passed="drift" not in failed,
         severity=AssetCheckSeverity.WARN if drifted.get("accepted") else AssetCheckSeverity.ERROR,
-        metadata={"compared_with": str(drifted["compared_with"]), "breaches": MetadataValue.json(drifted["breaches"]),
-                  "failed_expectations": "; ".join(drift.describe(b) for b in drifted["breaches"]),
-                  "accepted": drifted.get("accepted", "")})
+        metadata={
+            "compared_with": str(drifted["compared_with"]),
+            "breaches": MetadataValue.json(drifted["breaches"]),
+            "failed_expectations": "; ".join(drift.describe(b) for b in drifted["breaches"]),
+            "accepted": drifted.get("accepted", ""),
+        },
+    )
 
 
 def audited_identity(build_file):
     identity = build_identity(build_file)
     if identity["build_id"] is None:
-        raise Failure(f"{build_file} has no build id: its dbt build did not finish; nothing audited", allow_retries=False)
+        raise Failure(
+            f"{build_file} has no build id: its dbt build did not finish; nothing audited", allow_retries=False
+        )
     return identity
 
 
@@ -171,9 +233,13 @@ def _passed_audit(paths: Paths, as_of: str) -> dict:
         raise Failure(f"{e}; see {audit.data_docs_index()}", allow_retries=False) from None
 
 
-@asset(partitions_def=PARTITIONS, group_name="publish", deps=[AssetKey("warehouse_audit")],
-       description="This date's tier snapshot, kept in tier history (history/<landing source>/as_of=D/); "
-                   "a rebuild replaces only D.")
+@asset(
+    partitions_def=PARTITIONS,
+    group_name="publish",
+    deps=[AssetKey("warehouse_audit")],
+    description="This date's tier snapshot, kept in tier history (history/<landing source>/as_of=D/); "
+    "a rebuild replaces only D.",
+)
 def tier_history(context: AssetExecutionContext) -> None:
     paths = Paths.from_env()
     as_of = context.partition_key
@@ -187,48 +253,79 @@ def republish_hint(as_of: str) -> str:
     return f"to serve {as_of} instead: warehouse-run --as-of {as_of} --republish (Dagster: published_warehouse config republish: true)"
 
 
-@asset(partitions_def=PARTITIONS, group_name="publish", deps=[AssetKey("warehouse_audit")],
-       description="The served DuckDB file BI opens read-only (public marts by domain schema), and Parquet exports.")
+@asset(
+    partitions_def=PARTITIONS,
+    group_name="publish",
+    deps=[AssetKey("warehouse_audit")],
+    description="The served DuckDB file BI opens read-only (public marts by domain schema), and Parquet exports.",
+)
 def published_warehouse(context: AssetExecutionContext, config: PublishConfig) -> None:
     paths = Paths.from_env()
     as_of = context.partition_key
     hold_lock(context, paths)
     if as_of > today().isoformat():
-        raise Failure(f"as-of {as_of} is later than today ({today()} in {warehouse_timezone()}): "
-                      "nothing published", allow_retries=False)
+        raise Failure(
+            f"as-of {as_of} is later than today ({today()} in {warehouse_timezone()}): nothing published",
+            allow_retries=False,
+        )
     verdict = _passed_audit(paths, as_of)
     served = served_as_of(paths)
     if not should_publish(paths, as_of) and not config.republish:
-        message = f"{as_of} audited, not published: the served file is as of {served}, a later date; {republish_hint(as_of)}"
+        message = (
+            f"{as_of} audited, not published: the served file is as of {served}, a later date; {republish_hint(as_of)}"
+        )
         context.log.warning(message)
-        record_alert(paths, {"kind": "not_published", "run_id": context.run.run_id, "partition": as_of,
-                             "served_as_of": served, "error": message})
+        record_alert(
+            paths,
+            {
+                "kind": "not_published",
+                "run_id": context.run.run_id,
+                "partition": as_of,
+                "served_as_of": served,
+                "error": message,
+            },
+        )
         context.add_output_metadata({"published": False, "served_as_of": str(served)})
         return
     extra = {"replaced_as_of": served} if config.republish else {}
     if verdict["drift"].get("accepted"):
         extra["drift_override"] = {"reason": verdict["drift"]["accepted"], "breaches": verdict["drift"]["breaches"]}
-        record_alert(paths, {"kind": "drift_accepted", "run_id": context.run.run_id, "partition": as_of,
-                             "error": f"published despite drift: {verdict['drift']['accepted']}",
-                             **extra["drift_override"]})
+        record_alert(
+            paths,
+            {
+                "kind": "drift_accepted",
+                "run_id": context.run.run_id,
+                "partition": as_of,
+                "error": f"published despite drift: {verdict['drift']['accepted']}",
+                **extra["drift_override"],
+            },
+        )
     try:
         record = publish(paths, as_of, context.run.run_id, log=context.log.info, extra=extra)
     except PublishRefused as e:
         raise Failure(str(e), allow_retries=False) from None
     except OSError as e:
-        raise Failure(f"publish of {as_of} failed ({e.strerror or e}); served file unchanged: {paths.served_file}") from None
+        raise Failure(
+            f"publish of {as_of} failed ({e.strerror or e}); served file unchanged: {paths.served_file}"
+        ) from None
     context.add_output_metadata({"published": True, **{k: str(v) for k, v in record.items()}})
 
 
-@asset(partitions_def=PARTITIONS, group_name="publish", deps=[AssetKey("published_warehouse")],
-       description="The tier report: one self-contained HTML page per served as-of date, plus a latest copy.")
+@asset(
+    partitions_def=PARTITIONS,
+    group_name="publish",
+    deps=[AssetKey("published_warehouse")],
+    description="The tier report: one self-contained HTML page per served as-of date, plus a latest copy.",
+)
 def tier_report(context: AssetExecutionContext) -> None:
     report = write_served_report(Paths.from_env())
     context.add_output_metadata({"report": MetadataValue.path(str(report))})
 
 
 nightly_job = define_asset_job(
-    "nightly_warehouse", selection="*", partitions_def=PARTITIONS,
+    "nightly_warehouse",
+    selection="*",
+    partitions_def=PARTITIONS,
     description="Land, build and test with dbt, audit with Great Expectations, publish.",
 )
 nightly_schedule = build_schedule_from_partitioned_job(nightly_job, hour_of_day=2, minute_of_hour=0)
@@ -236,9 +333,16 @@ nightly_schedule = build_schedule_from_partitioned_job(nightly_job, hour_of_day=
 
 @run_failure_sensor(monitored_jobs=[nightly_job], description="Records every failed run where operators look.")
 def record_run_failure(context: RunFailureSensorContext):
-    event = record_alert(Paths.from_env(), {
-        "kind": "run_failed", "run_id": context.dagster_run.run_id, "job": context.dagster_run.job_name,
-        "partition": context.dagster_run.tags.get("dagster/partition"), "error": context.failure_event.message})
+    event = record_alert(
+        Paths.from_env(),
+        {
+            "kind": "run_failed",
+            "run_id": context.dagster_run.run_id,
+            "job": context.dagster_run.job_name,
+            "partition": context.dagster_run.tags.get("dagster/partition"),
+            "error": context.failure_event.message,
+        },
+    )
     context.log.error(f"run {event['run_id']} failed: {event['error']}")
 
 
@@ -247,6 +351,7 @@ defs = Definitions(
     jobs=[nightly_job],
     schedules=[nightly_schedule],
     sensors=[record_run_failure],
-    resources={"dbt": DbtCliResource(project_dir=DBT_PROJECT, profiles_dir=str(PROJECT_DIR),
-                                     dbt_executable=dbt_executable())},
+    resources={
+        "dbt": DbtCliResource(project_dir=DBT_PROJECT, profiles_dir=str(PROJECT_DIR), dbt_executable=dbt_executable())
+    },
 )

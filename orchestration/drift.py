@@ -4,6 +4,7 @@ Figures: customers, buyers, net revenue, cost to serve and accepted rows per con
 A figure whose relative change exceeds its threshold (config/drift_thresholds.csv) is a
 breach; breaches fail the audit unless an operator accepts them with a reason.
 """
+
 import csv
 from decimal import Decimal
 from pathlib import Path
@@ -21,8 +22,11 @@ def load_thresholds(path: Path = DRIFT_THRESHOLDS_FILE) -> dict[str, Decimal]:
 
 def _table(con, name: str) -> str:
     """A mart by name in the build (schema main) or in the served file (schema by domain)."""
-    schema = con.execute("select schema_name from duckdb_tables() where table_name = ? and database_name = 'night' "
-                         "order by schema_name = 'main' limit 1", [name]).fetchone()
+    schema = con.execute(
+        "select schema_name from duckdb_tables() where table_name = ? and database_name = 'night' "
+        "order by schema_name = 'main' limit 1",
+        [name],
+    ).fetchone()
     if schema is None:
         raise LookupError(f"{name} is missing")
     return f"night.{schema[0]}.{name}"
@@ -34,11 +38,19 @@ def figures(database: Path) -> dict[str, Decimal]:
         con.execute(f"attach {sql_string(database)} as night (read_only)")
         value, pnl, recon = (_table(con, t) for t in ("customer_value", "company_pnl", "landing_reconciliation"))
         customers, buyers = con.sql(f"select count(*), count(*) filter (where is_buyer) from {value}").fetchone()
-        amounts = dict(con.sql(f"select line_item, amount from {pnl} where line_item in ('net_revenue', 'cost_to_serve') "
-                               "and activity is null").fetchall())
+        amounts = dict(
+            con.sql(
+                f"select line_item, amount from {pnl} where line_item in ('net_revenue', 'cost_to_serve') "
+                "and activity is null"
+            ).fetchall()
+        )
         accepted = con.sql(f"select table_name, rows_accepted from {recon} order by table_name").fetchall()
-    out = {"customers": Decimal(customers), "buyers": Decimal(buyers),
-           "net_revenue": amounts.get("net_revenue", Decimal(0)), "cost_to_serve": amounts.get("cost_to_serve", Decimal(0))}
+    out = {
+        "customers": Decimal(customers),
+        "buyers": Decimal(buyers),
+        "net_revenue": amounts.get("net_revenue", Decimal(0)),
+        "cost_to_serve": amounts.get("cost_to_serve", Decimal(0)),
+    }
     out.update({f"accepted_rows.{table}": Decimal(rows) for table, rows in accepted})
     return out
 
@@ -57,15 +69,24 @@ def breaches(current: dict, previous: dict, thresholds: dict[str, Decimal]) -> l
         before, now = previous.get(metric, Decimal(0)), current.get(metric, Decimal(0))
         change = relative_change(before, now)
         if change is None or change > limit:
-            out.append({"metric": metric, "served": str(before), "build": str(now),
-                        "change": "unbounded" if change is None else f"{change:.4f}", "limit": str(limit)})
+            out.append(
+                {
+                    "metric": metric,
+                    "served": str(before),
+                    "build": str(now),
+                    "change": "unbounded" if change is None else f"{change:.4f}",
+                    "limit": str(limit),
+                }
+            )
     return out
 
 
 def describe(breach: dict) -> str:
     change = breach["change"] if breach["change"] == "unbounded" else f"{Decimal(breach['change']):.1%}"
-    return (f"drift {breach['metric']}: served {breach['served']} -> build {breach['build']} "
-            f"(change {change}, limit {Decimal(breach['limit']):.0%})")
+    return (
+        f"drift {breach['metric']}: served {breach['served']} -> build {breach['build']} "
+        f"(change {change}, limit {Decimal(breach['limit']):.0%})"
+    )
 
 
 def check(build_file: Path, served_file: Path, served_as_of: str | None) -> dict:

@@ -6,6 +6,7 @@ CSV is read with the contract's dialect stated explicitly (never sniffed): each 
 listed with its line number and raw text, and dbt skips exactly those rows. A file that cannot be
 read, or whose name is a glob pattern, is a rejected file with its reason and is never read by dbt.
 """
+
 import csv
 import json
 import os
@@ -23,8 +24,15 @@ from orchestration.settings import duckdb_config
 
 GLOB_CHARS = ("*", "?", "[")
 CSV_DIALECT = "delim = ',', quote = '\"', escape = '\"', header = true, auto_detect = false"
-MALFORMED_SCHEMA = pa.schema([("table_name", pa.string()), ("source_file", pa.string()), ("line", pa.int64()),
-                              ("reason", pa.string()), ("raw_text", pa.string())])
+MALFORMED_SCHEMA = pa.schema(
+    [
+        ("table_name", pa.string()),
+        ("source_file", pa.string()),
+        ("line", pa.int64()),
+        ("reason", pa.string()),
+        ("raw_text", pa.string()),
+    ]
+)
 REJECTED_SCHEMA = pa.schema([("table_name", pa.string()), ("source_file", pa.string()), ("reason", pa.string())])
 # the default as-of date: the latest of these timestamps (converted as macros/typing.sql does)
 INVENTORY_NAME = "inventory.json"
@@ -66,7 +74,9 @@ def discover(landing: Path) -> dict[str, list[Path]]:
     for table in TABLES:
         folder = landing / table
         files = folder.iterdir() if folder.is_dir() else []
-        found[table] = sorted((p for p in files if p.suffix in (".csv", ".parquet") and p.is_file()), key=lambda p: p.name)
+        found[table] = sorted(
+            (p for p in files if p.suffix in (".csv", ".parquet") and p.is_file()), key=lambda p: p.name
+        )
     return found
 
 
@@ -101,7 +111,9 @@ def scan_csv(con: duckdb.DuckDBPyConnection, path: Path, header: list[str]) -> t
     the line's first error (DuckDB reports a short row once per missing column). `con` must be
     fresh: DuckDB keeps the rejected rows of every scan of a connection."""
     # hash of every column: DuckDB checks encoding only of the columns it reads
-    rows = con.sql(f"select count(hash(*columns(*))) from {csv_source(str(path), header, 'store_rejects = true')}").fetchall()[0][0]
+    rows = con.sql(
+        f"select count(hash(*columns(*))) from {csv_source(str(path), header, 'store_rejects = true')}"
+    ).fetchall()[0][0]
     if not con.sql("select 1 from duckdb_tables() where table_name = 'reject_errors'").fetchall():
         return rows, []  # created only when a row was rejected
     malformed = con.sql("""
@@ -114,12 +126,15 @@ def scan_csv(con: duckdb.DuckDBPyConnection, path: Path, header: list[str]) -> t
 def scan_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[int, dict[str, str]]:
     """Row count from the footer and each column's DuckDB type."""
     rows = con.execute("select sum(num_rows)::bigint from parquet_file_metadata(?)", [str(path)]).fetchone()[0]
-    types = con.sql(f"select column_name, column_type from (describe select * from read_parquet({sql_string(str(path))}))").fetchall()
+    types = con.sql(
+        f"select column_name, column_type from (describe select * from read_parquet({sql_string(str(path))}))"
+    ).fetchall()
     return rows, dict(types)
 
 
 def _inventory_file(table: str, path: Path, inventory: Inventory) -> None:
     """Adds one file to the inventory: as a file to read, or as a rejected file."""
+
     def reject(reason):
         inventory.rejected.append({"table_name": table, "source_file": str(path), "reason": reason})
 
@@ -131,8 +146,10 @@ def _inventory_file(table: str, path: Path, inventory: Inventory) -> None:
                 header = read_header(path)
                 rows, malformed = scan_csv(con, path, header)
                 columns = {h: "VARCHAR" for h in header}
-                inventory.malformed += [{"table_name": table, "source_file": str(path), "line": line, "reason": reason,
-                                         "raw_text": raw} for line, reason, raw in malformed]
+                inventory.malformed += [
+                    {"table_name": table, "source_file": str(path), "line": line, "reason": reason, "raw_text": raw}
+                    for line, reason, raw in malformed
+                ]
             else:
                 rows, columns = scan_parquet(con, path)
     except (ValueError, duckdb.Error, OSError) as e:
@@ -178,7 +195,8 @@ def write_inventory(inventory: Inventory, folder: Path, allowed_empty: list[str]
     document = {
         "landing_dir": str(inventory.landing_dir),
         "tables": {t: {"folder": str(inventory.folder(t)), "files": files} for t, files in inventory.files.items()},
-        "malformed_rows_file": str(malformed), "rejected_files_file": str(rejected),
+        "malformed_rows_file": str(malformed),
+        "rejected_files_file": str(rejected),
         "history_files": inventory.history_files,
         "allowed_empty_tables": sorted(allowed_empty),
     }
@@ -204,7 +222,11 @@ def completeness_failure(inventory: Inventory, allowed_empty: list[str]) -> str 
             continue
         folder = inventory.folder(table)
         rejected = sum(r["table_name"] == table for r in inventory.rejected)
-        why = "folder missing" if not folder.is_dir() else f"{len(files)} readable file(s) without rows, {rejected} rejected"
+        why = (
+            "folder missing"
+            if not folder.is_dir()
+            else f"{len(files)} readable file(s) without rows, {rejected} rejected"
+        )
         gaps.append(f"'{table}' in {folder} ({why})")
     if not gaps:
         return None
@@ -216,8 +238,10 @@ def _utc_timestamp(column: str, column_type: str) -> str:
     if column_type == "TIMESTAMP WITH TIME ZONE":
         return f"timezone('UTC', {column})"
     text = f"trim({column}::varchar)"
-    return (f"case when regexp_matches({text}, '{OFFSET_PATTERN}') then timezone('UTC', try_cast({text} as timestamptz)) "
-            f"else try_cast({text} as timestamp) end")
+    return (
+        f"case when regexp_matches({text}, '{OFFSET_PATTERN}') then timezone('UTC', try_cast({text} as timestamptz)) "
+        f"else try_cast({text} as timestamp) end"
+    )
 
 
 def default_as_of(inventory: Inventory) -> date | None:
@@ -229,9 +253,11 @@ def default_as_of(inventory: Inventory) -> date | None:
                 continue
             name = next(c for c in f["columns"] if c.lower() == column)
             quoted = '"' + name.replace('"', '""') + '"'
-            source = (f"(select * from {csv_source(f['path'], list(f['columns']), 'ignore_errors = true')} {EVERY_COLUMN_READ})"
-                      if f["kind"] == "csv"
-                      else f"read_parquet({sql_string(f['path'])})")
+            source = (
+                f"(select * from {csv_source(f['path'], list(f['columns']), 'ignore_errors = true')} {EVERY_COLUMN_READ})"
+                if f["kind"] == "csv"
+                else f"read_parquet({sql_string(f['path'])})"
+            )
             parts.append(f"select max({_utc_timestamp(quoted, f['columns'][name])})::date as d from {source}")
     if not parts:
         return None

@@ -4,6 +4,7 @@ landing (the bundled sample unless --landing-dir; --generate N writes a fresh on
 into a build file -> Great Expectations audit and drift checks -> publish the served file and
 Parquet exports. One run at a time per warehouse home.
 """
+
 import argparse
 import os
 import sys
@@ -30,20 +31,39 @@ def as_of_date(text: str) -> date:
 def _parse(argv):
     p = OneLineParser(prog="warehouse-run", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--landing-dir", type=Path, default=None, help="default: $LANDING_DIR, else the bundled sample")
-    p.add_argument("--as-of", type=as_of_date, default=None,
-                   help="as-of date, not later than today; default: the latest order or event date in the landing files")
+    p.add_argument(
+        "--as-of",
+        type=as_of_date,
+        default=None,
+        help="as-of date, not later than today; default: the latest order or event date in the landing files",
+    )
     p.add_argument("--generate", type=int, default=0, metavar="N", help="first generate a landing zone of N customers")
     p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--incremental", action="store_true",
-                   help="build on the latest earlier build of this landing folder (only new files are read)")
-    p.add_argument("--history-months", type=int, default=0, metavar="N",
-                   help="when this landing folder has no tier history before the as-of date, first build and audit "
-                        "the N month-ends before it (not published), so migration and membership have a past")
+    p.add_argument(
+        "--incremental",
+        action="store_true",
+        help="build on the latest earlier build of this landing folder (only new files are read)",
+    )
+    p.add_argument(
+        "--history-months",
+        type=int,
+        default=0,
+        metavar="N",
+        help="when this landing folder has no tier history before the as-of date, first build and audit "
+        "the N month-ends before it (not published), so migration and membership have a past",
+    )
     p.add_argument("--json", action="store_true", help="print the end-of-run summary as JSON")
-    p.add_argument("--accept-drift", default="", metavar="REASON",
-                   help="publish although the drift checks against the served night breach; the reason is logged")
-    p.add_argument("--republish", action="store_true",
-                   help="publish this date although a later date is served (undo a wrong future date)")
+    p.add_argument(
+        "--accept-drift",
+        default="",
+        metavar="REASON",
+        help="publish although the drift checks against the served night breach; the reason is logged",
+    )
+    p.add_argument(
+        "--republish",
+        action="store_true",
+        help="publish this date although a later date is served (undo a wrong future date)",
+    )
     return p.parse_args(argv)
 
 
@@ -51,6 +71,7 @@ def check_as_of(as_of: date) -> str | None:
     """Why this date cannot be a nightly partition, in one line (None: it can)."""
     from orchestration.definitions import PARTITIONS
     from orchestration.settings import today, warehouse_timezone
+
     if as_of > today():
         return f"--as-of {as_of} is later than today ({today()} in {warehouse_timezone()}): refused"
     key = as_of.isoformat()
@@ -71,6 +92,7 @@ def main(argv=None) -> int:
         return 2
     if a.generate:
         from orchestration.generator.cli import Spec, generate
+
         generate(Spec(customers=a.generate, seed=a.seed), landing)
     try:
         as_of = a.as_of or default_as_of(take_inventory(landing))
@@ -84,9 +106,12 @@ def main(argv=None) -> int:
         print(refused, file=sys.stderr)
         return 2
     from orchestration.settings import Paths
+
     paths = Paths.from_env()
     for past in history_backfill(paths.history_dir, as_of, a.history_months):
-        print(f"no tier history before {as_of} for this landing folder: building month-end {past} first", file=sys.stderr)
+        print(
+            f"no tier history before {as_of} for this landing folder: building month-end {past} first", file=sys.stderr
+        )
         if (code := _locked_run(a, past, landing, paths, summary=False)) != 0:
             return code
     return _locked_run(a, as_of, landing, paths, summary=True)
@@ -109,6 +134,7 @@ def history_backfill(history_dir: Path, as_of: date, months: int) -> list[date]:
 
 def _locked_run(a, as_of: date, landing: Path, paths, summary: bool) -> int:
     from orchestration.run_lock import LockHeld, acquire, release
+
     run_id = str(uuid.uuid4())
     try:
         acquire(paths.lock_file, run_id, log=lambda line: print(line, file=sys.stderr))
@@ -125,17 +151,25 @@ def _run(a, as_of: date, landing: Path, paths, run_id: str, summary: bool = True
     from orchestration import audit
     from orchestration.definitions import defs
     from orchestration.summary import output_to, print_summary
+
     log_file = paths.log_file(as_of.isoformat())
-    run_config = {"ops": {"warehouse_audit": {"config": {"accept_drift": a.accept_drift}},
-                          "published_warehouse": {"config": {"republish": a.republish}}}}
+    run_config = {
+        "ops": {
+            "warehouse_audit": {"config": {"accept_drift": a.accept_drift}},
+            "published_warehouse": {"config": {"republish": a.republish}},
+        }
+    }
     print(f"running the nightly pipeline for {as_of} on {landing} (details: {log_file})", file=sys.stderr)
     with output_to(log_file):
         result = defs.resolve_job_def("nightly_warehouse").execute_in_process(
-            run_config=run_config, partition_key=as_of.isoformat(), run_id=run_id, raise_on_error=False)
+            run_config=run_config, partition_key=as_of.isoformat(), run_id=run_id, raise_on_error=False
+        )
     if not result.success:
         for event in result.all_events:
             if event.is_step_failure:
-                print(f"FAILED {event.step_key}: {event.step_failure_data.error.message.strip()[:2000]}", file=sys.stderr)
+                print(
+                    f"FAILED {event.step_key}: {event.step_failure_data.error.message.strip()[:2000]}", file=sys.stderr
+                )
         for check in result.get_asset_check_evaluations():
             if not check.passed:
                 print(f"FAILED check {check.check_name}: {check.metadata.get('failed_expectations')}", file=sys.stderr)

@@ -6,6 +6,7 @@ prints the operators ranked by CPU time: EXPLAIN ANALYZE, sorted. CREATE_TABLE_A
 write itself. It writes a scratch table (then drops it): point it at a build file or a copy,
 never at the served file.
 """
+
 import argparse
 import json
 import sys
@@ -20,15 +21,29 @@ from orchestration.project import PROJECT_DIR
 
 def operators(node: dict) -> list[dict]:
     """Every operator of a DuckDB JSON profile, flattened."""
-    own = [{"operator": (node.get("operator_name") or node.get("operator_type") or "").strip(),
-            "cpu_seconds": round(node.get("operator_timing", 0.0), 3), "rows": node.get("operator_cardinality", 0),
-            "detail": json.dumps(node.get("extra_info", {}))[:160]}] if "operator_timing" in node else []
+    own = (
+        [
+            {
+                "operator": (node.get("operator_name") or node.get("operator_type") or "").strip(),
+                "cpu_seconds": round(node.get("operator_timing", 0.0), 3),
+                "rows": node.get("operator_cardinality", 0),
+                "detail": json.dumps(node.get("extra_info", {}))[:160],
+            }
+        ]
+        if "operator_timing" in node
+        else []
+    )
     return own + [op for child in node.get("children", []) for op in operators(child)]
 
 
 def profile_sql(database: Path, sql: str, threads: int = 2, memory_limit: str = "4GB") -> dict:
-    with tempfile.TemporaryDirectory() as tmp, duckdb.connect(str(database), config={
-            "threads": threads, "memory_limit": memory_limit, "disabled_compression_methods": "fsst"}) as con:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        duckdb.connect(
+            str(database),
+            config={"threads": threads, "memory_limit": memory_limit, "disabled_compression_methods": "fsst"},
+        ) as con,
+    ):
         output = Path(tmp) / "profile.json"
         con.execute("set enable_profiling = 'json'")
         con.execute(f"set profiling_output = '{output}'")
@@ -39,19 +54,26 @@ def profile_sql(database: Path, sql: str, threads: int = 2, memory_limit: str = 
         con.execute("drop table __warehouse_profile")
         profile = json.loads(output.read_text())
     ops = sorted(operators(profile), key=lambda o: o["cpu_seconds"], reverse=True)
-    return {"wall_seconds": round(wall, 2), "cpu_seconds": round(sum(o["cpu_seconds"] for o in ops), 3), "operators": ops}
+    return {
+        "wall_seconds": round(wall, 2),
+        "cpu_seconds": round(sum(o["cpu_seconds"] for o in ops), 3),
+        "operators": ops,
+    }
 
 
 def compiled_sql(target: Path, model: str) -> str:
     found = sorted((target / "compiled").glob(f"*/models/**/{model}.sql"))
     if not found:
-        raise FileNotFoundError(f"no compiled SQL for {model} under {target}/compiled: run dbt compile or dbt build first")
+        raise FileNotFoundError(
+            f"no compiled SQL for {model} under {target}/compiled: run dbt compile or dbt build first"
+        )
     return found[0].read_text()
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="warehouse-profile", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="warehouse-profile", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--warehouse", type=Path, required=True, help="a build file (it gets a scratch table)")
     p.add_argument("--model", required=True)
     p.add_argument("--target-path", type=Path, default=PROJECT_DIR / "target")
@@ -59,7 +81,7 @@ def main(argv=None) -> int:
     a = p.parse_args(argv)
     result = profile_sql(a.warehouse, compiled_sql(a.target_path, a.model))
     print(f"{a.model}: {result['wall_seconds']} s wall, {result['cpu_seconds']} s CPU")
-    for op in result["operators"][:a.top]:
+    for op in result["operators"][: a.top]:
         print(f"{op['cpu_seconds']:8.2f} s  {op['rows']:>12,} rows  {op['operator']}  {op['detail']}")
     return 0
 

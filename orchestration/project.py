@@ -1,4 +1,5 @@
 """Where things live: the dbt project and the bundled sample landing zone."""
+
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent

@@ -8,11 +8,12 @@ keeps reading the old inode, and a new reader sees the new one. Only the build t
 checked is published: the verdict names the build's id (a table in the build file), size and
 modification time.
 """
+
 import json
 import os
 import shutil
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -21,15 +22,27 @@ from orchestration.project import PROJECT_DIR
 from orchestration.settings import PUBLIC_MARTS, Paths, duckdb_config, mart_schemas, served_file_mode
 
 EXPORT_ORDER = {  # each export is written sorted by its key, so the bytes are deterministic
-    "customer_value": "customer_id", "customer_cost_to_serve": "customer_id, activity",
-    "company_pnl": "line_order", "customer_tiers": "customer_id", "tier_profitability": "scheme, tier_order, tier",
-    "quadrant_profitability": "quadrant", "grid_profitability": "value_grid",
-    "whale_curve": "row_type = 'peak', customer_rank", "profit_concentration": "as_of_date", "quarantine": "all",
-    "landing_reconciliation": "table_name", "rejected_files": "table_name, source_file",
-    "tier_migration": "from_date, to_date, scheme, from_tier, to_tier", "membership_levels": "as_of_date, customer_id",
+    "customer_value": "customer_id",
+    "customer_cost_to_serve": "customer_id, activity",
+    "company_pnl": "line_order",
+    "customer_tiers": "customer_id",
+    "tier_profitability": "scheme, tier_order, tier",
+    "quadrant_profitability": "quadrant",
+    "grid_profitability": "value_grid",
+    "whale_curve": "row_type = 'peak', customer_rank",
+    "profit_concentration": "as_of_date",
+    "quarantine": "all",
+    "landing_reconciliation": "table_name",
+    "rejected_files": "table_name, source_file",
+    "tier_migration": "from_date, to_date, scheme, from_tier, to_tier",
+    "membership_levels": "as_of_date, customer_id",
     "early_warning": "call_priority",
-    "service_plan_vs_actual": "tier_order, activity", "service_exceptions": "customer_id, exception, activity", "fee_income": "tier_order", "customer_actions": "customer_id",
-    "churn_risk": "as_of_date, customer_id", "churn_backtest": "backtest_date",
+    "service_plan_vs_actual": "tier_order, activity",
+    "service_exceptions": "customer_id, exception, activity",
+    "fee_income": "tier_order",
+    "customer_actions": "customer_id",
+    "churn_risk": "as_of_date, customer_id",
+    "churn_backtest": "backtest_date",
 }
 BUILD_ID_TABLE = "warehouse_build"
 
@@ -43,10 +56,11 @@ def sql_string(value) -> str:
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 # ---------------------------------------------------------------- build identity and verdict
+
 
 def prepare_build_file(paths: Paths, as_of: str, incremental: bool) -> Path:
     """The file dbt builds into. Full: a new file. Incremental: the latest earlier build of the
@@ -60,10 +74,13 @@ def prepare_build_file(paths: Paths, as_of: str, incremental: bool) -> Path:
         for stale in (build_file, build_file.with_name(build_file.name + ".wal")):
             stale.unlink(missing_ok=True)
     elif not build_file.exists():
-        earlier = sorted(p for p in paths.build_dir.glob("warehouse-*.duckdb")
-                         if p.stem.removeprefix("warehouse-") < as_of
-                         and p.with_suffix(".landing").exists()
-                         and p.with_suffix(".landing").read_text() == str(paths.landing_dir))
+        earlier = sorted(
+            p
+            for p in paths.build_dir.glob("warehouse-*.duckdb")
+            if p.stem.removeprefix("warehouse-") < as_of
+            and p.with_suffix(".landing").exists()
+            and p.with_suffix(".landing").read_text() == str(paths.landing_dir)
+        )
         if earlier:
             shutil.copyfile(earlier[-1], build_file)
     marker.write_text(str(paths.landing_dir))
@@ -74,8 +91,11 @@ def stamp_build(build_file: Path, run_id: str) -> str:
     """Write a new build id into a finished build and fold its WAL in (the file is final after this)."""
     build_id = uuid.uuid4().hex
     with duckdb.connect(str(build_file), config=duckdb_config()) as con:
-        con.execute(f"create or replace table {BUILD_ID_TABLE} as select ? as build_id, ? as run_id, "
-                    "now()::timestamp as built_at", [build_id, run_id])
+        con.execute(
+            f"create or replace table {BUILD_ID_TABLE} as select ? as build_id, ? as run_id, "
+            "now()::timestamp as built_at",
+            [build_id, run_id],
+        )
         con.execute("checkpoint")
     return build_id
 
@@ -92,8 +112,14 @@ def build_identity(build_file: Path) -> dict:
 
 
 def write_verdict(paths: Paths, as_of: str, identity: dict, failed: list[str], drift: dict) -> dict:
-    verdict = {"as_of": as_of, "passed": not failed, "failed": failed, "build": identity, "drift": drift,
-               "audited_at": now()}
+    verdict = {
+        "as_of": as_of,
+        "passed": not failed,
+        "failed": failed,
+        "build": identity,
+        "drift": drift,
+        "audited_at": now(),
+    }
     target = paths.verdict_file(as_of)
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}")
     tmp.write_text(json.dumps(verdict, indent=2, default=str))
@@ -109,16 +135,20 @@ def passed_verdict(paths: Paths, as_of: str) -> dict:
         raise PublishRefused(f"no audit verdict for {build_file}: nothing published; run the audit first")
     verdict = json.loads(target.read_text())
     if not verdict.get("passed") or verdict.get("as_of") != as_of:
-        raise PublishRefused(f"audit of {as_of} did not pass ({', '.join(verdict.get('failed') or ['?'])}): "
-                             "nothing published")
+        raise PublishRefused(
+            f"audit of {as_of} did not pass ({', '.join(verdict.get('failed') or ['?'])}): nothing published"
+        )
     current = build_identity(build_file)
     if current["build_id"] is None or verdict.get("build") != current:
-        raise PublishRefused(f"{build_file} is not the build the audit checked (audited {verdict.get('build')}, "
-                             f"now {current}): nothing published; rerun the build and audit")
+        raise PublishRefused(
+            f"{build_file} is not the build the audit checked (audited {verdict.get('build')}, "
+            f"now {current}): nothing published; rerun the build and audit"
+        )
     return verdict
 
 
 # ---------------------------------------------------------------- the served folder
+
 
 def served_as_of(paths: Paths) -> str | None:
     if not paths.publication_file.exists():
@@ -149,9 +179,12 @@ def remove_orphans(paths: Paths, log=print) -> list[Path]:
         return []
     link = paths.exports_link
     current = link.resolve() if link.is_symlink() else None
-    orphans = [*folder.glob(f".{paths.served_file.name}.*.tmp*"), *folder.glob(f".{link.name}.*"),
-               *folder.glob(f".{paths.publication_file.name}.*"),
-               *(p for p in folder.glob("exports-*") if p.resolve() != current)]
+    orphans = [
+        *folder.glob(f".{paths.served_file.name}.*.tmp*"),
+        *folder.glob(f".{link.name}.*"),
+        *folder.glob(f".{paths.publication_file.name}.*"),
+        *(p for p in folder.glob("exports-*") if p.resolve() != current),
+    ]
     for orphan in orphans:
         log(f"removing {orphan}, left by an earlier publish that did not finish")
         if orphan.is_dir() and not orphan.is_symlink():
@@ -174,8 +207,9 @@ def _descriptions(manifest_path: Path) -> dict[str, dict]:
     return {n["name"]: n for n in nodes if n["resource_type"] == "model" and n["name"] in PUBLIC_MARTS}
 
 
-def write_served_file(build_file: Path, target: Path, exports: Path,
-                      manifest_path: Path = PROJECT_DIR / "target" / "manifest.json") -> None:
+def write_served_file(
+    build_file: Path, target: Path, exports: Path, manifest_path: Path = PROJECT_DIR / "target" / "manifest.json"
+) -> None:
     """A new DuckDB file with the public marts of `build_file`, in schemas by domain, commented
     from the dbt descriptions; and a Parquet export of each mart into `exports`."""
     schemas, nodes = mart_schemas(manifest_path), _descriptions(manifest_path)
@@ -185,11 +219,15 @@ def write_served_file(build_file: Path, target: Path, exports: Path,
         for schema in sorted(set(schemas.values())):
             con.execute(f"create schema {schema}")
         for mart, schema in schemas.items():
-            con.execute(f"create table {schema}.{mart} as select * from build.main.{mart} order by {EXPORT_ORDER[mart]}")
+            con.execute(
+                f"create table {schema}.{mart} as select * from build.main.{mart} order by {EXPORT_ORDER[mart]}"
+            )
             con.execute(f"comment on table {schema}.{mart} is {sql_string(nodes[mart]['description'].strip())}")
             for column, spec in nodes[mart]["columns"].items():
                 if spec.get("description"):
-                    con.execute(f"comment on column {schema}.{mart}.{column} is {sql_string(spec['description'].strip())}")
+                    con.execute(
+                        f"comment on column {schema}.{mart}.{column} is {sql_string(spec['description'].strip())}"
+                    )
         con.execute("detach build")
         for mart, schema in schemas.items():
             export_mart(con, f"{schema}.{mart}", EXPORT_ORDER[mart], exports / f"{mart}.parquet")
@@ -233,8 +271,15 @@ def publish(paths: Paths, as_of: str, run_id: str = "", log=print, extra: dict |
     previous = _swap_link(paths.exports_link, exports)
     if previous and previous != exports.resolve() and previous.parent == served.parent:
         shutil.rmtree(previous, ignore_errors=True)
-    record = {"as_of": as_of, "published_at": now(), "run_id": run_id, "build_id": verdict["build"]["build_id"],
-              "served_file": str(served), "exports": str(paths.exports_link), **(extra or {})}
+    record = {
+        "as_of": as_of,
+        "published_at": now(),
+        "run_id": run_id,
+        "build_id": verdict["build"]["build_id"],
+        "served_file": str(served),
+        "exports": str(paths.exports_link),
+        **(extra or {}),
+    }
     tmp = paths.publication_file.with_name(f".{paths.publication_file.name}.{stamp}")
     tmp.write_text(json.dumps(record, indent=2, default=str))
     os.replace(tmp, paths.publication_file)

@@ -5,10 +5,11 @@ one line naming the holder; a lock whose process is gone (same host, dead pid) i
 taken over, and so is one of an earlier run of this same process (Dagster runs in-process one
 after the other). The same run id may take the lock again (each step of a run does).
 """
+
 import json
 import os
 import socket
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 
@@ -36,15 +37,21 @@ def read_holder(lock: Path) -> dict | None:
 
 
 def describe(holder: dict) -> str:
-    return (f"run {holder.get('run_id', '?')} (pid {holder.get('pid', '?')} on {holder.get('host', '?')}, "
-            f"since {holder.get('started_at', '?')})")
+    return (
+        f"run {holder.get('run_id', '?')} (pid {holder.get('pid', '?')} on {holder.get('host', '?')}, "
+        f"since {holder.get('started_at', '?')})"
+    )
 
 
 def acquire(lock: Path, run_id: str, log=print) -> dict:
     """Take the lock for `run_id`, or raise LockHeld naming the live holder."""
     lock.parent.mkdir(parents=True, exist_ok=True)
-    me = {"run_id": run_id, "pid": os.getpid(), "host": socket.gethostname(),
-          "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    me = {
+        "run_id": run_id,
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
     while True:
         try:
             fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
@@ -58,7 +65,7 @@ def acquire(lock: Path, run_id: str, log=print) -> dict:
                 return me
             pid = holder.get("pid")
             if holder.get("host") not in (None, me["host"]) or (pid and pid != me["pid"] and _alive(pid)):
-                raise LockHeld(f"another run holds {lock}: {describe(holder)}; wait for it or stop it")
+                raise LockHeld(f"another run holds {lock}: {describe(holder)}; wait for it or stop it") from None
             log(f"taking over stale lock {lock} of {describe(holder)}: that run has ended")
             _write(lock, me)
             return me

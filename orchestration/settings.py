@@ -1,4 +1,5 @@
 """Paths and names the pipeline uses, from the environment with in-repo defaults."""
+
 import hashlib
 import json
 import os
@@ -10,24 +11,47 @@ from zoneinfo import ZoneInfo
 from orchestration.project import PROJECT_DIR, SAMPLE_LANDING
 
 PUBLIC_MARTS = (
-    "customer_value", "customer_cost_to_serve", "company_pnl", "customer_tiers", "tier_profitability",
-    "quadrant_profitability", "grid_profitability", "whale_curve", "profit_concentration", "quarantine", "landing_reconciliation",
+    "customer_value",
+    "customer_cost_to_serve",
+    "company_pnl",
+    "customer_tiers",
+    "tier_profitability",
+    "quadrant_profitability",
+    "grid_profitability",
+    "whale_curve",
+    "profit_concentration",
+    "quarantine",
+    "landing_reconciliation",
     "rejected_files",
-    "tier_migration", "membership_levels", "early_warning",
-    "service_plan_vs_actual", "service_exceptions", "fee_income", "customer_actions",
-    "churn_risk", "churn_backtest",
+    "tier_migration",
+    "membership_levels",
+    "early_warning",
+    "service_plan_vs_actual",
+    "service_exceptions",
+    "fee_income",
+    "customer_actions",
+    "churn_risk",
+    "churn_backtest",
 )
 # Schema of a public mart in the served file, by its folder under models/marts.
-MART_FOLDER_SCHEMAS = {"customer_value": "marts", "tiers": "marts", "churn": "marts", "management": "management",
-                       "data_quality": "data_quality", "history": "history"}
+MART_FOLDER_SCHEMAS = {
+    "customer_value": "marts",
+    "tiers": "marts",
+    "churn": "marts",
+    "management": "management",
+    "data_quality": "data_quality",
+    "history": "history",
+}
 DRIFT_THRESHOLDS_FILE = PROJECT_DIR / "config" / "drift_thresholds.csv"
 
 
 def duckdb_config() -> dict:
     """The DuckDB limits dbt uses (profiles.yml), for the pipeline's own connections: they
     spill beside the file instead of growing with the data."""
-    return {"memory_limit": os.environ.get("WAREHOUSE_MEMORY_LIMIT", "4GB"),
-            "threads": int(os.environ.get("WAREHOUSE_THREADS", "2"))}
+    return {
+        "memory_limit": os.environ.get("WAREHOUSE_MEMORY_LIMIT", "4GB"),
+        "threads": int(os.environ.get("WAREHOUSE_THREADS", "2")),
+    }
 
 
 def served_file_mode() -> int:
@@ -46,8 +70,11 @@ def today() -> date:
 def mart_schemas(manifest_path: Path = PROJECT_DIR / "target" / "manifest.json") -> dict[str, str]:
     """Public mart -> schema of the served file, from the mart's folder under models/marts."""
     nodes = json.loads(manifest_path.read_text())["nodes"].values()
-    folders = {n["name"]: Path(n["path"]).parts[1] for n in nodes
-               if n["resource_type"] == "model" and Path(n["path"]).parts[0] == "marts"}
+    folders = {
+        n["name"]: Path(n["path"]).parts[1]
+        for n in nodes
+        if n["resource_type"] == "model" and Path(n["path"]).parts[0] == "marts"
+    }
     missing = [m for m in PUBLIC_MARTS if folders.get(m) not in MART_FOLDER_SCHEMAS]
     if missing:
         raise ValueError(f"public marts outside {sorted(MART_FOLDER_SCHEMAS)} under models/marts: {missing}")

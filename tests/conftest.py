@@ -6,8 +6,8 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from orchestration.generator.cli import Spec, generate
 from orchestration.dbt_runner import run_dbt_build
+from orchestration.generator.cli import Spec, generate
 
 FIXTURES = Path(__file__).parent / "fixtures"
 HANDMADE_AS_OF = date(2026, 6, 30)
@@ -17,8 +17,11 @@ def copy_handmade(dest: Path) -> Path:
     """The hand-written landing zone; service_events' first delivery becomes typed Parquet."""
     shutil.copytree(FIXTURES / "handmade_landing", dest)
     csv = dest / "service_events" / "2026-06-01.csv"
-    table = duckdb.execute("""select event_id, customer_id, event_ts::timestamp as event_ts, activity, quantity
-                              from read_csv(?, all_varchar = true)""", [str(csv)]).to_arrow_table()
+    table = duckdb.execute(
+        """select event_id, customer_id, event_ts::timestamp as event_ts, activity, quantity
+                              from read_csv(?, all_varchar = true)""",
+        [str(csv)],
+    ).to_arrow_table()
     pq.write_table(table, csv.with_suffix(".parquet"))
     csv.unlink()
     return dest

@@ -4,6 +4,7 @@ The reference the dbt models must match. It applies the contract's definitions d
 (last file wins per key; window D - 365 < date <= D) and shares no code with the project.
 It assumes clean input: bad-row handling is tested elsewhere.
 """
+
 from datetime import date
 from pathlib import Path
 
@@ -12,13 +13,21 @@ import duckdb
 TYPES = {
     "customers": ("customer_id", "customer_id, created_date::date as created_date"),
     "orders": ("order_id", "order_id, customer_id, order_ts::timestamp as order_ts, status"),
-    "order_lines": ("order_id, line_number::int", "order_id, line_number::int as line_number, quantity::int as quantity, "
-                    "unit_price::decimal(18,2) as unit_price, discount_amount::decimal(18,2) as discount_amount, "
-                    "unit_cost::decimal(18,2) as unit_cost"),
-    "service_events": ("event_id", "event_id, customer_id, event_ts::timestamp as event_ts, activity, "
-                       "quantity::decimal(18,2) as quantity"),
-    "activity_rates": ("activity, valid_from::date", "activity, rate_per_unit::decimal(18,2) as rate_per_unit, "
-                       "valid_from::date as valid_from, coalesce(valid_to::date, date '9999-12-31') as valid_to"),
+    "order_lines": (
+        "order_id, line_number::int",
+        "order_id, line_number::int as line_number, quantity::int as quantity, "
+        "unit_price::decimal(18,2) as unit_price, discount_amount::decimal(18,2) as discount_amount, "
+        "unit_cost::decimal(18,2) as unit_cost",
+    ),
+    "service_events": (
+        "event_id",
+        "event_id, customer_id, event_ts::timestamp as event_ts, activity, quantity::decimal(18,2) as quantity",
+    ),
+    "activity_rates": (
+        "activity, valid_from::date",
+        "activity, rate_per_unit::decimal(18,2) as rate_per_unit, "
+        "valid_from::date as valid_from, coalesce(valid_to::date, date '9999-12-31') as valid_to",
+    ),
 }
 
 FIGURES_SQL = """
@@ -57,9 +66,11 @@ where c.created_date <= date '{asof}' or lines.customer_id is not null or histor
 
 
 def _read(folder: Path) -> str:
-    parts = [f"select * from read_{kind}('{folder}/*.{ext}', filename = true{opts})"
-             for kind, ext, opts in (("parquet", "parquet", ""), ("csv", "csv", ", all_varchar = true"))
-             if list(folder.glob(f"*.{ext}"))]
+    parts = [
+        f"select * from read_{kind}('{folder}/*.{ext}', filename = true{opts})"
+        for kind, ext, opts in (("parquet", "parquet", ""), ("csv", "csv", ", all_varchar = true"))
+        if list(folder.glob(f"*.{ext}"))
+    ]
     return " union all by name ".join(parts)
 
 

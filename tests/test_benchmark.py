@@ -1,4 +1,5 @@
 """Benchmark smoke run (CI): the command works end to end and writes its results. No timing asserts."""
+
 import json
 
 import duckdb
@@ -31,6 +32,7 @@ def test_benchmark_smoke_writes_results(tmp_path):
 def test_a_size_the_pipeline_cannot_finish_is_recorded(tmp_path, monkeypatch):
     def out_of_memory(customers, *args):
         raise RuntimeError(f"dbt build failed: Out of Memory Error at {customers}")
+
     monkeypatch.setattr(benchmark, "run_size", out_of_memory)
     out = tmp_path / "results"
     assert main(["--sizes", "5000000", "--work", str(tmp_path / "work"), "--out", str(out)]) == 1
@@ -42,8 +44,11 @@ def test_a_size_the_pipeline_cannot_finish_is_recorded(tmp_path, monkeypatch):
 
 def test_append_keeps_other_sizes_from_the_same_machine_only(tmp_path):
     out = tmp_path / "results"
-    earlier = {"machine": machine(), "sizes": [{"customers": 100}, {"customers": 1000}],
-               "failed": [{"customers": 1000, "error": "out of memory"}]}
+    earlier = {
+        "machine": machine(),
+        "sizes": [{"customers": 100}, {"customers": 1000}],
+        "failed": [{"customers": 1000, "error": "out of memory"}],
+    }
     out.with_suffix(".json").write_text(json.dumps(earlier))
     kept = starting_results(out, [1000], append=True)
     assert kept["sizes"] == [{"customers": 100}] and kept["failed"] == []
@@ -62,10 +67,14 @@ def test_pandas_baseline_is_skipped_above_its_limit(tmp_path):
 
 def test_profile_ranks_the_operators_of_a_query(tmp_path):
     database = tmp_path / "wh.duckdb"
-    duckdb.connect(str(database)).execute("create table t as select range % 1000 as k, range as v from range(2000000)").close()
+    duckdb.connect(str(database)).execute(
+        "create table t as select range % 1000 as k, range as v from range(2000000)"
+    ).close()
     result = profile_sql(database, "select k, sum(v) as total from t group by k")
     names = [op["operator"] for op in result["operators"]]
     assert any(n.endswith("HASH_GROUP_BY") for n in names) and "CREATE_TABLE_AS" in names
     assert result["cpu_seconds"] > 0 and result["operators"][0]["cpu_seconds"] >= result["operators"][-1]["cpu_seconds"]
     with duckdb.connect(str(database), read_only=True) as con:  # the scratch table is gone
-        assert con.sql("select count(*) from duckdb_tables() where table_name = '__warehouse_profile'").fetchone() == (0,)
+        assert con.sql("select count(*) from duckdb_tables() where table_name = '__warehouse_profile'").fetchone() == (
+            0,
+        )

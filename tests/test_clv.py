@@ -1,4 +1,5 @@
 """BG/NBD, MBG/NBD and Gamma-Gamma maximum likelihood against the published CDNOW estimates."""
+
 from pathlib import Path
 
 import numpy as np
@@ -6,6 +7,8 @@ import pytest
 from scipy.special import beta, gamma
 
 from orchestration import clv
+
+pytestmark = pytest.mark.fast  # the quick tier: make test-fast
 
 CDNOW = Path(__file__).parent / "fixtures" / "cdnow_customers_summary.csv"  # from the lifetimes package
 
@@ -25,8 +28,14 @@ def test_bgnbd_reproduces_fader_hardie_lee_2005(cdnow):
 
 def mbgnbd_likelihood(r, alpha, a, b, x, t_x, T):
     """Batislam, Denizel & Filiztekin (2007) eq. 3, written out as a product (not the code's log form)."""
-    return (gamma(r + x) * alpha ** r / gamma(r) * beta(a, b + x + 1) / beta(a, b)
-            * ((alpha + T) ** -(r + x) + a / (b + x) * (alpha + t_x) ** -(r + x)))
+    return (
+        gamma(r + x)
+        * alpha**r
+        / gamma(r)
+        * beta(a, b + x + 1)
+        / beta(a, b)
+        * ((alpha + T) ** -(r + x) + a / (b + x) * (alpha + t_x) ** -(r + x))
+    )
 
 
 def test_mbgnbd_reproduces_the_library_fit(cdnow):

@@ -1,17 +1,18 @@
 """Customer value figures: hand-computed on the handmade landing zone, and equal to an
 independent computation on a generated one, to the cent."""
+
 import shutil
 import subprocess
 from datetime import date
 from decimal import Decimal as D
 
 import pytest
+from conftest import build, query
+from reference import connect_landing, customer_figures
 
-from conftest import HANDMADE_AS_OF, build, query
 from orchestration.dbt_args import dbt_executable
 from orchestration.generator.cli import Spec, generate
 from orchestration.project import PROJECT_DIR
-from reference import connect_landing, customer_figures
 
 COLUMNS = "customer_id, buyer_status, net_revenue, cogs, cost_to_serve, contribution, frequency, recency_days"
 
@@ -43,21 +44,32 @@ def test_handmade_figures_at_as_of(handmade_warehouse):
 
 
 def test_handmade_credit_behaviour(handmade_warehouse):
-    rows = query(handmade_warehouse, """select customer_id, invoices_in_window, avg_days_late, share_paid_late,
+    rows = query(
+        handmade_warehouse,
+        """select customer_id, invoices_in_window, avg_days_late, share_paid_late,
         overdue_balance, amount_written_off from customer_value where customer_id in ('C1', 'C2', 'C3', 'C9')
-        order by 1""")
-    assert rows == [("C1", 2, 5.5, 0.5, D("0.00"), D("0.00")), ("C2", 1, 15.0, 1.0, D("0.00"), D("0.00")),
-                    ("C3", 1, 242.0, 1.0, D("0.00"), D("18.00")), ("C9", 0, None, None, D("0.00"), D("0.00"))]
+        order by 1""",
+    )
+    assert rows == [
+        ("C1", 2, 5.5, 0.5, D("0.00"), D("0.00")),
+        ("C2", 1, 15.0, 1.0, D("0.00"), D("0.00")),
+        ("C3", 1, 242.0, 1.0, D("0.00"), D("18.00")),
+        ("C9", 0, None, None, D("0.00"), D("0.00")),
+    ]
 
 
 def test_handmade_company_pnl(handmade_warehouse):
     rows = query(handmade_warehouse, "select line_item, activity, amount from company_pnl order by line_order")
     assert rows == [
-        ("net_revenue", None, D("747.97")), ("cogs", None, D("478.00")), ("gross_margin", None, D("269.97")),
-        ("cost_to_serve", None, D("755.70")), ("cost_to_serve_by_activity", "delivery", D("75.00")),
+        ("net_revenue", None, D("747.97")),
+        ("cogs", None, D("478.00")),
+        ("gross_margin", None, D("269.97")),
+        ("cost_to_serve", None, D("755.70")),
+        ("cost_to_serve_by_activity", "delivery", D("75.00")),
         ("cost_to_serve_by_activity", "sales_visit", D("645.00")),
         ("cost_to_serve_by_activity", "support_call_minute", D("35.70")),
-        ("buyer_contribution", None, D("-312.03")), ("non_buyer_cost", None, D("173.70")),
+        ("buyer_contribution", None, D("-312.03")),
+        ("non_buyer_cost", None, D("173.70")),
         ("company_contribution", None, D("-485.73")),
     ]
 
@@ -108,14 +120,30 @@ def test_pnl_tie_out_test_fails_when_a_figure_is_off_by_a_cent(handmade_warehous
     broken = tmp_path / "broken.duckdb"
     shutil.copy(handmade_warehouse, broken)
     import duckdb
+
     with duckdb.connect(str(broken)) as con:
-        con.sql("update customer_value set net_revenue = net_revenue + 0.01, gross_margin = gross_margin + 0.01, "
-                "contribution = contribution + 0.01 where customer_id = 'C1'")
+        con.sql(
+            "update customer_value set net_revenue = net_revenue + 0.01, gross_margin = gross_margin + 0.01, "
+            "contribution = contribution + 0.01 where customer_id = 'C1'"
+        )
     result = subprocess.run(
-        [dbt_executable(), "test", "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
-         "--select", "assert_company_pnl_ties_to_customer_value", "--vars", "{as_of: '2026-06-30'}"],
-        cwd=PROJECT_DIR, env={**__import__("os").environ, "WAREHOUSE_PATH": str(broken)},
-        capture_output=True, text=True)
+        [
+            dbt_executable(),
+            "test",
+            "--project-dir",
+            str(PROJECT_DIR),
+            "--profiles-dir",
+            str(PROJECT_DIR),
+            "--select",
+            "assert_company_pnl_ties_to_customer_value",
+            "--vars",
+            "{as_of: '2026-06-30'}",
+        ],
+        cwd=PROJECT_DIR,
+        env={**__import__("os").environ, "WAREHOUSE_PATH": str(broken)},
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode != 0 and "FAIL" in result.stdout
 
 

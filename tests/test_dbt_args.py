@@ -6,6 +6,8 @@ import pytest
 
 from orchestration.dbt_args import build_args, dbt_env, dbt_vars
 
+pytestmark = pytest.mark.fast  # the quick tier: make test-fast
+
 
 def test_vars_carry_only_the_as_of_date():
     assert json.loads(dbt_vars(date(2026, 1, 31))) == {"as_of": "2026-01-31"}

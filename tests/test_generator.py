@@ -1,4 +1,5 @@
 """The generator: deterministic, contract-conformant, and shaped like real customer bases."""
+
 import filecmp
 from datetime import date
 
@@ -6,10 +7,12 @@ import duckdb
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
+from reference import connect_landing, customer_figures, top_share
 
 from orchestration.contract import TABLES
 from orchestration.generator.cli import Spec, generate, main
-from reference import connect_landing, customer_figures, top_share
+
+pytestmark = pytest.mark.fast  # the quick tier: make test-fast
 
 END = date(2026, 6, 30)
 
@@ -124,6 +127,7 @@ def test_cli_refuses_to_overwrite_without_force(tmp_path, capsys):
 def test_bundled_sample_is_the_generators_output(tmp_path):
     """sample/landing is `make sample` (3,000 customers, seed 7); regenerate it when the generator changes."""
     from orchestration.project import SAMPLE_LANDING
+
     generate(Spec(customers=3000, seed=7), tmp_path)
     for name in TABLES:
         files = sorted(p.name for p in (SAMPLE_LANDING / name).iterdir())

@@ -1,4 +1,5 @@
 """Tier history over several as-of dates: migration totals and rebuilding one past date."""
+
 import hashlib
 
 import duckdb
@@ -26,8 +27,10 @@ def history_run(tmp_path_factory):
 
 
 def snapshot_digests(root):
-    return {p.parent.name: hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(Paths.from_env().history_dir.glob("as_of=*/tier_snapshot.parquet"))}
+    return {
+        p.parent.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(Paths.from_env().history_dir.glob("as_of=*/tier_snapshot.parquet"))
+    }
 
 
 def test_history_keeps_one_snapshot_per_date(history_run):
@@ -38,7 +41,9 @@ def test_history_keeps_one_snapshot_per_date(history_run):
 def test_migration_totals_equal_both_dates_populations(history_run):
     root, _, _ = history_run
     with duckdb.connect(str(root / "wh" / "served" / "warehouse.duckdb"), read_only=True) as con:
-        pairs = con.sql("select distinct from_date::varchar, to_date::varchar from history.tier_migration order by 1").fetchall()
+        pairs = con.sql(
+            "select distinct from_date::varchar, to_date::varchar from history.tier_migration order by 1"
+        ).fetchall()
         assert pairs == [(DATES[0], DATES[1]), (DATES[1], DATES[2])]
         for from_date, to_date in pairs:
             for scheme in ("vip_1_4_15_80", "abc_20_30_50"):
@@ -46,8 +51,11 @@ def test_migration_totals_equal_both_dates_populations(history_run):
                                            sum(customers) filter (where to_tier <> 'absent')
                                     from history.tier_migration where from_date = '{from_date}' and scheme = '{scheme}'""").fetchone()
                 populations = tuple(
-                    duckdb.sql(f"select count(*) from read_parquet('{Paths.from_env().history_dir}/as_of={d}/tier_snapshot.parquet')").fetchone()[0]
-                    for d in (from_date, to_date))
+                    duckdb.sql(
+                        f"select count(*) from read_parquet('{Paths.from_env().history_dir}/as_of={d}/tier_snapshot.parquet')"
+                    ).fetchone()[0]
+                    for d in (from_date, to_date)
+                )
                 assert sides == populations
         movements = dict(con.sql("select movement, sum(customers) from history.tier_migration group by 1").fetchall())
         assert {"upgrade", "downgrade", "unchanged", "new buyer", "lost buyer"} <= set(movements)

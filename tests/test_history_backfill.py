@@ -1,4 +1,5 @@
 """`warehouse-run --history-months N`: which month-ends are built first."""
+
 from datetime import date
 
 import pytest

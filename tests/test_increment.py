@@ -1,10 +1,11 @@
 """A nightly increment (one new day of files on yesterday's warehouse) equals a full rebuild."""
+
 from datetime import date
 
 import duckdb
 import pytest
-
 from conftest import build, copy_handmade, query
+
 from orchestration.generator.cli import Spec, generate
 from orchestration.generator.increment import append_day
 from orchestration.settings import PUBLIC_MARTS
@@ -39,13 +40,16 @@ def test_an_incremental_run_reads_only_new_files(tmp_path):
     read_before = landing / "customers" / "2026-06-30.csv"
     read_before.write_text(read_before.read_text().replace("C2,Beta Ltd,smb,west", "C2,Beta Ltd,smb,east"))
     (landing / "customers" / "2026-07-01.csv").write_text(
-        "customer_id,customer_name,segment,region,created_date\nC2,Beta Ltd,smb,north,2025-03-01\nC50,Mu,smb,east,2026-07-01\n")
+        "customer_id,customer_name,segment,region,created_date\nC2,Beta Ltd,smb,north,2025-03-01\nC50,Mu,smb,east,2026-07-01\n"
+    )
     result = build(landing, warehouse, NEXT)
     assert "incremental model main.int_customers__validated" in result.stdout
     # the file read before is not read again (its change is not seen); the new file is
-    assert query(warehouse, """select source_file like '%2026-07-01.csv', region, row_status from int_customers__validated
-                               where customer_id = 'C2' order by source_file""") == [
-        (False, "south", "superseded"), (False, "west", "superseded"), (True, "north", "accepted")]
+    assert query(
+        warehouse,
+        """select source_file like '%2026-07-01.csv', region, row_status from int_customers__validated
+                               where customer_id = 'C2' order by source_file""",
+    ) == [(False, "south", "superseded"), (False, "west", "superseded"), (True, "north", "accepted")]
     assert query(warehouse, "select region from int_customers where customer_id = 'C50'") == [("east",)]
 
 
@@ -56,6 +60,13 @@ def test_increment_equals_full_rebuild(increment, mart):
     con.execute(f"attach '{root / 'inc' / 'wh.duckdb'}' as inc (read_only)")
     con.execute(f"attach '{root / 'full' / 'wh.duckdb'}' as rebuilt (read_only)")
     assert con.sql(f"select count(*) from inc.{mart}").fetchone()[0] > 0 or mart in (
-        "early_warning", "tier_migration", "service_exceptions", "rejected_files")
+        "early_warning",
+        "tier_migration",
+        "service_exceptions",
+        "rejected_files",
+    )
     for a, b in (("inc", "rebuilt"), ("rebuilt", "inc")):
-        assert con.sql(f"select count(*) from (from {a}.{mart} except all from {b}.{mart})").fetchone()[0] == 0, (mart, a)
+        assert con.sql(f"select count(*) from (from {a}.{mart} except all from {b}.{mart})").fetchone()[0] == 0, (
+            mart,
+            a,
+        )

@@ -1,13 +1,16 @@
 """A landing zone written by hand to the contract: every bad row quarantined with its reason."""
+
 import csv
 import shutil
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from conftest import copy_handmade, query
 
-from conftest import build, copy_handmade, query
 from orchestration.dbt_runner import run_dbt_build
+
+pytestmark = pytest.mark.fast  # the quick tier: make test-fast
 
 # (table, key, part of the reason) for every bad row in tests/fixtures/handmade_landing
 EXPECTED_QUARANTINE = [
@@ -73,14 +76,21 @@ def test_every_bad_row_is_quarantined_with_its_reason(handmade_warehouse):
 
 def test_quarantine_keeps_source_file_and_landed_values(handmade_warehouse, handmade_landing):
     rows = query(handmade_warehouse, "select source_file, landed_record from quarantine where record_key = 'O6 #4'")
-    assert rows == [(str(handmade_landing / "order_lines" / "2026-06-01.csv"),
-                     '{"order_id":"O6","line_number":"4","product_id":"P4","quantity":"1",'
-                     '"unit_price":"5.005","discount_amount":"0.00","unit_cost":"2.00"}')]
+    assert rows == [
+        (
+            str(handmade_landing / "order_lines" / "2026-06-01.csv"),
+            '{"order_id":"O6","line_number":"4","product_id":"P4","quantity":"1",'
+            '"unit_price":"5.005","discount_amount":"0.00","unit_cost":"2.00"}',
+        )
+    ]
 
 
 def test_counts_reconcile_per_table(handmade_warehouse, handmade_landing):
-    rows = query(handmade_warehouse, """select table_name, files, rows_landed, rows_accepted, rows_quarantined,
-                                               rows_superseded, is_reconciled from landing_reconciliation""")
+    rows = query(
+        handmade_warehouse,
+        """select table_name, files, rows_landed, rows_accepted, rows_quarantined,
+                                               rows_superseded, is_reconciled from landing_reconciliation""",
+    )
     assert {r[0]: r[1:6] for r in rows} == EXPECTED_COUNTS
     assert all(r[6] for r in rows)
     for table, counts in EXPECTED_COUNTS.items():
@@ -90,14 +100,20 @@ def test_counts_reconcile_per_table(handmade_warehouse, handmade_landing):
 def test_last_file_wins_and_identical_copies_collapse(handmade_warehouse):
     assert query(handmade_warehouse, "select region from int_customers where customer_id = 'C2'") == [("west",)]
     assert query(handmade_warehouse, "select status from int_orders where order_id = 'O12'") == [("cancelled",)]
-    assert query(handmade_warehouse, "select quantity from int_order_lines where order_id = 'O1' and line_number = 3") == [(2,)]
+    assert query(
+        handmade_warehouse, "select quantity from int_order_lines where order_id = 'O1' and line_number = 3"
+    ) == [(2,)]
     assert query(handmade_warehouse, "select count(*) from int_customers where customer_id = 'C8'") == [(1,)]
-    assert query(handmade_warehouse, "select paid_date::varchar from int_invoices where invoice_id = 'I3'") == [("2026-06-15",)]
+    assert query(handmade_warehouse, "select paid_date::varchar from int_invoices where invoice_id = 'I3'") == [
+        ("2026-06-15",)
+    ]
 
 
 def test_event_gets_the_rate_valid_on_its_date(handmade_warehouse):
-    rows = query(handmade_warehouse, "select event_id, rate_per_unit::varchar from int_service_events "
-                                     "where event_id in ('E1', 'E2') order by 1")
+    rows = query(
+        handmade_warehouse,
+        "select event_id, rate_per_unit::varchar from int_service_events where event_id in ('E1', 'E2') order by 1",
+    )
     assert rows == [("E1", "150.00"), ("E2", "165.00")]
 
 
@@ -107,6 +123,8 @@ def test_empty_table_folder_fails_the_run_naming_table_and_folder(tmp_path):
     (landing / "invoices").mkdir()
     result = run_dbt_build(landing, None, tmp_path / "wh.duckdb", capture=True)
     assert result.returncode == 2
-    assert result.stdout == (f"no rows landed for contract table 'invoices' in {landing / 'invoices'} "
-                             "(0 readable file(s) without rows, 0 rejected): failed extract, nothing built\n")
+    assert result.stdout == (
+        f"no rows landed for contract table 'invoices' in {landing / 'invoices'} "
+        "(0 readable file(s) without rows, 0 rejected): failed extract, nothing built\n"
+    )
     assert not (tmp_path / "wh.duckdb").exists()

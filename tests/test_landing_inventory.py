@@ -1,13 +1,22 @@
 """The landing inventory (orchestration/landing.py) on its own, without dbt."""
+
 import json
 from datetime import date
 
 import pyarrow.parquet as pq
 import pytest
-
 from conftest import copy_handmade
-from orchestration.landing import (LandingError, completeness_failure, default_as_of, discover, take_inventory,
-                                   write_inventory)
+
+from orchestration.landing import (
+    LandingError,
+    completeness_failure,
+    default_as_of,
+    discover,
+    take_inventory,
+    write_inventory,
+)
+
+pytestmark = pytest.mark.fast  # the quick tier: make test-fast
 
 
 def test_files_are_literal_paths_sorted_by_name(tmp_path):
@@ -26,12 +35,18 @@ def test_counts_columns_and_types_per_file(tmp_path):
     assert list(events["2026-06-30.csv"]["columns"]) == ["event_id", "customer_id", "event_ts", "activity", "quantity"]
 
 
-@pytest.mark.parametrize("content, reason", [
-    (b"", "cannot be read: no header row"),
-    (b"order_id,Order_ID\nO1,O1\n", "cannot be read: header names column Order_ID more than once"),
-    (b"order_\xe9d\nO1\n", "cannot be read: unreadable header row: 'utf-8' codec can't decode byte 0xe9 in position 6: "
-                           "invalid continuation byte"),
-])
+@pytest.mark.parametrize(
+    "content, reason",
+    [
+        (b"", "cannot be read: no header row"),
+        (b"order_id,Order_ID\nO1,O1\n", "cannot be read: header names column Order_ID more than once"),
+        (
+            b"order_\xe9d\nO1\n",
+            "cannot be read: unreadable header row: 'utf-8' codec can't decode byte 0xe9 in position 6: "
+            "invalid continuation byte",
+        ),
+    ],
+)
 def test_a_csv_without_a_usable_header_is_rejected(tmp_path, content, reason):
     landing = copy_handmade(tmp_path / "landing")
     bad = landing / "orders" / "2026-07-01.csv"
@@ -56,11 +71,18 @@ def test_written_inventory_lists_malformed_rows_and_rejected_files(tmp_path):
     target = write_inventory(take_inventory(landing), tmp_path / "inventory")
     document = json.loads(target.read_text())
     assert [f["rows"] for f in document["tables"]["invoices"]["files"]] == [6, 1]
-    assert pq.read_table(document["malformed_rows_file"]).to_pylist() == [{
-        "table_name": "invoices", "source_file": str(landing / "invoices" / "2026-06-30.csv"), "line": 3,
-        "reason": "malformed row at line 3: Expected Number of Columns: 7 Found: 2", "raw_text": "I9,C1"}]
+    assert pq.read_table(document["malformed_rows_file"]).to_pylist() == [
+        {
+            "table_name": "invoices",
+            "source_file": str(landing / "invoices" / "2026-06-30.csv"),
+            "line": 3,
+            "reason": "malformed row at line 3: Expected Number of Columns: 7 Found: 2",
+            "raw_text": "I9,C1",
+        }
+    ]
     assert pq.read_table(document["rejected_files_file"]).column("reason").to_pylist() == [
-        "file name contains a glob character (* ? [): not read"]
+        "file name contains a glob character (* ? [): not read"
+    ]
 
 
 def test_completeness_names_every_empty_table_unless_allowed(tmp_path):
@@ -70,7 +92,8 @@ def test_completeness_names_every_empty_table_unless_allowed(tmp_path):
     inventory = take_inventory(landing)
     assert completeness_failure(inventory, []) == (
         f"no rows landed for contract table 'invoices' in {landing / 'invoices'} (0 readable file(s) without rows, "
-        "0 rejected): failed extract, nothing built")
+        "0 rejected): failed extract, nothing built"
+    )
     assert completeness_failure(inventory, ["invoices"]) is None
 
 

@@ -1,4 +1,5 @@
 """Dagster pipeline: definitions, write-audit-publish, failures that must not publish."""
+
 import hashlib
 import json
 import threading
@@ -35,14 +36,22 @@ def digest(path):
 
 def test_definitions_load_with_schedule_checks_and_sensor():
     from orchestration.definitions import AUDITS, defs, nightly_schedule
+
     job = defs.resolve_job_def("nightly_warehouse")
     assert job.partitions_def is not None
     assert nightly_schedule.cron_schedule == "0 2 * * *"
     assert defs.resolve_sensor_def("record_run_failure")
     graph = defs.resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
-    assert {"landing_zone", "stg_orders", "customer_value", "tier_profitability", "warehouse_audit",
-            "published_warehouse", "tier_report"} <= keys
+    assert {
+        "landing_zone",
+        "stg_orders",
+        "customer_value",
+        "tier_profitability",
+        "warehouse_audit",
+        "published_warehouse",
+        "tier_report",
+    } <= keys
     checks = {k.name for k in graph.asset_check_keys}
     assert set(AUDITS) <= checks
     assert any(name.startswith("not_null_") or name.startswith("unique_") for name in checks)  # dbt tests
@@ -78,7 +87,9 @@ def test_broken_tier_count_fails_audit_and_leaves_served_file_untouched(home, mo
 
     def corrupted(database, run_name):
         with duckdb.connect(str(database)) as con:  # a model bug: one buyer counted in the wrong tier
-            con.execute("update tier_profitability set buyers = buyers + 1 where scheme = 'vip_1_4_15_80' and tier = 'A'")
+            con.execute(
+                "update tier_profitability set buyers = buyers + 1 where scheme = 'vip_1_4_15_80' and tier = 'A'"
+            )
             con.execute("update company_pnl set amount = amount + 0.01 where line_item = 'net_revenue'")
         return real(database, run_name)
 
@@ -86,7 +97,11 @@ def test_broken_tier_count_fails_audit_and_leaves_served_file_untouched(home, mo
     assert main(["--as-of", AS_OF]) == 1
     assert (digest(served), (home / "served" / "publication.json").read_text()) == before
     verdict = json.loads((home / "build" / f"warehouse-{AS_OF}.audit.json").read_text())
-    assert not verdict["passed"] and "tier_counts[vip_1_4_15_80]" in verdict["failed"] and "profit_tie_out" in verdict["failed"]
+    assert (
+        not verdict["passed"]
+        and "tier_counts[vip_1_4_15_80]" in verdict["failed"]
+        and "profit_tie_out" in verdict["failed"]
+    )
 
 
 def test_crash_mid_build_leaves_served_file_intact(home, monkeypatch):

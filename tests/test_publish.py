@@ -1,4 +1,5 @@
 """Build-file preparation and publication bookkeeping (no dbt)."""
+
 from pathlib import Path
 
 import duckdb
@@ -8,9 +9,13 @@ from orchestration.settings import Paths
 
 
 def paths(tmp_path, landing="/data/a"):
-    return Paths(landing_dir=Path(landing), build_dir=tmp_path / "build",
-                 served_file=tmp_path / "served" / "warehouse.duckdb", alerts_file=tmp_path / "alerts.jsonl",
-                 history_dir=tmp_path / "history")
+    return Paths(
+        landing_dir=Path(landing),
+        build_dir=tmp_path / "build",
+        served_file=tmp_path / "served" / "warehouse.duckdb",
+        alerts_file=tmp_path / "alerts.jsonl",
+        history_dir=tmp_path / "history",
+    )
 
 
 def make_build(p, as_of, marker):

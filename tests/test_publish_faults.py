@@ -1,4 +1,5 @@
 """Publish faults: none of them may change what is served (file hashes) or leave debris behind."""
+
 import errno
 import hashlib
 import json
@@ -25,13 +26,29 @@ from orchestration.settings import Paths
 from tests.conftest import HANDMADE_AS_OF, build, copy_handmade
 
 AS_OF = HANDMADE_AS_OF.isoformat()
-SCHEMAS = {"customer_value": "marts", "customer_cost_to_serve": "marts", "company_pnl": "marts",
-           "customer_tiers": "marts", "tier_profitability": "marts", "quadrant_profitability": "marts",
-           "grid_profitability": "marts", "whale_curve": "marts", "quarantine": "data_quality",
-           "landing_reconciliation": "data_quality", "tier_migration": "history", "membership_levels": "history",
-           "early_warning": "history", "profit_concentration": "marts", "rejected_files": "data_quality",
-           "service_plan_vs_actual": "management", "service_exceptions": "management", "fee_income": "management",
-           "customer_actions": "management", "churn_risk": "marts", "churn_backtest": "marts"}
+SCHEMAS = {
+    "customer_value": "marts",
+    "customer_cost_to_serve": "marts",
+    "company_pnl": "marts",
+    "customer_tiers": "marts",
+    "tier_profitability": "marts",
+    "quadrant_profitability": "marts",
+    "grid_profitability": "marts",
+    "whale_curve": "marts",
+    "quarantine": "data_quality",
+    "landing_reconciliation": "data_quality",
+    "tier_migration": "history",
+    "membership_levels": "history",
+    "early_warning": "history",
+    "profit_concentration": "marts",
+    "rejected_files": "data_quality",
+    "service_plan_vs_actual": "management",
+    "service_exceptions": "management",
+    "fee_income": "management",
+    "customer_actions": "management",
+    "churn_risk": "marts",
+    "churn_backtest": "marts",
+}
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +94,7 @@ def one_line(message: str) -> bool:
 
 # ---------------------------------------------------------------- the verdict belongs to one build
 
+
 def test_a_build_changed_after_its_audit_is_refused(home):
     pub.publish(home, AS_OF)
     before = served_state(home)
@@ -94,17 +112,21 @@ def test_a_killed_rebuild_is_not_published_with_the_old_verdict(home):
     pub.publish(home, AS_OF)
     before = served_state(home)
     verdict = home.verdict_file(AS_OF).read_text()
-    script = ("import os, signal, sys, duckdb\n"
-              "con = duckdb.connect(sys.argv[1])\n"
-              "con.execute('create table customer_value as select 1 as half_built')\n"
-              "os.kill(os.getpid(), signal.SIGKILL)\n")
+    script = (
+        "import os, signal, sys, duckdb\n"
+        "con = duckdb.connect(sys.argv[1])\n"
+        "con.execute('create table customer_value as select 1 as half_built')\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
     home.build_file(AS_OF).unlink()  # a full rebuild starts from a new file
     killed = subprocess.run([sys.executable, "-c", script, str(home.build_file(AS_OF))], env=env())
     assert killed.returncode == -signal.SIGKILL
     home.verdict_file(AS_OF).write_text(verdict)  # even if the old verdict survived
     from orchestration.definitions import defs
+
     result = defs.resolve_job_def("nightly_warehouse").execute_in_process(
-        partition_key=AS_OF, asset_selection=[AssetKey("published_warehouse")], raise_on_error=False)
+        partition_key=AS_OF, asset_selection=[AssetKey("published_warehouse")], raise_on_error=False
+    )
     assert not result.success
     [failure] = [e for e in result.all_events if e.is_step_failure]
     message = failure.step_failure_data.error.message
@@ -120,14 +142,17 @@ def test_a_new_build_discards_the_previous_verdict(home):
 
 # ---------------------------------------------------------------- one run at a time
 
-HOLDER = ("import sys, time\nfrom pathlib import Path\nfrom orchestration.run_lock import acquire\n"
-          "acquire(Path(sys.argv[1]), 'night-of-the-holder')\nprint('held', flush=True)\ntime.sleep(float(sys.argv[2]))\n")
+HOLDER = (
+    "import sys, time\nfrom pathlib import Path\nfrom orchestration.run_lock import acquire\n"
+    "acquire(Path(sys.argv[1]), 'night-of-the-holder')\nprint('held', flush=True)\ntime.sleep(float(sys.argv[2]))\n"
+)
 
 
 def test_a_second_run_fails_at_once_naming_the_holder(home, capsys):
     builds = {f.name: f.stat().st_mtime_ns for f in home.build_dir.iterdir()}
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(home.lock_file), "120"], env=env(),
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(home.lock_file), "120"], env=env(), stdout=subprocess.PIPE, text=True
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         assert main(["--as-of", AS_OF]) == 1
@@ -154,11 +179,13 @@ def test_a_stale_lock_is_taken_over_with_a_log_line(home):
 
 # ---------------------------------------------------------------- crashes and a full disk during publish
 
-KILLER = ("import os, signal, sys\nfrom orchestration import publish\nfrom orchestration.settings import Paths\n"
-          "name, n = sys.argv[1], int(sys.argv[2])\nreal, calls = getattr(publish, name), []\n"
-          "def dying(*a, **k):\n    calls.append(1)\n"
-          "    if len(calls) == n:\n        os.kill(os.getpid(), signal.SIGKILL)\n    return real(*a, **k)\n"
-          "setattr(publish, name, dying)\npublish.publish(Paths.from_env(), sys.argv[3])\n")
+KILLER = (
+    "import os, signal, sys\nfrom orchestration import publish\nfrom orchestration.settings import Paths\n"
+    "name, n = sys.argv[1], int(sys.argv[2])\nreal, calls = getattr(publish, name), []\n"
+    "def dying(*a, **k):\n    calls.append(1)\n"
+    "    if len(calls) == n:\n        os.kill(os.getpid(), signal.SIGKILL)\n    return real(*a, **k)\n"
+    "setattr(publish, name, dying)\npublish.publish(Paths.from_env(), sys.argv[3])\n"
+)
 
 
 @pytest.mark.parametrize("point, call", [("export_mart", 3), ("_fsync", 2)])
@@ -200,13 +227,16 @@ def test_disk_full_in_served_folder_changes_nothing_and_retry_publishes(home, mo
 
 # ---------------------------------------------------------------- what the served file is
 
+
 def test_foreign_wal_is_not_replayed_and_served_file_is_read_only(home, monkeypatch):
     pub.publish(home, AS_OF)
     assert os.stat(home.served_file).st_mode & 0o777 == 0o440
     assert all(os.stat(f).st_mode & 0o777 == 0o440 for f in home.exports_link.iterdir())
-    writer = ("import duckdb, os, sys\ncon = duckdb.connect(sys.argv[1])\n"  # root ignores the mode bits
-              "con.execute(\"set checkpoint_threshold = '10GB'\")\n"
-              "con.execute('create table marts.intruder as select 42 as x')\nos._exit(0)\n")
+    writer = (
+        "import duckdb, os, sys\ncon = duckdb.connect(sys.argv[1])\n"  # root ignores the mode bits
+        "con.execute(\"set checkpoint_threshold = '10GB'\")\n"
+        "con.execute('create table marts.intruder as select 42 as x')\nos._exit(0)\n"
+    )
     assert subprocess.run([sys.executable, "-c", writer, str(home.served_file)], env=env()).returncode == 0
     wal = home.served_file.with_name(home.served_file.name + ".wal")
     assert wal.exists()
@@ -222,28 +252,53 @@ def test_served_file_holds_the_public_marts_by_domain_with_types_and_comments(ho
     pub.publish(home, AS_OF)
     with duckdb.connect(str(home.served_file), read_only=True) as con:
         con.execute(f"attach '{home.build_file(AS_OF)}' as build (read_only)")
-        tables = dict(con.sql("select table_name, schema_name from duckdb_tables() where database_name = 'warehouse'").fetchall())
+        tables = dict(
+            con.sql("select table_name, schema_name from duckdb_tables() where database_name = 'warehouse'").fetchall()
+        )
         assert tables == SCHEMAS
-        assert con.sql("select count(*) from duckdb_views() where database_name = 'warehouse' and not internal").fetchone()[0] == 0
+        assert (
+            con.sql(
+                "select count(*) from duckdb_views() where database_name = 'warehouse' and not internal"
+            ).fetchone()[0]
+            == 0
+        )
         for mart, schema in SCHEMAS.items():
             types = "select column_name, data_type from duckdb_columns() where database_name = ? and schema_name = ? and table_name = ? order by column_index"
-            assert con.execute(types, ["warehouse", schema, mart]).fetchall() == con.execute(types, ["build", "main", mart]).fetchall()
+            assert (
+                con.execute(types, ["warehouse", schema, mart]).fetchall()
+                == con.execute(types, ["build", "main", mart]).fetchall()
+            )
             for a, b in ((f"{schema}.{mart}", f"build.main.{mart}"), (f"build.main.{mart}", f"{schema}.{mart}")):
-                assert con.sql(f"select count(*) from (select * from {a} except all select * from {b})").fetchone()[0] == 0
-        assert con.sql("select data_type from duckdb_columns() where table_name = 'company_pnl' and column_name = 'amount' "
-                       "and database_name = 'warehouse'").fetchone()[0] == "DECIMAL(38,4)"
-        yml = yaml.safe_load((PROJECT_DIR / "models/marts/data_quality/landing_reconciliation.yml").read_text())["models"][0]
-        comment = con.sql("select comment from duckdb_tables() where table_name = 'landing_reconciliation' and database_name = 'warehouse'").fetchone()[0]
+                assert (
+                    con.sql(f"select count(*) from (select * from {a} except all select * from {b})").fetchone()[0] == 0
+                )
+        assert (
+            con.sql(
+                "select data_type from duckdb_columns() where table_name = 'company_pnl' and column_name = 'amount' "
+                "and database_name = 'warehouse'"
+            ).fetchone()[0]
+            == "DECIMAL(38,4)"
+        )
+        yml = yaml.safe_load((PROJECT_DIR / "models/marts/data_quality/landing_reconciliation.yml").read_text())[
+            "models"
+        ][0]
+        comment = con.sql(
+            "select comment from duckdb_tables() where table_name = 'landing_reconciliation' and database_name = 'warehouse'"
+        ).fetchone()[0]
         assert comment == yml["description"].strip()
-        column = con.sql("select comment from duckdb_columns() where table_name = 'landing_reconciliation' "
-                         "and column_name = 'rows_quarantined' and database_name = 'warehouse'").fetchone()[0]
+        column = con.sql(
+            "select comment from duckdb_columns() where table_name = 'landing_reconciliation' "
+            "and column_name = 'rows_quarantined' and database_name = 'warehouse'"
+        ).fetchone()[0]
         assert column == next(c["description"] for c in yml["columns"] if c["name"] == "rows_quarantined")
 
 
 # ---------------------------------------------------------------- dates
 
+
 def test_a_later_date_served_alerts_and_republish_replaces_it(home):
     from orchestration.definitions import defs
+
     pub.publish(home, AS_OF)
     record = json.loads(home.publication_file.read_text())
     home.publication_file.write_text(json.dumps({**record, "as_of": "2026-12-31"}))  # a run with a future --as-of
@@ -255,7 +310,9 @@ def test_a_later_date_served_alerts_and_republish_replaces_it(home):
     alert = json.loads(home.alerts_file.read_text().splitlines()[-1])
     assert alert["kind"] == "not_published" and alert["served_as_of"] == "2026-12-31"
     assert f"--as-of {AS_OF} --republish" in alert["error"]
-    assert job.execute_in_process(**only_publish, run_config={"ops": {"published_warehouse": {"config": {"republish": True}}}}).success
+    assert job.execute_in_process(
+        **only_publish, run_config={"ops": {"published_warehouse": {"config": {"republish": True}}}}
+    ).success
     published = json.loads(home.publication_file.read_text())
     assert published["as_of"] == AS_OF and published["replaced_as_of"] == "2026-12-31"
 
@@ -269,18 +326,27 @@ def test_future_as_of_is_refused_up_front_in_the_configured_timezone(home, monke
     assert not home.served_file.parent.exists() and not home.lock_file.exists()
 
 
-@pytest.mark.parametrize("args, says", [
-    (["--as-of", "2026-13-01"], "is not a date"),
-    (["--as-of", "2020-01-01"], "is not a nightly partition"),
-    (["--bogus"], "unrecognized arguments"),
-])
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (["--as-of", "2026-13-01"], "is not a date"),
+        (["--as-of", "2020-01-01"], "is not a nightly partition"),
+        (["--bogus"], "unrecognized arguments"),
+    ],
+)
 def test_argument_and_partition_errors_are_one_line(args, says, tmp_path):
-    run = subprocess.run([sys.executable, "-m", "orchestration.main_job", *args], capture_output=True, text=True,
-                         env={**env(), "WAREHOUSE_HOME": str(tmp_path)}, cwd=PROJECT_DIR)
+    run = subprocess.run(
+        [sys.executable, "-m", "orchestration.main_job", *args],
+        capture_output=True,
+        text=True,
+        env={**env(), "WAREHOUSE_HOME": str(tmp_path)},
+        cwd=PROJECT_DIR,
+    )
     assert run.returncode == 2 and says in run.stderr and one_line(run.stderr), run.stderr
 
 
 # ---------------------------------------------------------------- history per landing source
+
 
 def test_history_is_kept_per_landing_source(tmp_path, monkeypatch):
     monkeypatch.setenv("WAREHOUSE_HOME", str(tmp_path))
@@ -295,11 +361,18 @@ def test_history_is_kept_per_landing_source(tmp_path, monkeypatch):
 
 # ---------------------------------------------------------------- drift against the served night
 
+
 def test_drift_breaches_are_relative_to_the_served_figures():
     limits = load_thresholds()
     served = {"customers": Decimal(100), "net_revenue": Decimal("1000.00"), "accepted_rows.orders": Decimal(0)}
-    found = {b["metric"]: b for b in breaches(
-        {"customers": Decimal(126), "net_revenue": Decimal("500.00"), "accepted_rows.orders": Decimal(3)}, served, limits)}
+    found = {
+        b["metric"]: b
+        for b in breaches(
+            {"customers": Decimal(126), "net_revenue": Decimal("500.00"), "accepted_rows.orders": Decimal(3)},
+            served,
+            limits,
+        )
+    }
     assert set(found) == {"customers", "accepted_rows.orders"}  # 26% > 25%; 50% is not > 50%; 0 -> 3 unbounded
     assert found["customers"]["change"] == "0.2600" and found["accepted_rows.orders"]["change"] == "unbounded"
     assert describe(found["customers"]) == "drift customers: served 100 -> build 126 (change 26.0%, limit 25%)"

@@ -1,6 +1,7 @@
 """The tier report on the bundled sample: figures equal to independent queries, same bytes on
 re-render, and in headless Chromium no console error, no network request and every chart drawn;
 the browser's screenshot of every section is saved under docs/screenshots/."""
+
 import base64
 import calendar
 import html
@@ -17,9 +18,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import build, query
 from websockets.sync.client import connect as ws_connect
 
-from conftest import build, query
 from orchestration.landing import default_as_of, take_inventory
 from orchestration.project import PROJECT_DIR, SAMPLE_LANDING
 from orchestration.publish import store_snapshot
@@ -74,14 +75,19 @@ def test_report_figures_equal_the_warehouse(sample_warehouse, report):
     page = report.read_text()
     margin, cost = query(sample_warehouse, "select sum(gross_margin), sum(cost_to_serve) from customer_value")[0]
     assert f">{money(margin - cost)}<" in page  # company contribution
-    tiers = query(sample_warehouse, """select pyramid_tier, count(*), sum(contribution) from customer_tiers
-                                       where is_buyer group by 1 order by 1""")
+    tiers = query(
+        sample_warehouse,
+        """select pyramid_tier, count(*), sum(contribution) from customer_tiers
+                                       where is_buyer group by 1 order by 1""",
+    )
     for tier, customers, contribution in tiers:
         assert re.search(rf"<td>{tier}</td><td>[^<]*</td><td class=\"num\">{customers:,}</td>", page)
         assert f">{money(contribution)}<" in page
     first = query(sample_warehouse, "select customer_id, reasons from early_warning order by call_priority limit 1")
     assert not first or f"<td>{first[0][0]}</td>" in page
-    for table, reason, rows in query(sample_warehouse, "select table_name, reason, count(*) from quarantine group by all"):
+    for table, reason, rows in query(
+        sample_warehouse, "select table_name, reason, count(*) from quarantine group by all"
+    ):
         assert f'<td>{table}</td><td>{html.escape(reason)}</td><td class="num">{rows:,}</td>' in page
     assert "2026-07-01T02:03:04+00:00" in page and "passed" in page
 
@@ -92,6 +98,7 @@ def test_money_keeps_sign_and_separators():
 
 
 # ---------------------------------------------------------------- the browser
+
 
 class DevTools:
     """A minimal Chrome DevTools Protocol client on one flattened session."""
@@ -126,9 +133,22 @@ def browser(tmp_path):
         pytest.skip("chromium is not installed (Debian: apt-get install chromium); the report's browser test needs it")
     log = tmp_path / "chromium.log"
     with log.open("w") as err:
-        proc = subprocess.Popen([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                                 "--no-first-run", "--hide-scrollbars", f"--user-data-dir={tmp_path / 'profile'}",
-                                 "--remote-debugging-port=0", "about:blank"], stdout=subprocess.DEVNULL, stderr=err)
+        proc = subprocess.Popen(
+            [
+                chromium,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--no-first-run",
+                "--hide-scrollbars",
+                f"--user-data-dir={tmp_path / 'profile'}",
+                "--remote-debugging-port=0",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
     try:
         deadline = time.monotonic() + 60
         while not (found := re.search(r"DevTools listening on (ws://\S+)", log.read_text())):
@@ -145,31 +165,45 @@ def browser(tmp_path):
 
 def expected_charts(warehouse: Path) -> int:
     """pyramids, whale curve, quadrants, grid, cost to serve; plus the migration when there is one."""
-    migration = query(warehouse, """select count(*) from tier_migration m join (select distinct pyramid_scheme
-                                    from customer_tiers) s on m.scheme = s.pyramid_scheme""")[0][0]
+    migration = query(
+        warehouse,
+        """select count(*) from tier_migration m join (select distinct pyramid_scheme
+                                    from customer_tiers) s on m.scheme = s.pyramid_scheme""",
+    )[0][0]
     return 5 + (migration > 0)
 
 
 def test_report_in_headless_chromium(browser, report, sample_warehouse, tmp_path):
     for domain in ("Page", "Runtime", "Log", "Network"):
         browser.send(f"{domain}.enable")
-    browser.send("Emulation.setDeviceMetricsOverride", {"width": 1280, "height": 900, "deviceScaleFactor": 1,
-                                                        "mobile": False})
+    browser.send(
+        "Emulation.setDeviceMetricsOverride", {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False}
+    )
     url = report.resolve().as_uri()
     browser.send("Page.navigate", {"url": url})
     browser.wait_for("Page.loadEventFired")
-    layout = json.loads(browser.send("Runtime.evaluate", {"returnByValue": True, "expression": """JSON.stringify({
+    layout = json.loads(
+        browser.send(
+            "Runtime.evaluate",
+            {
+                "returnByValue": True,
+                "expression": """JSON.stringify({
         charts: [...document.querySelectorAll('figure.chart > svg')].map(s => s.getBoundingClientRect())
                 .map(r => [r.width, r.height]),
         sections: [...document.querySelectorAll('section')].map(s => {const r = s.getBoundingClientRect();
-                return {id: s.id, x: r.x, y: r.y + window.scrollY, width: r.width, height: r.height}})})"""})
-        ["result"]["value"])
+                return {id: s.id, x: r.x, y: r.y + window.scrollY, width: r.width, height: r.height}})})""",
+            },
+        )["result"]["value"]
+    )
     methods = [e.get("method") for e in browser.events]
     requests = [e["params"]["request"]["url"] for e in browser.events if e.get("method") == "Network.requestWillBeSent"]
-    errors = [e["params"] for e in browser.events
-              if e.get("method") == "Runtime.exceptionThrown"
-              or (e.get("method") == "Runtime.consoleAPICalled" and e["params"]["type"] in ("error", "warning"))
-              or (e.get("method") == "Log.entryAdded" and e["params"]["entry"]["level"] in ("error", "warning"))]
+    errors = [
+        e["params"]
+        for e in browser.events
+        if e.get("method") == "Runtime.exceptionThrown"
+        or (e.get("method") == "Runtime.consoleAPICalled" and e["params"]["type"] in ("error", "warning"))
+        or (e.get("method") == "Log.entryAdded" and e["params"]["entry"]["level"] in ("error", "warning"))
+    ]
     assert "Page.loadEventFired" in methods
     assert requests == [url]  # the page itself, nothing else
     assert errors == []
@@ -179,8 +213,20 @@ def test_report_in_headless_chromium(browser, report, sample_warehouse, tmp_path
     shots = SCREENSHOTS if os.environ.get("UPDATE_SCREENSHOTS") == "1" else tmp_path
     shots.mkdir(parents=True, exist_ok=True)
     for number, s in enumerate(layout["sections"], start=1):
-        shot = browser.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": {
-            "x": s["x"] - 8, "y": s["y"] - 8, "width": s["width"] + 16, "height": s["height"] + 16, "scale": 1}})
+        shot = browser.send(
+            "Page.captureScreenshot",
+            {
+                "format": "png",
+                "captureBeyondViewport": True,
+                "clip": {
+                    "x": s["x"] - 8,
+                    "y": s["y"] - 8,
+                    "width": s["width"] + 16,
+                    "height": s["height"] + 16,
+                    "scale": 1,
+                },
+            },
+        )
         png = base64.b64decode(shot["data"])
         assert png.startswith(b"\x89PNG") and len(png) > 5000
         (shots / f"{number:02d}-{s['id']}.png").write_bytes(png)
@@ -188,10 +234,13 @@ def test_report_in_headless_chromium(browser, report, sample_warehouse, tmp_path
 
 def test_marts_are_read_from_their_domain_schema_before_main(tmp_path):
     from orchestration.report import connect, relation
+
     db = tmp_path / "served.duckdb"
     with duckdb.connect(str(db)) as con:
-        con.execute("create schema history; create table history.tier_migration(x int); create table main.tier_migration(x int);"
-                    "create table main.quarantine(x int)")
+        con.execute(
+            "create schema history; create table history.tier_migration(x int); create table main.tier_migration(x int);"
+            "create table main.quarantine(x int)"
+        )
     with connect(db) as con:
         assert relation(con, "tier_migration") == '"history"."tier_migration"'
         assert relation(con, "quarantine") == '"main"."quarantine"'

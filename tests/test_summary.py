@@ -1,13 +1,14 @@
 """The end-of-run summary: its figures equal independent queries of the built warehouse and
 counts of the landing files; `warehouse-run --json` prints it alone, the debug output goes to the log."""
+
 import json
 import re
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
-
 from conftest import HANDMADE_AS_OF, query
+
 from orchestration.landing import default_as_of, take_inventory
 from orchestration.main_job import main
 from orchestration.project import SAMPLE_LANDING
@@ -29,17 +30,30 @@ def test_summary_figures_equal_the_warehouse(handmade_landing, handmade_warehous
     s = summarize(handmade_warehouse, HANDMADE_AS_OF.isoformat())
     quarantined = dict(query(handmade_warehouse, "select table_name, count(*) from quarantine group by 1"))
     assert {t["table_name"]: (t["rows_landed"], t["rows_quarantined"]) for t in s["tables"]} == {
-        t: (landed_rows(handmade_landing, t), quarantined.get(t, 0)) for t in TABLES}
+        t: (landed_rows(handmade_landing, t), quarantined.get(t, 0)) for t in TABLES
+    }
     pnl = {p["line_item"]: p["amount"] for p in s["company_pnl"] if p["activity"] is None}
-    revenue, margin, cost = query(handmade_warehouse, "select sum(net_revenue), sum(gross_margin), sum(cost_to_serve) "
-                                                      "from customer_value")[0]
+    revenue, margin, cost = query(
+        handmade_warehouse, "select sum(net_revenue), sum(gross_margin), sum(cost_to_serve) from customer_value"
+    )[0]
     assert (pnl["net_revenue"], pnl["company_contribution"]) == (revenue, margin - cost)
-    tiers = query(handmade_warehouse, """select coalesce(pyramid_tier, 'non_buyer'), count(*), sum(contribution)
-                                         from customer_tiers group by 1 order by 1""")
-    assert sorted((t["tier"], t["customers"], t["contribution"]) for t in s["pyramid"]["tiers"] if t["customers"]) == tiers
-    contributions = [c for (c,) in query(handmade_warehouse, """select contribution from customer_value where is_buyer
-                                                                order by contribution desc, customer_id""")]
-    running = [sum(contributions[:i + 1]) for i in range(len(contributions))]
+    tiers = query(
+        handmade_warehouse,
+        """select coalesce(pyramid_tier, 'non_buyer'), count(*), sum(contribution)
+                                         from customer_tiers group by 1 order by 1""",
+    )
+    assert (
+        sorted((t["tier"], t["customers"], t["contribution"]) for t in s["pyramid"]["tiers"] if t["customers"]) == tiers
+    )
+    contributions = [
+        c
+        for (c,) in query(
+            handmade_warehouse,
+            """select contribution from customer_value where is_buyer
+                                                                order by contribution desc, customer_id""",
+        )
+    ]
+    running = [sum(contributions[: i + 1]) for i in range(len(contributions))]
     peak = max(range(len(running)), key=lambda i: (running[i], -i))
     assert f"({peak + 1:,} of {len(contributions):,}) earn {money(running[peak])}" in s["whale_curve"]
 
@@ -51,8 +65,10 @@ def test_summary_text_and_json_keep_amounts(handmade_warehouse):
     assert re.search(rf"^  company contribution +{re.escape(money(contribution))}$", text, flags=re.M)
     assert "audit:      FAILED (tier_counts)" in text and "nothing (served file unchanged)" in text
     parsed = json.loads(to_json(s))
-    assert Decimal(next(p["amount"] for p in parsed["company_pnl"] if p["line_item"] == "company_contribution")) \
+    assert (
+        Decimal(next(p["amount"] for p in parsed["company_pnl"] if p["line_item"] == "company_contribution"))
         == contribution
+    )
 
 
 def test_warehouse_run_prints_the_summary_and_logs_the_rest(tmp_path, monkeypatch, capfd):

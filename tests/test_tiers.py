@@ -1,11 +1,11 @@
 """Exact pyramid tier counts, the tie rule and band edges, on landing zones built for the purpose."""
+
 import csv
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import build, query
 
 SHARE_SCHEMES = {
@@ -47,16 +47,27 @@ def write_landing(root: Path, revenues: list[Decimal], seed: int = 0) -> dict[st
     """One customer per revenue, ids in an order unrelated to revenue, one completed order each."""
     ids = [f"K{i:05d}" for i in np.random.default_rng(seed).permutation(len(revenues))]
     tables = {
-        "customers": (["customer_id", "customer_name", "segment", "region", "created_date"],
-                      [[c, c, "smb", "north", "2025-01-01"] for c in ids]),
-        "orders": (["order_id", "customer_id", "order_ts", "channel", "status"],
-                   [[f"O{c}", c, "2026-06-01 10:00:00", "web", "completed"] for c in ids]),
-        "order_lines": (["order_id", "line_number", "product_id", "quantity", "unit_price", "discount_amount", "unit_cost"],
-                        [[f"O{c}", 1, "P1", 1, f"{r:.2f}", "0.00", "0.00"] for c, r in zip(ids, revenues)]),
-        "activity_rates": (["activity", "driver_unit", "rate_per_unit", "valid_from", "valid_to"],
-                           [["call", "minute", "1.00", "2020-01-01", ""]]),
+        "customers": (
+            ["customer_id", "customer_name", "segment", "region", "created_date"],
+            [[c, c, "smb", "north", "2025-01-01"] for c in ids],
+        ),
+        "orders": (
+            ["order_id", "customer_id", "order_ts", "channel", "status"],
+            [[f"O{c}", c, "2026-06-01 10:00:00", "web", "completed"] for c in ids],
+        ),
+        "order_lines": (
+            ["order_id", "line_number", "product_id", "quantity", "unit_price", "discount_amount", "unit_cost"],
+            [[f"O{c}", 1, "P1", 1, f"{r:.2f}", "0.00", "0.00"] for c, r in zip(ids, revenues)],
+        ),
+        "activity_rates": (
+            ["activity", "driver_unit", "rate_per_unit", "valid_from", "valid_to"],
+            [["call", "minute", "1.00", "2020-01-01", ""]],
+        ),
         "service_events": (["event_id", "customer_id", "event_ts", "activity", "quantity"], []),
-        "invoices": (["invoice_id", "customer_id", "invoice_date", "due_date", "amount", "paid_date", "written_off"], []),
+        "invoices": (
+            ["invoice_id", "customer_id", "invoice_date", "due_date", "amount", "paid_date", "written_off"],
+            [],
+        ),
     }
     for name, (header, rows) in tables.items():
         (root / name).mkdir(parents=True)
@@ -70,7 +81,9 @@ def test_exact_tier_counts_and_tie_rule(n, tmp_path):
     revenue = write_landing(tmp_path / "landing", tied_revenues(n), seed=n)
     warehouse = tmp_path / "wh.duckdb"
     build(tmp_path / "landing", warehouse)
-    got = query(warehouse, "select scheme, tier, buyers from tier_profitability where tier <> 'non_buyer' and buyers > 0")
+    got = query(
+        warehouse, "select scheme, tier, buyers from tier_profitability where tier <> 'non_buyer' and buyers > 0"
+    )
     for scheme, shares in SHARE_SCHEMES.items():
         assert {t: c for s, t, c in got if s == scheme} == expected_counts(shares, n), scheme
     # ranking: revenue descending, ties by customer_id ascending
@@ -93,8 +106,15 @@ def test_revenue_bands_include_their_lower_edge(tmp_path):
     build(tmp_path / "landing", warehouse)
     got = dict(query(warehouse, "select customer_id, scheme_tiers['revenue_bands'] from customer_tiers"))
     by_revenue = {str(revenue[c]): t for c, t in got.items()}
-    assert by_revenue == {"150000.00": "A", "100000.00": "A", "99999.99": "B", "50000.00": "B",
-                          "20000.00": "C", "19999.99": "D", "5.00": "D"}
+    assert by_revenue == {
+        "150000.00": "A",
+        "100000.00": "A",
+        "99999.99": "B",
+        "50000.00": "B",
+        "20000.00": "C",
+        "19999.99": "D",
+        "5.00": "D",
+    }
 
 
 def test_empty_categories_keep_their_rows(tmp_path):
@@ -103,14 +123,20 @@ def test_empty_categories_keep_their_rows(tmp_path):
     write_landing(tmp_path / "landing", [Decimal("300.00"), Decimal("200.00"), Decimal("100.00")])
     warehouse = tmp_path / "wh.duckdb"
     build(tmp_path / "landing", warehouse)
-    schemes = query(warehouse, "select scheme, tier from tier_schemes union all "
-                               "select distinct scheme, 'non_buyer' from tier_schemes order by all")
-    tiers = query(warehouse, "select scheme, tier, customers, contribution from tier_profitability order by scheme, tier")
+    schemes = query(
+        warehouse,
+        "select scheme, tier from tier_schemes union all "
+        "select distinct scheme, 'non_buyer' from tier_schemes order by all",
+    )
+    tiers = query(
+        warehouse, "select scheme, tier, customers, contribution from tier_profitability order by scheme, tier"
+    )
     assert [t[:2] for t in tiers] == schemes
     assert {t[2:] for t in tiers if t[1] == "non_buyer"} == {(0, Decimal("0.0000"))}
     quadrants = dict(query(warehouse, "select quadrant, customers from quadrant_profitability"))
     assert set(quadrants) == {"platinum", "gold", "iron", "lead", "non_buyer"} and quadrants["non_buyer"] == 0
     assert sum(quadrants.values()) == 3
-    assert query(warehouse, "select value_grid, customers, contribution from grid_profitability "
-                            "where value_grid in ('E', 'F') order by 1") == [("E", 0, Decimal("0.0000")),
-                                                                             ("F", 0, Decimal("0.0000"))]
+    assert query(
+        warehouse,
+        "select value_grid, customers, contribution from grid_profitability where value_grid in ('E', 'F') order by 1",
+    ) == [("E", 0, Decimal("0.0000")), ("F", 0, Decimal("0.0000"))]

@@ -4,6 +4,7 @@ Delivery 1 (`<end - 1 day>.parquet`, or .csv) holds the history, written chunk b
 memory stays bounded; delivery 2 (`<end>.csv`) re-sends some keys with changed values
 and, unless --clean, carries bad rows of every kind the contract names.
 """
+
 import argparse
 import shutil
 import sys
@@ -107,12 +108,14 @@ def generate(spec: Spec, out: Path, progress=None) -> dict[str, int]:
 
 
 def _parse(argv) -> tuple[Spec, Path, bool]:
-    p = argparse.ArgumentParser(prog="warehouse-generate", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="warehouse-generate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--customers", type=int, default=1000)
     p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--end-date", type=date.fromisoformat, default=date(2026, 6, 30),
-                   help="last simulated day (the natural as_of)")
+    p.add_argument(
+        "--end-date", type=date.fromisoformat, default=date(2026, 6, 30), help="last simulated day (the natural as_of)"
+    )
     p.add_argument("--history-days", type=int, default=730)
     p.add_argument("--clean", action="store_true", help="write clean data only: no bad rows")
     p.add_argument("--history-format", choices=["parquet", "csv"], default="parquet")
@@ -135,9 +138,13 @@ def main(argv=None) -> int:
     started = time.monotonic()
 
     def progress(done, total, counts):
-        print(f"chunk {done}/{total}: {counts['customers']:,} customers, {counts['orders']:,} orders, "
-              f"{counts['order_lines']:,} lines, {counts['service_events']:,} events "
-              f"({time.monotonic() - started:.0f}s)", file=sys.stderr, flush=True)
+        print(
+            f"chunk {done}/{total}: {counts['customers']:,} customers, {counts['orders']:,} orders, "
+            f"{counts['order_lines']:,} lines, {counts['service_events']:,} events "
+            f"({time.monotonic() - started:.0f}s)",
+            file=sys.stderr,
+            flush=True,
+        )
 
     counts = generate(spec, out, progress)
     print(f"wrote {out}: " + ", ".join(f"{k}={v:,}" for k, v in counts.items()))

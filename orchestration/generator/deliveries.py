@@ -1,4 +1,5 @@
 """The second delivery: re-sent keys with changed values, and bad rows of every kind."""
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -17,7 +18,9 @@ def _sample(rng, table: pa.Table, share: float, where: pa.Array | None = None) -
 def _replace(table: pa.Table, column: str, values) -> pa.Table:
     i = table.schema.get_field_index(column)
     field = table.schema.field(i)
-    values = values.cast(field.type) if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(values, field.type)
+    values = (
+        values.cast(field.type) if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(values, field.type)
+    )
     return table.set_column(i, field, values)
 
 
@@ -67,19 +70,25 @@ def bad_rows(k: int, cal: sim.Calendar, customer: str, order: str) -> dict[str, 
     ts = day + " 10:00:00"
     c = dict(customer_name="Bad Row", segment="smb", region="north", created_date=day)
     o = dict(customer_id=customer, order_ts=ts, channel="web", status="completed")
-    ln = dict(order_id=order, product_id="P0001", quantity="1", unit_price="10.00", discount_amount="0.00", unit_cost="5.00")
+    ln = dict(
+        order_id=order, product_id="P0001", quantity="1", unit_price="10.00", discount_amount="0.00", unit_cost="5.00"
+    )
     e = dict(customer_id=customer, event_ts=ts, activity="support_call_minute", quantity="5.00")
     i = dict(customer_id=customer, invoice_date=day, due_date=day, amount="100.00", paid_date=None, written_off="false")
     r = dict(driver_unit="unit", rate_per_unit="1.00", valid_from="2020-01-01", valid_to="2020-12-31")
-    line_no = lambda base: (lambda tag, n: pc.cast(pa.array(np.arange(base, base + n)), pa.string()))
+    line_no = lambda base: lambda tag, n: pc.cast(pa.array(np.arange(base, base + n)), pa.string())
     dup_names = lambda tag, n: pa.array(["Dup A", "Dup B"] * (n // 2))
     return {
         "customers": [
             _rows("customers", k, "NULLID", **{**c, "customer_id": None}),
             _rows("customers", k, "BADDATE", **{**c, "customer_id": _key("C"), "created_date": "2026-02-30"}),
             _rows("customers", k, "NODATE", **{**c, "customer_id": _key("C"), "created_date": None}),
-            _rows("customers", 2 * k, "DUP", **{**c, "customer_name": dup_names,
-                                                 "customer_id": lambda tag, n: ids("CDUP", np.arange(n) // 2, 6)}),
+            _rows(
+                "customers",
+                2 * k,
+                "DUP",
+                **{**c, "customer_name": dup_names, "customer_id": lambda tag, n: ids("CDUP", np.arange(n) // 2, 6)},
+            ),
         ],
         "orders": [
             _rows("orders", k, "UNKCUST", **{**o, "order_id": _key("O"), "customer_id": _key("CUNKNOWN")}),
@@ -88,8 +97,16 @@ def bad_rows(k: int, cal: sim.Calendar, customer: str, order: str) -> dict[str, 
             _rows("orders", k, "BADSTATUS", **{**o, "order_id": _key("O"), "status": "shipped"}),
             _rows("orders", k, "NULLID", **{**o, "order_id": None}),
             _rows("orders", k, "QCUST", **{**o, "order_id": _key("O"), "customer_id": _ref("CBADDATE")}),
-            _rows("orders", 2 * k, "DUP", **{**o, "order_id": lambda tag, n: ids("ODUP", np.arange(n) // 2, 6),
-                                             "channel": lambda tag, n: pa.array(["web", "phone"] * (n // 2))}),
+            _rows(
+                "orders",
+                2 * k,
+                "DUP",
+                **{
+                    **o,
+                    "order_id": lambda tag, n: ids("ODUP", np.arange(n) // 2, 6),
+                    "channel": lambda tag, n: pa.array(["web", "phone"] * (n // 2)),
+                },
+            ),
         ],
         "order_lines": [
             _rows("order_lines", k, "ZERO", **{**ln, "line_number": line_no(100000), "quantity": "0"}),
@@ -100,8 +117,16 @@ def bad_rows(k: int, cal: sim.Calendar, customer: str, order: str) -> dict[str, 
             _rows("order_lines", k, "NULLNO", **{**ln, "line_number": None}),
             _rows("order_lines", k, "UNKORDER", **{**ln, "order_id": _key("OUNKNOWN"), "line_number": "1"}),
             _rows("order_lines", k, "QORDER", **{**ln, "order_id": _ref("OBADTS"), "line_number": "1"}),
-            _rows("order_lines", 2 * k, "DUP", **{**ln, "line_number": lambda tag, n: pc.cast(pa.array(600000 + np.arange(n) // 2), pa.string()),
-                                                  "quantity": lambda tag, n: pa.array(["1", "2"] * (n // 2))}),
+            _rows(
+                "order_lines",
+                2 * k,
+                "DUP",
+                **{
+                    **ln,
+                    "line_number": lambda tag, n: pc.cast(pa.array(600000 + np.arange(n) // 2), pa.string()),
+                    "quantity": lambda tag, n: pa.array(["1", "2"] * (n // 2)),
+                },
+            ),
         ],
         "service_events": [
             _rows("service_events", k, "UNKACT", **{**e, "event_id": _key("E"), "activity": "teleportation"}),
@@ -110,8 +135,12 @@ def bad_rows(k: int, cal: sim.Calendar, customer: str, order: str) -> dict[str, 
             _rows("service_events", k, "UNKCUST", **{**e, "event_id": _key("E"), "customer_id": _key("CUNKNOWN")}),
             _rows("service_events", k, "BADTS", **{**e, "event_id": _key("E"), "event_ts": "2026-06-31 25:00:00"}),
             _rows("service_events", k, "NULLID", **{**e, "event_id": None}),
-            _rows("service_events", k, "NORATE", **{**e, "event_id": _key("E"), "activity": "courier_express",
-                                                    "event_ts": "2020-06-15 10:00:00"}),
+            _rows(
+                "service_events",
+                k,
+                "NORATE",
+                **{**e, "event_id": _key("E"), "activity": "courier_express", "event_ts": "2020-06-15 10:00:00"},
+            ),
         ],
         "invoices": [
             _rows("invoices", k, "DUEBEFORE", **{**i, "invoice_id": _key("I"), "due_date": "2020-01-01"}),
@@ -123,8 +152,18 @@ def bad_rows(k: int, cal: sim.Calendar, customer: str, order: str) -> dict[str, 
             _rows("activity_rates", 1, "", **{**r, "activity": "gift_wrapping", "rate_per_unit": "-1.00"}),
             _rows("activity_rates", 1, "", **{**r, "activity": "installation", "valid_to": "2019-01-01"}),
             _rows("activity_rates", 1, "", **{**r, "activity": "courier_express"}),
-            _rows("activity_rates", 1, "", **{**r, "activity": "courier_express", "valid_from": "2020-06-01",
-                                              "valid_to": "2021-06-30", "rate_per_unit": "2.00"}),
+            _rows(
+                "activity_rates",
+                1,
+                "",
+                **{
+                    **r,
+                    "activity": "courier_express",
+                    "valid_from": "2020-06-01",
+                    "valid_to": "2021-06-30",
+                    "rate_per_unit": "2.00",
+                },
+            ),
         ],
     }
 

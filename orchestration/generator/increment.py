@@ -4,6 +4,7 @@ The new day repeats the previous day's activity under new keys, dated one day la
 few new prospects, and corrects some earlier keys (late cancellations, payments), so it has
 the shape of a real daily delivery: one new file per table.
 """
+
 import tempfile
 from datetime import date, timedelta
 from pathlib import Path
@@ -16,11 +17,11 @@ from orchestration.settings import duckdb_config
 CAST = {
     "orders": "order_id, customer_id, try_cast(order_ts as timestamp) as order_ts, channel, status",
     "order_lines": "order_id, try_cast(line_number as integer) as line_number, product_id, try_cast(quantity as integer) as quantity, "
-                   "try_cast(unit_price as decimal(18,2)) as unit_price, try_cast(discount_amount as decimal(18,2)) as discount_amount, "
-                   "try_cast(unit_cost as decimal(18,2)) as unit_cost",
+    "try_cast(unit_price as decimal(18,2)) as unit_price, try_cast(discount_amount as decimal(18,2)) as discount_amount, "
+    "try_cast(unit_cost as decimal(18,2)) as unit_cost",
     "service_events": "event_id, customer_id, try_cast(event_ts as timestamp) as event_ts, activity, try_cast(quantity as decimal(18,2)) as quantity",
     "invoices": "invoice_id, customer_id, try_cast(invoice_date as date) as invoice_date, try_cast(due_date as date) as due_date, "
-                "try_cast(amount as decimal(18,2)) as amount, try_cast(paid_date as date) as paid_date, try_cast(written_off as boolean) as written_off",
+    "try_cast(amount as decimal(18,2)) as amount, try_cast(paid_date as date) as paid_date, try_cast(written_off as boolean) as written_off",
     "customers": "customer_id, customer_name, segment, region, try_cast(created_date as date) as created_date",
 }
 
@@ -30,12 +31,15 @@ def _current(con, landing: Path, table: str, candidates: str = "true") -> str:
     version matching `candidates` (a filter on the delivered rows), so large landing zones
     de-duplicate the few keys the new day needs, not every key."""
     key = ", ".join(TABLES[table]["key"])
-    parts = [f"select * from read_{kind}('{landing / table}/*.{kind}', filename = true{opt})"
-             for kind, opt in (("parquet", ""), ("csv", ", all_varchar = true")) if list((landing / table).glob(f"*.{kind}"))]
+    parts = [
+        f"select * from read_{kind}('{landing / table}/*.{kind}', filename = true{opt})"
+        for kind, opt in (("parquet", ""), ("csv", ", all_varchar = true"))
+        if list((landing / table).glob(f"*.{kind}"))
+    ]
     con.execute(f"create or replace temp view raw_{table} as {' union all by name '.join(parts)}")
     con.execute(f"""create or replace temp view cur_{table} as
         select {CAST[table]} from raw_{table}
-        where {' and '.join(f'try_cast({k} as varchar) is not null' for k in TABLES[table]['key'])}
+        where {" and ".join(f"try_cast({k} as varchar) is not null" for k in TABLES[table]["key"])}
           and ({key}) in (select {key} from raw_{table} where {candidates})
         qualify row_number() over (partition by {key} order by filename desc) = 1""")
     return f"cur_{table}"
@@ -43,8 +47,10 @@ def _current(con, landing: Path, table: str, candidates: str = "true") -> str:
 
 def append_day(landing: Path, day: date) -> dict[str, int]:
     prev, tag = day - timedelta(days=1), day.strftime("%Y%m%d")
-    with tempfile.TemporaryDirectory() as spill, duckdb.connect(config={
-            **duckdb_config(), "temp_directory": spill, "preserve_insertion_order": False}) as con:
+    with (
+        tempfile.TemporaryDirectory() as spill,
+        duckdb.connect(config={**duckdb_config(), "temp_directory": spill, "preserve_insertion_order": False}) as con,
+    ):
         con.execute("set enable_progress_bar = false")
         return _append(con, landing, day, prev, tag)
 
@@ -53,7 +59,12 @@ def _append(con, landing: Path, day: date, prev: date, tag: str) -> dict[str, in
     # candidates on the key hash select those keys outright (about 0.1% new prospects, 5% of invoices)
     _current(con, landing, "customers", "hash(customer_id) % 1000 = 7")
     _current(con, landing, "orders", f"try_cast(order_ts as timestamp)::date > date '{prev}' - 30")
-    _current(con, landing, "order_lines", f"order_id in (select order_id from cur_orders where order_ts::date = date '{prev}')")
+    _current(
+        con,
+        landing,
+        "order_lines",
+        f"order_id in (select order_id from cur_orders where order_ts::date = date '{prev}')",
+    )
     _current(con, landing, "service_events", f"try_cast(event_ts as timestamp)::date = date '{prev}'")
     _current(con, landing, "invoices", "hash(invoice_id) % 20 = 0")
     queries = {

@@ -2,6 +2,7 @@
 
 All arrays are numpy; money is integer cents until it is written. Nothing loops per row.
 """
+
 from dataclasses import dataclass
 from datetime import date
 
@@ -77,18 +78,24 @@ def simulate_customers(rng, cal: Calendar, n: int) -> dict[str, np.ndarray]:
     created = np.where(
         kind == PROSPECT,
         cal.end_day - rng.integers(0, 540, n),
-        np.where(kind == LAPSED, cal.start_day - rng.integers(0, 400, n),
-                 cal.end_day - rng.integers(30, cal.history_days + 400, n)),
+        np.where(
+            kind == LAPSED,
+            cal.start_day - rng.integers(0, 400, n),
+            cal.end_day - rng.integers(30, cal.history_days + 400, n),
+        ),
     )
     # the period in which a customer may order
     buy_from = np.maximum(created, cal.start_day)
     buy_to = np.where(kind == LAPSED, cal.window_start - 31, cal.end_day)
     return {
-        "kind": kind, "segment": seg, "created": created.astype(np.int64),
+        "kind": kind,
+        "segment": seg,
+        "created": created.astype(np.int64),
         "region": rng.integers(0, len(REGIONS), n),
         "size": np.exp(rng.normal(SIZE_LOG_MEAN[seg], 0.9)),
         "order_rate": rng.gamma(1.0, ORDERS_PER_YEAR[seg]),
-        "buy_from": buy_from, "buy_to": buy_to,
+        "buy_from": buy_from,
+        "buy_to": buy_to,
         "payer": rng.choice(3, n, p=[0.70, 0.25, 0.05]),  # good, late, chronic
         "service": np.exp(rng.normal(0.0, 1.0, n)),  # how demanding, loosely tied to size
     }
@@ -101,7 +108,8 @@ def simulate_orders(rng, cal: Calendar, cust: dict) -> dict[str, np.ndarray]:
     owner = np.repeat(np.arange(len(n_orders)), n_orders)
     day = _uniform_days(rng, cust["buy_from"][owner], cust["buy_to"][owner])
     return {
-        "customer": owner, "day": day,
+        "customer": owner,
+        "day": day,
         "second": rng.integers(8 * 3600, 20 * 3600, len(owner)),
         "channel": _pick(rng, CHANNEL_P, cust["segment"][owner]),
         "cancelled": rng.random(len(owner)) < 0.05,
@@ -122,15 +130,25 @@ def simulate_lines(rng, cust: dict, orders: dict, products: dict) -> dict[str, n
     discounted = (rng.random(len(order)) < 0.25) & ~is_return
     discount = np.where(discounted, np.round(qty * price * rng.uniform(0, 0.15, len(order))), 0).astype(np.int64)
     return {
-        "order": order, "line_number": line_number, "product": product, "quantity": qty,
-        "price": price, "discount": discount, "cost": products["cost"][product],
-        "n_lines": n_lines, "is_return": is_return,
+        "order": order,
+        "line_number": line_number,
+        "product": product,
+        "quantity": qty,
+        "price": price,
+        "discount": discount,
+        "cost": products["cost"][product],
+        "n_lines": n_lines,
+        "is_return": is_return,
     }
 
 
 def _events(rng, owner: np.ndarray, day: np.ndarray, activity: str, qty_cents: np.ndarray) -> dict:
-    return {"customer": owner, "day": day, "activity": np.full(len(owner), activity, dtype=object),
-            "quantity": qty_cents}
+    return {
+        "customer": owner,
+        "day": day,
+        "activity": np.full(len(owner), activity, dtype=object),
+        "quantity": qty_cents,
+    }
 
 
 def _periodic_events(rng, cal: Calendar, cust: dict, per_year: np.ndarray, activity: str, qty_fn) -> dict:
@@ -147,19 +165,49 @@ def simulate_events(rng, cal: Calendar, cust: dict, orders: dict, lines: dict) -
     prospect_boost = np.where(cust["kind"] == PROSPECT, 2.0, 0.0)  # prospects get courted
     done = ~orders["cancelled"]
     parts = [
-        _events(rng, orders["customer"][done], np.minimum(orders["day"][done] + rng.integers(0, 3, done.sum()), cal.end_day),
-                "delivery", np.full(done.sum(), 100)),
-        _periodic_events(rng, cal, cust, CALLS_PER_YEAR[seg] * service, "support_call_minute",
-                         lambda k: np.maximum(50, np.round(np.exp(rng.normal(np.log(8.0), 0.7, k)) * 100)).astype(np.int64)),
-        _periodic_events(rng, cal, cust, VISITS_PER_YEAR[seg] * service ** 1.3 + prospect_boost, "sales_visit",
-                         lambda k: np.full(k, 100)),
-        _periodic_events(rng, cal, cust, ONSITE_PER_YEAR[seg] * service ** 1.5, "onsite_support_hour",
-                         lambda k: rng.integers(1, 13, k) * 50),
+        _events(
+            rng,
+            orders["customer"][done],
+            np.minimum(orders["day"][done] + rng.integers(0, 3, done.sum()), cal.end_day),
+            "delivery",
+            np.full(done.sum(), 100),
+        ),
+        _periodic_events(
+            rng,
+            cal,
+            cust,
+            CALLS_PER_YEAR[seg] * service,
+            "support_call_minute",
+            lambda k: np.maximum(50, np.round(np.exp(rng.normal(np.log(8.0), 0.7, k)) * 100)).astype(np.int64),
+        ),
+        _periodic_events(
+            rng,
+            cal,
+            cust,
+            VISITS_PER_YEAR[seg] * service**1.3 + prospect_boost,
+            "sales_visit",
+            lambda k: np.full(k, 100),
+        ),
+        _periodic_events(
+            rng,
+            cal,
+            cust,
+            ONSITE_PER_YEAR[seg] * service**1.5,
+            "onsite_support_hour",
+            lambda k: rng.integers(1, 13, k) * 50,
+        ),
     ]
     ret = lines["is_return"] & done[lines["order"]]
     ret_order = lines["order"][ret]
-    parts.append(_events(rng, orders["customer"][ret_order],
-                         np.minimum(orders["day"][ret_order] + 7, cal.end_day), "returns_handling", np.full(len(ret_order), 100)))
+    parts.append(
+        _events(
+            rng,
+            orders["customer"][ret_order],
+            np.minimum(orders["day"][ret_order] + 7, cal.end_day),
+            "returns_handling",
+            np.full(len(ret_order), 100),
+        )
+    )
     out = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     out["second"] = rng.integers(7 * 3600, 19 * 3600, len(out["day"]))
     return out
@@ -180,5 +228,12 @@ def simulate_invoices(rng, cal: Calendar, cust: dict, orders: dict, lines: dict)
     paid = np.where(late, due + late_days, np.maximum(inv_day, due - rng.integers(0, 25, len(idx))))
     unpaid = paid > cal.end_day
     written_off = unpaid & (payer == 2) & (due < cal.end_day - 120) & (rng.random(len(idx)) < 0.6)
-    return {"order": idx, "customer": owner, "day": inv_day, "due": due, "amount": order_net[idx],
-            "paid": np.where(unpaid, -1, paid), "written_off": written_off}
+    return {
+        "order": idx,
+        "customer": owner,
+        "day": inv_day,
+        "due": due,
+        "amount": order_net[idx],
+        "paid": np.where(unpaid, -1, paid),
+        "written_off": written_off,
+    }

@@ -1,4 +1,5 @@
 """Turn simulated numpy arrays into contract-typed Arrow tables (vectorised, no row loops)."""
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -36,59 +37,74 @@ def _table(name: str, columns: dict) -> pa.Table:
 def customers_table(cust: dict, first: int) -> pa.Table:
     n = len(cust["kind"])
     cid = ids("C", np.arange(first, first + n), 8)
-    return _table("customers", {
-        "customer_id": cid,
-        "customer_name": pc.binary_join_element_wise("Customer ", cid, ""),
-        "segment": pa.array(sim.SEGMENTS[cust["segment"]]),
-        "region": pa.array(sim.REGIONS[cust["region"]]),
-        "created_date": dates(cust["created"]),
-    })
+    return _table(
+        "customers",
+        {
+            "customer_id": cid,
+            "customer_name": pc.binary_join_element_wise("Customer ", cid, ""),
+            "segment": pa.array(sim.SEGMENTS[cust["segment"]]),
+            "region": pa.array(sim.REGIONS[cust["region"]]),
+            "created_date": dates(cust["created"]),
+        },
+    )
 
 
 def orders_table(orders: dict, first_customer: int, first_order: int) -> pa.Table:
     n = len(orders["day"])
-    return _table("orders", {
-        "order_id": ids("O", np.arange(first_order, first_order + n), 10),
-        "customer_id": ids("C", orders["customer"] + first_customer, 8),
-        "order_ts": timestamps(orders["day"], orders["second"]),
-        "channel": pa.array(sim.CHANNELS[orders["channel"]]),
-        "status": pa.array(np.where(orders["cancelled"], "cancelled", "completed")),
-    })
+    return _table(
+        "orders",
+        {
+            "order_id": ids("O", np.arange(first_order, first_order + n), 10),
+            "customer_id": ids("C", orders["customer"] + first_customer, 8),
+            "order_ts": timestamps(orders["day"], orders["second"]),
+            "channel": pa.array(sim.CHANNELS[orders["channel"]]),
+            "status": pa.array(np.where(orders["cancelled"], "cancelled", "completed")),
+        },
+    )
 
 
 def lines_table(lines: dict, first_order: int) -> pa.Table:
-    return _table("order_lines", {
-        "order_id": ids("O", lines["order"] + first_order, 10),
-        "line_number": pa.array(lines["line_number"].astype(np.int32)),
-        "product_id": ids("P", lines["product"], 4),
-        "quantity": pa.array(lines["quantity"].astype(np.int32)),
-        "unit_price": money(lines["price"]),
-        "discount_amount": money(lines["discount"]),
-        "unit_cost": money(lines["cost"]),
-    })
+    return _table(
+        "order_lines",
+        {
+            "order_id": ids("O", lines["order"] + first_order, 10),
+            "line_number": pa.array(lines["line_number"].astype(np.int32)),
+            "product_id": ids("P", lines["product"], 4),
+            "quantity": pa.array(lines["quantity"].astype(np.int32)),
+            "unit_price": money(lines["price"]),
+            "discount_amount": money(lines["discount"]),
+            "unit_cost": money(lines["cost"]),
+        },
+    )
 
 
 def events_table(events: dict, first_customer: int, first_event: int) -> pa.Table:
     n = len(events["day"])
-    return _table("service_events", {
-        "event_id": ids("E", np.arange(first_event, first_event + n), 10),
-        "customer_id": ids("C", events["customer"] + first_customer, 8),
-        "event_ts": timestamps(events["day"], events["second"]),
-        "activity": pa.array(events["activity"].astype(str)),
-        "quantity": money(events["quantity"]),
-    })
+    return _table(
+        "service_events",
+        {
+            "event_id": ids("E", np.arange(first_event, first_event + n), 10),
+            "customer_id": ids("C", events["customer"] + first_customer, 8),
+            "event_ts": timestamps(events["day"], events["second"]),
+            "activity": pa.array(events["activity"].astype(str)),
+            "quantity": money(events["quantity"]),
+        },
+    )
 
 
 def invoices_table(inv: dict, first_customer: int, first_order: int) -> pa.Table:
-    return _table("invoices", {
-        "invoice_id": ids("I", inv["order"] + first_order, 10),
-        "customer_id": ids("C", inv["customer"] + first_customer, 8),
-        "invoice_date": dates(inv["day"]),
-        "due_date": dates(inv["due"]),
-        "amount": money(inv["amount"]),
-        "paid_date": dates(inv["paid"], mask=inv["paid"] < 0),
-        "written_off": pa.array(inv["written_off"]),
-    })
+    return _table(
+        "invoices",
+        {
+            "invoice_id": ids("I", inv["order"] + first_order, 10),
+            "customer_id": ids("C", inv["customer"] + first_customer, 8),
+            "invoice_date": dates(inv["day"]),
+            "due_date": dates(inv["due"]),
+            "amount": money(inv["amount"]),
+            "paid_date": dates(inv["paid"], mask=inv["paid"] < 0),
+            "written_off": pa.array(inv["written_off"]),
+        },
+    )
 
 
 def rates_table(cal: sim.Calendar) -> pa.Table:
@@ -98,13 +114,16 @@ def rates_table(cal: sim.Calendar) -> pa.Table:
     after = np.array([sim.ACTIVITIES[a][2] for a in names])
     k = len(names)
     open_end = np.full(k, 2932896)  # 9999-12-31
-    return _table("activity_rates", {
-        "activity": names * 2,
-        "driver_unit": units * 2,
-        "rate_per_unit": money(np.concatenate([before, after])),
-        "valid_from": dates(np.concatenate([np.full(k, cal.start_day - 365), np.full(k, cal.rate_change_day)])),
-        "valid_to": dates(np.concatenate([np.full(k, cal.rate_change_day - 1), open_end])),
-    })
+    return _table(
+        "activity_rates",
+        {
+            "activity": names * 2,
+            "driver_unit": units * 2,
+            "rate_per_unit": money(np.concatenate([before, after])),
+            "valid_from": dates(np.concatenate([np.full(k, cal.start_day - 365), np.full(k, cal.rate_change_day)])),
+            "valid_to": dates(np.concatenate([np.full(k, cal.rate_change_day - 1), open_end])),
+        },
+    )
 
 
 def as_text(table: pa.Table) -> pa.Table:

@@ -6,7 +6,7 @@ sales as (
         sum(l.quantity::decimal(38, 0) * l.unit_price - l.discount_amount) as net_revenue,
         sum(l.quantity::decimal(38, 0) * l.unit_cost) as cogs
     from {{ ref('int_order_lines') }} as l
-    join {{ ref('int_orders') }} as o on o.order_id = l.order_id
+    inner join {{ ref('int_orders') }} as o on o.order_id = l.order_id
     cross join params
     where o.status = 'completed'
       and o.order_ts::date > params.as_of_date - 365 and o.order_ts::date <= params.as_of_date
@@ -15,7 +15,7 @@ sales as (
 costs as (
     select e.activity, sum(e.quantity::decimal(38, 2) * r.rate_per_unit) as cost
     from {{ ref('int_service_events') }} as e
-    join {{ ref('int_activity_rates') }} as r
+    inner join {{ ref('int_activity_rates') }} as r
         on r.activity = e.activity and e.event_ts::date between r.valid_from and coalesce(r.valid_to, date '9999-12-31')
     cross join params
     where e.event_ts::date > params.as_of_date - 365 and e.event_ts::date <= params.as_of_date

@@ -43,7 +43,7 @@ many_rates as (
     select customer_id, activity,
            string_agg(rate_per_unit::varchar || ' from ' || rate_valid_from::varchar, '; ' order by rate_valid_from) as rates_applied
     from per_rate
-    semi join (select customer_id, activity from per_activity where rates > 2) using (customer_id, activity)
+    semi join (select customer_id, activity from per_activity where rates > 2) as repriced using (customer_id, activity)
     group by customer_id, activity
 ),
 

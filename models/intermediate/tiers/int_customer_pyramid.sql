@@ -38,7 +38,7 @@ buyer_count as (
 ranked_numbered as (
     select
         *,
-        row_number() over (partition by scheme order by basis_value desc, customer_id) as tier_rank,
+        row_number() over (partition by scheme order by basis_value desc, customer_id asc) as tier_rank,
         buyer_count.buyers as scheme_buyers
     from ranked
     cross join buyer_count

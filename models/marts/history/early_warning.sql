@@ -76,7 +76,7 @@ select
     p_alive_now,
     contribution_before::decimal(38, 4) as contribution_before,
     reasons,
-    row_number() over (order by contribution_before desc, customer_id)::bigint as call_priority
+    row_number() over (order by contribution_before desc, customer_id asc)::bigint as call_priority
 from reasons
 where reasons is not null
 order by call_priority

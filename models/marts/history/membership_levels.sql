@@ -69,6 +69,7 @@ replay as (
             inner join earned as e on e.customer_id = s.customer_id and e.seq = s.seq + 1
         ) as step
     )
+
     select * from state
 )
 

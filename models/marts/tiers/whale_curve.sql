@@ -7,7 +7,7 @@ with ranked as (
     select
         customer_id,
         contribution,
-        row_number() over (order by contribution desc, customer_id) as customer_rank,
+        row_number() over (order by contribution desc, customer_id asc) as customer_rank,
         count(*) over () as buyers,
         sum(contribution) over () as total_contribution
     from {{ ref('int_customer_profitability') }}
@@ -37,7 +37,7 @@ shares as (
 peak as (
     select * replace ('peak' as row_type)
     from shares
-    qualify row_number() over (order by cumulative_contribution desc, customer_rank) = 1
+    qualify row_number() over (order by cumulative_contribution desc, customer_rank asc) = 1
 )
 
 select
@@ -60,5 +60,5 @@ select
                           || '% of the size of buyers'' total loss of ' || round(total_contribution, 2)
                      else '; buyers'' total contribution is zero'
                  end end::varchar as summary
-from (select * from shares union all select * from peak)
+from (select * from shares union all select * from peak) as curve
 cross join {{ ref('int_run_parameters') }} as params
