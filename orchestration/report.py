@@ -546,10 +546,12 @@ def quality_section(con, audit: dict | None) -> str:
             [
                 ("table_name", "Table", "text"),
                 ("files", "Files", "int"),
+                ("files_rejected", "Files rejected", "int"),
                 ("rows_landed", "Landed", "int"),
                 ("rows_accepted", "Accepted", "int"),
                 ("rows_quarantined", "Quarantined", "int"),
                 ("rows_superseded", "Superseded", "int"),
+                ("rows_malformed", "Malformed", "int"),
                 ("reconciled", "Reconciled", "text"),
             ],
         )
