@@ -28,6 +28,9 @@ def as_of_date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"--as-of {text!r} is not a date (YYYY-MM-DD)") from None
 
 
+FAILURE_PREFIX = "dagster._core.definitions.events.Failure: "  # Dagster's class name before a step's own message
+
+
 def _parse(argv):
     p = OneLineParser(prog="warehouse-run", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--landing-dir", type=Path, default=None, help="default: $LANDING_DIR, else the bundled sample")
@@ -167,9 +170,8 @@ def _run(a, as_of: date, landing: Path, paths, run_id: str, summary: bool = True
     if not result.success:
         for event in result.all_events:
             if event.is_step_failure:
-                print(
-                    f"FAILED {event.step_key}: {event.step_failure_data.error.message.strip()[:2000]}", file=sys.stderr
-                )
+                message = event.step_failure_data.error.message.strip()
+                print(f"FAILED {event.step_key}: {message.removeprefix(FAILURE_PREFIX)[:2000]}", file=sys.stderr)
         for check in result.get_asset_check_evaluations():
             if not check.passed:
                 print(f"FAILED check {check.check_name}: {check.metadata.get('failed_expectations')}", file=sys.stderr)

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pytest
 import yaml
+from conftest import HANDMADE_AS_OF, build, copy_handmade
 from dagster import AssetKey
 
 from orchestration import publish as pub
@@ -23,7 +24,6 @@ from orchestration.main_job import main
 from orchestration.project import PROJECT_DIR
 from orchestration.run_lock import acquire, release
 from orchestration.settings import Paths
-from tests.conftest import HANDMADE_AS_OF, build, copy_handmade
 
 AS_OF = HANDMADE_AS_OF.isoformat()
 SCHEMAS = {
