@@ -16,6 +16,8 @@ from dagster import (
     AssetKey,
     Config,
     DailyPartitionsDefinition,
+    DefaultScheduleStatus,
+    DefaultSensorStatus,
     Definitions,
     Failure,
     MaterializeResult,
@@ -86,12 +88,23 @@ def landing_zone(context: AssetExecutionContext, config: LandingConfig) -> None:
     context.add_output_metadata({"landing_dir": str(paths.landing_dir), "inventory": str(inventory)})
 
 
+def layer_group(fqn: list[str], resource_type: str) -> str:
+    """The Dagster asset group of a dbt node: its layer and domain folder (marts_tiers, ...)."""
+    if resource_type == "seed":
+        return "seeds"
+    folders = fqn[1:-1]
+    return "_".join(folders[:2]) if folders else "dbt"
+
+
 class Translator(DagsterDbtTranslator):
-    """dbt staging models read the landing zone, so they depend on the landing_zone asset."""
+    """Assets grouped by layer; staging models read the landing zone, so they depend on it."""
 
     def get_asset_spec(self, manifest, unique_id, project):
         spec = super().get_asset_spec(manifest, unique_id, project)
-        if manifest["nodes"].get(unique_id, {}).get("name", "").startswith("stg_"):
+        node = manifest["nodes"].get(unique_id, {})
+        if node.get("fqn"):
+            spec = spec.replace_attributes(group_name=layer_group(node["fqn"], node.get("resource_type", "")))
+        if node.get("name", "").startswith("stg_"):
             spec = spec.merge_attributes(deps=[AssetKey("landing_zone")])
         return spec
 
@@ -328,10 +341,18 @@ nightly_job = define_asset_job(
     partitions_def=PARTITIONS,
     description="Land, build and test with dbt, audit with Great Expectations, publish.",
 )
-nightly_schedule = build_schedule_from_partitioned_job(nightly_job, hour_of_day=2, minute_of_hour=0)
+# on by default: `dagster dev` (with its daemon) runs the nightly job; stop it in the UI or with
+# `dagster schedule stop nightly_warehouse_schedule`
+nightly_schedule = build_schedule_from_partitioned_job(
+    nightly_job, hour_of_day=2, minute_of_hour=0, default_status=DefaultScheduleStatus.RUNNING
+)
 
 
-@run_failure_sensor(monitored_jobs=[nightly_job], description="Records every failed run where operators look.")
+@run_failure_sensor(
+    monitored_jobs=[nightly_job],
+    description="Records every failed run where operators look.",
+    default_status=DefaultSensorStatus.RUNNING,
+)
 def record_run_failure(context: RunFailureSensorContext):
     event = record_alert(
         Paths.from_env(),

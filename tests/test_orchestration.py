@@ -6,7 +6,7 @@ import threading
 
 import duckdb
 import pytest
-from dagster import Failure
+from dagster import DefaultScheduleStatus, DefaultSensorStatus, Failure
 
 from orchestration import audit
 from orchestration.dbt_failures import TransientDbtError, classify
@@ -52,6 +52,16 @@ def test_definitions_load_with_schedule_checks_and_sensor():
         "published_warehouse",
         "tier_report",
     } <= keys
+    groups = {k.to_user_string(): graph.get(k).group_name for k in graph.get_all_asset_keys()}
+    assert (
+        groups["stg_orders"],
+        groups["int_orders__validated"],
+        groups["customer_value"],
+        groups["tier_profitability"],
+        groups["rfm_segment_map"],
+    ) == ("staging", "intermediate_landing", "marts_customer_value", "marts_tiers", "seeds")
+    assert nightly_schedule.default_status == DefaultScheduleStatus.RUNNING
+    assert defs.resolve_sensor_def("record_run_failure").default_status == DefaultSensorStatus.RUNNING
     checks = {k.name for k in graph.asset_check_keys}
     assert set(AUDITS) <= checks
     assert any(name.startswith("not_null_") or name.startswith("unique_") for name in checks)  # dbt tests
