@@ -8,6 +8,7 @@ from conftest import build, copy_handmade, query
 
 from orchestration.generator.cli import Spec, generate
 from orchestration.generator.increment import append_day
+from orchestration.publish import store_snapshot
 from orchestration.settings import PUBLIC_MARTS
 
 DAY, NEXT = date(2026, 6, 30), date(2026, 7, 1)
@@ -19,10 +20,12 @@ def increment(tmp_path_factory):
     landing = root / "landing"
     generate(Spec(customers=1500, seed=21), landing)
     (root / "inc").mkdir()
+    (root / "full").mkdir()
     build(landing, root / "inc" / "wh.duckdb", DAY)
+    for side in ("inc", "full"):  # yesterday's tier snapshot, so tier_migration has a pair of dates to compare
+        store_snapshot(root / "inc" / "wh.duckdb", root / side / "history", DAY.isoformat())
     counts = append_day(landing, NEXT)
     result = build(landing, root / "inc" / "wh.duckdb", NEXT)  # on yesterday's file: incremental
-    (root / "full").mkdir()
     build(landing, root / "full" / "wh.duckdb", NEXT)  # a new file: full build
     return root, counts, result
 
