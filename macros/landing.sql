@@ -37,7 +37,7 @@
     {%- endfor %}
 {% endmacro %}
 
-{#- The contract's CSV dialect, stated in full (never sniffed); orchestration/landing.py scans
+{#- The contract's CSV dialect, stated in full (never sniffed); tiering/landing.py scans
     each CSV file with it and lists the malformed rows that ignore_errors skips here. -#}
 {% macro csv_dialect() -%}
     delim = ',', quote = '"', escape = '"', header = true, auto_detect = false
@@ -86,7 +86,7 @@
     {{ return(groups) }}
 {% endmacro %}
 
-{#- The landing inventory orchestration/landing.py wrote, named by $WAREHOUSE_INVENTORY (an
+{#- The landing inventory tiering/landing.py wrote, named by $WAREHOUSE_INVENTORY (an
     environment variable: dbt does not render its value as Jinja). Empty while parsing. -#}
 {% macro landing_inventory() %}
     {%- if not execute -%}

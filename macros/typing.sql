@@ -21,7 +21,7 @@
 {%- endmacro %}
 
 {#- A time of day followed by a UTC offset (Z, +02, +02:00, -0500): such a timestamp converts to
-    UTC; one without an offset is UTC. orchestration/landing.py uses the same pattern. -#}
+    UTC; one without an offset is UTC. tiering/landing.py uses the same pattern. -#}
 {% macro utc_offset_pattern() -%}
     [0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]*)?)?\s*([zZ]|[+-][0-9]{2}(:?[0-9]{2})?)$
 {%- endmacro %}

@@ -19,8 +19,8 @@ import great_expectations as gx  # noqa: E402
 import great_expectations.expectations as gxe  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from orchestration.project import PROJECT_DIR  # noqa: E402
-from orchestration.settings import duckdb_config  # noqa: E402
+from tiering.project import PROJECT_DIR  # noqa: E402
+from tiering.settings import duckdb_config  # noqa: E402
 
 GX_DIR = PROJECT_DIR / "gx"
 DATASOURCE = "warehouse_audit"

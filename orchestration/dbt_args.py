@@ -2,7 +2,7 @@
 
 Only the as-of date reaches dbt as a var (dbt renders var strings as Jinja; a date object
 written as YYYY-MM-DD cannot carry any). Paths reach dbt through the landing inventory, named by
-the environment variable WAREHOUSE_INVENTORY (see orchestration/landing.py).
+the environment variable WAREHOUSE_INVENTORY (see tiering/landing.py).
 """
 
 import json

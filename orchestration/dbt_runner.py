@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 
 from orchestration.dbt_args import build_args, dbt_env, dbt_executable
-from orchestration.landing import (
+from tiering.landing import (
     LandingError,
     allowed_empty_tables,
     completeness_failure,
@@ -21,7 +21,7 @@ from orchestration.landing import (
     take_inventory,
     write_inventory,
 )
-from orchestration.project import PROJECT_DIR, SAMPLE_LANDING
+from tiering.project import PROJECT_DIR, SAMPLE_LANDING
 
 
 def prepare_landing(landing_dir: Path, as_of: date | None, build_file: Path, history_dir: Path) -> tuple[date, Path]:

@@ -31,13 +31,11 @@ from dagster import (
 )
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
+from devtools.generator.cli import Spec, generate
 from orchestration import audit, drift
 from orchestration.dbt_args import dbt_env, dbt_executable, dbt_vars
 from orchestration.dbt_failures import classify_dbt_failure
 from orchestration.dbt_runner import prepare_landing
-from orchestration.generator.cli import Spec, generate
-from orchestration.landing import LandingError, inventory_file
-from orchestration.project import PROJECT_DIR
 from orchestration.publish import (
     PublishRefused,
     build_identity,
@@ -53,7 +51,9 @@ from orchestration.publish import (
 )
 from orchestration.report import write_served_report
 from orchestration.run_lock import LockHeld, acquire
-from orchestration.settings import PUBLIC_MARTS, Paths, today, warehouse_timezone
+from tiering.landing import LandingError, inventory_file
+from tiering.project import PROJECT_DIR
+from tiering.settings import PUBLIC_MARTS, Paths, today, warehouse_timezone
 
 DBT_PROJECT = DbtProject(project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR)
 if not DBT_PROJECT.manifest_path.exists():

@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.publish import sql_string
-from orchestration.settings import DRIFT_THRESHOLDS_FILE, duckdb_config
+from tiering.settings import DRIFT_THRESHOLDS_FILE, duckdb_config
 
 
 def load_thresholds(path: Path = DRIFT_THRESHOLDS_FILE) -> dict[str, Decimal]:

@@ -12,8 +12,8 @@ import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
-from orchestration.landing import LandingError, default_as_of, take_inventory
-from orchestration.project import SAMPLE_LANDING
+from tiering.landing import LandingError, default_as_of, take_inventory
+from tiering.project import SAMPLE_LANDING
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -73,7 +73,7 @@ def _parse(argv):
 def check_as_of(as_of: date) -> str | None:
     """Why this date cannot be a nightly partition, in one line (None: it can)."""
     from orchestration.definitions import PARTITIONS
-    from orchestration.settings import today, warehouse_timezone
+    from tiering.settings import today, warehouse_timezone
 
     if as_of > today():
         return f"--as-of {as_of} is later than today ({today()} in {warehouse_timezone()}): refused"
@@ -94,7 +94,7 @@ def main(argv=None) -> int:
         print(refused, file=sys.stderr)
         return 2
     if a.generate:
-        from orchestration.generator.cli import Spec, generate
+        from devtools.generator.cli import Spec, generate
 
         generate(Spec(customers=a.generate, seed=a.seed), landing)
     try:
@@ -108,7 +108,7 @@ def main(argv=None) -> int:
     if refused := check_as_of(as_of):
         print(refused, file=sys.stderr)
         return 2
-    from orchestration.settings import Paths
+    from tiering.settings import Paths
 
     paths = Paths.from_env()
     for past in history_backfill(paths.history_dir, as_of, a.history_months):

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.project import PROJECT_DIR
-from orchestration.settings import PUBLIC_MARTS, Paths, duckdb_config, mart_schemas, served_file_mode
+from tiering.project import PROJECT_DIR
+from tiering.settings import PUBLIC_MARTS, Paths, duckdb_config, mart_schemas, served_file_mode
 
 EXPORT_ORDER = {  # each export is written sorted by its key, so the bytes are deterministic
     "customer_value": "customer_id",

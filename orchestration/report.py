@@ -16,7 +16,7 @@ import altair as alt
 import duckdb
 import vl_convert
 
-from orchestration.settings import Paths, duckdb_config
+from tiering.settings import Paths, duckdb_config
 
 SCHEMAS = ("marts", "data_quality", "history", "main")  # where a public mart may live, in order
 NEGATIVE, POSITIVE, NEUTRAL = "#c0392b", "#2e7d32", "#4c78a8"

@@ -19,7 +19,7 @@ from orchestration.report import (
     whale,
     whale_headline,
 )
-from orchestration.settings import Paths
+from tiering.settings import Paths
 
 
 @contextlib.contextmanager

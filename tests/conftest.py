@@ -6,8 +6,8 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
+from devtools.generator.cli import Spec, generate
 from orchestration.dbt_runner import run_dbt_build
-from orchestration.generator.cli import Spec, generate
 
 FIXTURES = Path(__file__).parent / "fixtures"
 HANDMADE_AS_OF = date(2026, 6, 30)

@@ -18,8 +18,8 @@ import pytest
 from conftest import copy_handmade, query
 
 from orchestration.dbt_runner import run_dbt_build
-from orchestration.landing import GLOB_CHARS
-from orchestration.settings import PUBLIC_MARTS
+from tiering.landing import GLOB_CHARS
+from tiering.settings import PUBLIC_MARTS
 
 # lines appended to orders/2026-06-30.csv (its header is line 1, its five rows lines 2-6)
 ORDERS_TAIL = (

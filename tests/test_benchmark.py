@@ -5,10 +5,10 @@ import json
 import duckdb
 import pytest
 
-from orchestration import benchmark
-from orchestration.benchmark import baseline_stages, machine, main, starting_results
-from orchestration.generator.cli import Spec, generate
-from orchestration.profile import profile_sql
+from devtools import benchmark
+from devtools.benchmark import baseline_stages, machine, main, starting_results
+from devtools.generator.cli import Spec, generate
+from devtools.profile import profile_sql
 
 
 def test_benchmark_smoke_writes_results(tmp_path):

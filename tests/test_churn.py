@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from conftest import query
 
-from orchestration import clv
 from orchestration.dbt_runner import run_dbt_build
 from orchestration.publish import store_snapshot
+from tiering import clv
 
 D, HORIZON, HIGH_RISK = date(2026, 6, 30), 180, 70
 PAST = date(2025, 12, 30)  # D - 6 months: tier history for the retention cohort

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.special import beta, gamma
 
-from orchestration import clv
+from tiering import clv
 
 pytestmark = pytest.mark.fast  # the quick tier: make test-fast
 

@@ -10,9 +10,9 @@ import pytest
 from conftest import build, query
 from reference import connect_landing, customer_figures
 
+from devtools.generator.cli import Spec, generate
 from orchestration.dbt_args import dbt_executable
-from orchestration.generator.cli import Spec, generate
-from orchestration.project import PROJECT_DIR
+from tiering.project import PROJECT_DIR
 
 COLUMNS = "customer_id, buyer_status, net_revenue, cogs, cost_to_serve, contribution, frequency, recency_days"
 

@@ -9,8 +9,8 @@ import pyarrow.parquet as pq
 import pytest
 from reference import connect_landing, customer_figures, top_share
 
-from orchestration.contract import TABLES
-from orchestration.generator.cli import Spec, generate, main
+from devtools.generator.cli import Spec, generate, main
+from tiering.contract import TABLES
 
 pytestmark = pytest.mark.fast  # the quick tier: make test-fast
 
@@ -126,7 +126,7 @@ def test_cli_refuses_to_overwrite_without_force(tmp_path, capsys):
 
 def test_bundled_sample_is_the_generators_output(tmp_path):
     """sample/landing is `make sample` (3,000 customers, seed 7); regenerate it when the generator changes."""
-    from orchestration.project import SAMPLE_LANDING
+    from tiering.project import SAMPLE_LANDING
 
     generate(Spec(customers=3000, seed=7), tmp_path)
     for name in TABLES:

@@ -5,9 +5,9 @@ import hashlib
 import duckdb
 import pytest
 
-from orchestration.generator.cli import Spec, generate
+from devtools.generator.cli import Spec, generate
 from orchestration.main_job import main
-from orchestration.settings import Paths
+from tiering.settings import Paths
 
 DATES = ["2026-04-30", "2026-05-31", "2026-06-30"]
 

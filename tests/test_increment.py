@@ -6,10 +6,10 @@ import duckdb
 import pytest
 from conftest import build, copy_handmade, query
 
-from orchestration.generator.cli import Spec, generate
-from orchestration.generator.increment import append_day
+from devtools.generator.cli import Spec, generate
+from devtools.generator.increment import append_day
 from orchestration.publish import store_snapshot
-from orchestration.settings import PUBLIC_MARTS
+from tiering.settings import PUBLIC_MARTS
 
 DAY, NEXT = date(2026, 6, 30), date(2026, 7, 1)
 

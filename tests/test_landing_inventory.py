@@ -1,4 +1,4 @@
-"""The landing inventory (orchestration/landing.py) on its own, without dbt."""
+"""The landing inventory (tiering/landing.py) on its own, without dbt."""
 
 import json
 from datetime import date
@@ -7,7 +7,7 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import copy_handmade
 
-from orchestration.landing import (
+from tiering.landing import (
     LandingError,
     completeness_failure,
     default_as_of,

@@ -8,9 +8,9 @@ import duckdb
 import pytest
 from dagster import DefaultScheduleStatus, DefaultSensorStatus, Failure
 
+from devtools.generator.cli import Spec, generate
 from orchestration import audit
 from orchestration.dbt_failures import TransientDbtError, classify
-from orchestration.generator.cli import Spec, generate
 from orchestration.main_job import main
 
 AS_OF = "2026-06-30"

@@ -5,7 +5,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.publish import prepare_build_file, should_publish
-from orchestration.settings import Paths
+from tiering.settings import Paths
 
 
 def paths(tmp_path, landing="/data/a"):

@@ -21,9 +21,9 @@ from dagster import AssetKey
 from orchestration import publish as pub
 from orchestration.drift import breaches, describe, load_thresholds
 from orchestration.main_job import main
-from orchestration.project import PROJECT_DIR
 from orchestration.run_lock import acquire, release
-from orchestration.settings import Paths
+from tiering.project import PROJECT_DIR
+from tiering.settings import Paths
 
 AS_OF = HANDMADE_AS_OF.isoformat()
 SCHEMAS = {
@@ -180,7 +180,7 @@ def test_a_stale_lock_is_taken_over_with_a_log_line(home):
 # ---------------------------------------------------------------- crashes and a full disk during publish
 
 KILLER = (
-    "import os, signal, sys\nfrom orchestration import publish\nfrom orchestration.settings import Paths\n"
+    "import os, signal, sys\nfrom orchestration import publish\nfrom tiering.settings import Paths\n"
     "name, n = sys.argv[1], int(sys.argv[2])\nreal, calls = getattr(publish, name), []\n"
     "def dying(*a, **k):\n    calls.append(1)\n"
     "    if len(calls) == n:\n        os.kill(os.getpid(), signal.SIGKILL)\n    return real(*a, **k)\n"

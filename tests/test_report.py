@@ -21,10 +21,10 @@ import pytest
 from conftest import build, query
 from websockets.sync.client import connect as ws_connect
 
-from orchestration.landing import default_as_of, take_inventory
-from orchestration.project import PROJECT_DIR, SAMPLE_LANDING
 from orchestration.publish import store_snapshot
 from orchestration.report import SECTIONS, money, render, write_report
+from tiering.landing import default_as_of, take_inventory
+from tiering.project import PROJECT_DIR, SAMPLE_LANDING
 
 # the committed screenshots are refreshed with UPDATE_SCREENSHOTS=1; otherwise they go to a temporary folder
 SCREENSHOTS = PROJECT_DIR / "docs" / "screenshots"

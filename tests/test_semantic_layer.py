@@ -22,7 +22,7 @@ from metricflow_semantics.model.dbt_manifest_parser import parse_manifest_from_d
 from metricflow_semantics.model.semantic_manifest_lookup import SemanticManifestLookup
 
 from orchestration.dbt_args import dbt_executable
-from orchestration.project import PROJECT_DIR
+from tiering.project import PROJECT_DIR
 
 MONEY = ("net_revenue", "cogs", "gross_margin", "cost_to_serve", "contribution")
 SEMANTIC_MANIFEST = PROJECT_DIR / "target" / "semantic_manifest.json"

@@ -9,11 +9,11 @@ from pathlib import Path
 import duckdb
 from conftest import HANDMADE_AS_OF, query
 
-from orchestration.landing import default_as_of, take_inventory
 from orchestration.main_job import main
-from orchestration.project import SAMPLE_LANDING
 from orchestration.report import money
 from orchestration.summary import summarize, to_json, to_text
+from tiering.landing import default_as_of, take_inventory
+from tiering.project import SAMPLE_LANDING
 
 TABLES = ("customers", "orders", "order_lines", "service_events", "invoices", "activity_rates")
 

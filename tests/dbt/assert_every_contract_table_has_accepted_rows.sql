@@ -1,8 +1,8 @@
 {#- The source contract: every table delivers rows. A table with no accepted row (all quarantined
     or malformed) fails the run with one line naming each such table and its folder (error()
     raises it: a plain failing test would only say how many rows it found), unless var
-    the inventory's allowed_empty_tables lists it (orchestration/landing.py). Tables without any readable row are refused before dbt runs
-    (orchestration/landing.py). -#}
+    the inventory's allowed_empty_tables lists it (tiering/landing.py). Tables without any readable row are refused before dbt runs
+    (tiering/landing.py). -#}
 {%- set inventory = landing_inventory() -%}
 {%- set allowed = inventory.get('allowed_empty_tables', []) -%}
 with empty as (

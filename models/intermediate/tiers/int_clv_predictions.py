@@ -1,4 +1,4 @@
-"""MBG/NBD, BG/NBD and Gamma-Gamma fitted on int_clv_purchase_history (maximum likelihood, see orchestration.clv).
+"""MBG/NBD, BG/NBD and Gamma-Gamma fitted on int_clv_purchase_history (maximum likelihood, see tiering.clv).
 
 Per customer: probability alive at D, expected purchases and revenue in the next 52 weeks,
 from MBG/NBD (it lets a customer without a repeat purchase drop out; BG/NBD calls every such
@@ -11,7 +11,7 @@ spend = the customer's own mean spend.
 import numpy as np
 import pyarrow as pa
 
-from orchestration import clv
+from tiering import clv
 
 HORIZON_WEEKS = 52.0
 PARAMS = [

@@ -19,8 +19,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from orchestration.contract import TABLES
-from orchestration.settings import duckdb_config
+from tiering.contract import TABLES
+from tiering.settings import duckdb_config
 
 GLOB_CHARS = ("*", "?", "[")
 CSV_DIALECT = "delim = ',', quote = '\"', escape = '\"', header = true, auto_detect = false"

@@ -18,10 +18,10 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from orchestration.contract import TABLES
-from orchestration.generator import simulate as sim
-from orchestration.generator import tables as tb
-from orchestration.generator.deliveries import bad_rows, resends, second_delivery
+from devtools.generator import simulate as sim
+from devtools.generator import tables as tb
+from devtools.generator.deliveries import bad_rows, resends, second_delivery
+from tiering.contract import TABLES
 
 CHUNK = 50_000
 

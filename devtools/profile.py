@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.project import PROJECT_DIR
+from tiering.project import PROJECT_DIR
 
 
 def operators(node: dict) -> list[dict]:

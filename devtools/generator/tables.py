@@ -4,8 +4,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from orchestration.contract import MONEY, TABLES
-from orchestration.generator import simulate as sim
+from devtools.generator import simulate as sim
+from tiering.contract import MONEY, TABLES
 
 
 def ids(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:

@@ -26,8 +26,8 @@ import time
 from datetime import date
 from pathlib import Path
 
-from orchestration.project import PROJECT_DIR
-from orchestration.settings import duckdb_config
+from tiering.project import PROJECT_DIR
+from tiering.settings import duckdb_config
 
 AS_OF = date(2026, 6, 30)
 NEXT_DAY = date(2026, 7, 1)
@@ -252,7 +252,7 @@ def pipeline_stages(landing: Path, work: Path, build_file: Path, env: dict, tag:
             python(
                 "import sys; from pathlib import Path; from orchestration.audit import audit_warehouse;"
                 "from orchestration.publish import build_identity, stamp_build, write_verdict;"
-                "from orchestration.settings import Paths; f = Path(sys.argv[1]); stamp_build(f, 'benchmark');"
+                "from tiering.settings import Paths; f = Path(sys.argv[1]); stamp_build(f, 'benchmark');"
                 "identity = build_identity(f); r = audit_warehouse(f, 'benchmark');"
                 "write_verdict(Paths.from_env(), sys.argv[2], identity, [x.name for x in r if not x.success], {});"
                 "sys.exit(0 if all(x.success for x in r) else 1)",
@@ -264,7 +264,7 @@ def pipeline_stages(landing: Path, work: Path, build_file: Path, env: dict, tag:
         "publish": measured(
             python(
                 "import sys; from orchestration.publish import publish;"
-                "from orchestration.settings import Paths; publish(Paths.from_env(), sys.argv[1])",
+                "from tiering.settings import Paths; publish(Paths.from_env(), sys.argv[1])",
                 AS_OF.isoformat(),
             ),
             env,
@@ -345,7 +345,7 @@ def run_size(customers: int, work: Path, repeat: int, pandas_max: int) -> dict:
     if not (pristine / ".complete").exists():
         shutil.rmtree(pristine, ignore_errors=True)
         in_child(
-            "import sys; from pathlib import Path; from orchestration.generator.cli import Spec, generate;"
+            "import sys; from pathlib import Path; from devtools.generator.cli import Spec, generate;"
             "generate(Spec(customers=int(sys.argv[1]), seed=42), Path(sys.argv[2]))",
             str(customers),
             str(pristine),
@@ -373,7 +373,7 @@ def run_size(customers: int, work: Path, repeat: int, pandas_max: int) -> dict:
             stages.setdefault(name, []).append(value)
     in_child(
         "import sys; from datetime import date; from pathlib import Path;"
-        "from orchestration.generator.increment import append_day;"
+        "from devtools.generator.increment import append_day;"
         "append_day(Path(sys.argv[1]), date.fromisoformat(sys.argv[2]))",
         str(landing),
         NEXT_DAY.isoformat(),

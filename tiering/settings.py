@@ -8,7 +8,7 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from orchestration.project import PROJECT_DIR, SAMPLE_LANDING
+from tiering.project import PROJECT_DIR, SAMPLE_LANDING
 
 PUBLIC_MARTS = (
     "customer_value",

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.contract import TABLES
-from orchestration.settings import duckdb_config
+from tiering.contract import TABLES
+from tiering.settings import duckdb_config
 
 CAST = {
     "orders": "order_id, customer_id, try_cast(order_ts as timestamp) as order_ts, channel, status",

@@ -4,9 +4,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from orchestration.contract import TABLES
-from orchestration.generator import simulate as sim
-from orchestration.generator.tables import as_text, ids
+from devtools.generator import simulate as sim
+from devtools.generator.tables import as_text, ids
+from tiering.contract import TABLES
 
 
 def _sample(rng, table: pa.Table, share: float, where: pa.Array | None = None) -> pa.Table:
