@@ -26,6 +26,7 @@ import time
 from datetime import date
 from pathlib import Path
 
+from tiering.contract import TABLES
 from tiering.project import PROJECT_DIR
 from tiering.settings import duckdb_config
 
@@ -41,37 +42,21 @@ DUCKDB_SETTINGS = {
 # default pyramid): the latest version of a key is its row in the last file that delivers it, so
 # each file's rows are anti-joined against the keys of the (small) later files instead of
 # windowing over every landed row; only the columns the answer needs are read.
-BASELINE_COLUMNS = {  # table -> (key, {column: type})
-    "orders": (
-        "order_id",
-        {"order_id": "varchar", "customer_id": "varchar", "order_ts": "timestamp", "status": "varchar"},
-    ),
-    "order_lines": (
-        "order_id, line_number",
-        {
-            "order_id": "varchar",
-            "line_number": "integer",
-            "quantity": "decimal(38, 0)",
-            "unit_price": "decimal(18, 2)",
-            "discount_amount": "decimal(18, 2)",
-            "unit_cost": "decimal(18, 2)",
-        },
-    ),
-    "service_events": (
-        "event_id",
-        {
-            "event_id": "varchar",
-            "customer_id": "varchar",
-            "event_ts": "timestamp",
-            "activity": "varchar",
-            "quantity": "decimal(18, 2)",
-        },
-    ),
-    "activity_rates": (
-        "activity, valid_from",
-        {"activity": "varchar", "rate_per_unit": "decimal(18, 2)", "valid_from": "date", "valid_to": "date"},
-    ),
+BASELINE_READS = {  # table -> the columns the answer needs; key and types come from the contract
+    "orders": ("order_id", "customer_id", "order_ts", "status"),
+    "order_lines": ("order_id", "line_number", "quantity", "unit_price", "discount_amount", "unit_cost"),
+    "service_events": ("event_id", "customer_id", "event_ts", "activity", "quantity"),
+    "activity_rates": ("activity", "rate_per_unit", "valid_from", "valid_to"),
 }
+# quantity * unit_price summed over millions of lines: the integer is widened first
+WIDER_TYPES = {("order_lines", "quantity"): "decimal(38, 0)"}
+
+
+def baseline_columns(table: str) -> tuple[str, dict[str, str]]:
+    """The key (SQL list) of a contract table and {column: DuckDB type} of the columns read."""
+    contract = TABLES[table]
+    types = {c: WIDER_TYPES.get((table, c), contract.column(c).duckdb_type) for c in BASELINE_READS[table]}
+    return ", ".join(contract.key), types
 
 
 def _sql_path(path: Path) -> str:
@@ -91,7 +76,7 @@ def _read_file(path: Path, columns: dict) -> str:
 def latest_rows_sql(landing: Path, table: str) -> str:
     """The latest version of every key of `table`: each file's rows whose key no later file
     delivers (a later file's own repeats are resolved by a window over that small file)."""
-    key, columns = BASELINE_COLUMNS[table]
+    key, columns = baseline_columns(table)
     files = sorted(p for p in (landing / table).iterdir() if p.suffix in (".parquet", ".csv"))
     reads = [_read_file(f, columns) for f in files]
     parts = []

@@ -1,4 +1,5 @@
-{#- Every landed row of one contract table, typed (see typing.sql): the contract columns,
+{#- Every landed row of one contract table, typed (see typing.sql): the contract's columns
+    (macros/contract.sql; an optional column a file lacks is null),
     typing_errors, landed_record (the row's values as delivered, JSON of text, kept for rows with
     a value that did not convert; the typed values are the delivered ones otherwise) and
     source_file.
@@ -7,7 +8,8 @@
     inventory lists them); Parquet files are grouped by their stored column types so each group
     is typed without a round trip through text. A query filtering on source_file reads only
     those files. -#}
-{% macro staged_rows(table, columns) %}
+{% macro staged_rows(table) %}
+    {%- set columns = contract_columns(table) -%}
     {%- set text_types = {} -%}
     {%- for column in columns %}{% do text_types.update({column: 'VARCHAR'}) %}{% endfor -%}
     {%- set prototype -%}

@@ -149,14 +149,8 @@
     (select {{ column }} from {{ relation }} where validated_at = {{ this_run() }})
 {%- endmacro %}
 
-{#- The key of a row of contract table `table`, as text for people reading the quarantine. -#}
-{% macro record_key(table) -%}
-    {{ return({
-        'customers': 'customer_id',
-        'orders': 'order_id',
-        'order_lines': "order_id || ' #' || coalesce(line_number::varchar, '?')",
-        'service_events': 'event_id',
-        'invoices': 'invoice_id',
-        'activity_rates': "activity || ' from ' || coalesce(valid_from::varchar, '?')",
-    }[table]) }}
+{#- The columns of a validated model that its accepted view leaves out (it keeps the contract
+    columns, source_file and what the model derived). -#}
+{% macro verdict_columns() -%}
+    typing_errors, landed_record, delivery_state, issues, row_status, validated_at
 {%- endmacro %}

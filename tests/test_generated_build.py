@@ -4,7 +4,7 @@ from conftest import query
 
 # bad rows per table that the generator writes (k = 1 for small runs), by kind
 BAD_PER_TABLE = {
-    "customers": 5,
+    "customers": 7,
     "orders": 8,
     "order_lines": 10,
     "service_events": 7,

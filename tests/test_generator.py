@@ -38,9 +38,9 @@ def test_files_follow_the_contract(generated_landing):
     landing, counts = generated_landing
     for name, spec in TABLES.items():
         parquet = list((landing / name).glob("*.parquet"))
-        assert [pq.read_schema(p) for p in parquet] == [spec["schema"]]
+        assert [pq.read_schema(p) for p in parquet] == [spec.schema]
         for path in (landing / name).glob("*.csv"):
-            assert pacsv.read_csv(path).column_names == spec["schema"].names
+            assert pacsv.read_csv(path).column_names == spec.schema.names
         rows = sum(pq.ParquetFile(p).metadata.num_rows for p in parquet)
         rows += sum(pacsv.read_csv(p).num_rows for p in (landing / name).glob("*.csv"))
         assert rows == counts[name]
@@ -50,7 +50,7 @@ def test_clean_option_writes_no_bad_rows(tmp_path):
     generate(Spec(customers=300, seed=5, clean=True), tmp_path)
     for name in ("customers", "orders", "order_lines", "service_events", "invoices"):
         csv = pacsv.read_csv(tmp_path / name / "2026-06-30.csv").to_pandas()
-        assert not csv[TABLES[name]["key"][0]].astype(str).str.contains("BAD|UNK|DUP|NULL|ZERO|NEG").any()
+        assert not csv[TABLES[name].key[0]].astype(str).str.contains("BAD|UNK|DUP|NULL|ZERO|NEG").any()
     assert not (tmp_path / "activity_rates" / "2026-06-30.csv").exists()
 
 

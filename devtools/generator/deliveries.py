@@ -43,7 +43,7 @@ def resends(rng, cal: sim.Calendar, t: dict[str, pa.Table]) -> dict[str, pa.Tabl
 
 def _rows(table: str, k: int, tag: str, **values) -> pa.Table:
     """k text rows of one bad kind: fixed values, or callables of the row tag."""
-    names = TABLES[table]["schema"].names
+    names = TABLES[table].schema.names
     cols = {}
     for name in names:
         v = values.get(name)
@@ -83,6 +83,8 @@ def bad_rows(k: int, cal: sim.Calendar, customer: str, order: str) -> dict[str, 
             _rows("customers", k, "NULLID", **{**c, "customer_id": None}),
             _rows("customers", k, "BADDATE", **{**c, "customer_id": _key("C"), "created_date": "2026-02-30"}),
             _rows("customers", k, "NODATE", **{**c, "customer_id": _key("C"), "created_date": None}),
+            _rows("customers", k, "NEGEMP", **{**c, "customer_id": _key("C"), "employee_count": "-5"}),
+            _rows("customers", k, "BADREV", **{**c, "customer_id": _key("C"), "annual_revenue": "a lot"}),
             _rows(
                 "customers",
                 2 * k,

@@ -14,23 +14,21 @@ import duckdb
 from tiering.contract import TABLES
 from tiering.settings import duckdb_config
 
-CAST = {
-    "orders": "order_id, customer_id, try_cast(order_ts as timestamp) as order_ts, channel, status",
-    "order_lines": "order_id, try_cast(line_number as integer) as line_number, product_id, try_cast(quantity as integer) as quantity, "
-    "try_cast(unit_price as decimal(18,2)) as unit_price, try_cast(discount_amount as decimal(18,2)) as discount_amount, "
-    "try_cast(unit_cost as decimal(18,2)) as unit_cost",
-    "service_events": "event_id, customer_id, try_cast(event_ts as timestamp) as event_ts, activity, try_cast(quantity as decimal(18,2)) as quantity",
-    "invoices": "invoice_id, customer_id, try_cast(invoice_date as date) as invoice_date, try_cast(due_date as date) as due_date, "
-    "try_cast(amount as decimal(18,2)) as amount, try_cast(paid_date as date) as paid_date, try_cast(written_off as boolean) as written_off",
-    "customers": "customer_id, customer_name, segment, region, try_cast(created_date as date) as created_date",
-}
+
+def typed_columns(table: str) -> str:
+    """The columns every file of `table` carries, cast to their contract types."""
+    return ", ".join(
+        c.name if c.data_type == "text" else f"try_cast({c.name} as {c.duckdb_type}) as {c.name}"
+        for c in TABLES[table].columns
+        if not c.optional
+    )
 
 
 def _current(con, landing: Path, table: str, candidates: str = "true") -> str:
     """The latest delivered version of each key, typed, as a SQL view name; only keys with a
     version matching `candidates` (a filter on the delivered rows), so large landing zones
     de-duplicate the few keys the new day needs, not every key."""
-    key = ", ".join(TABLES[table]["key"])
+    key = ", ".join(TABLES[table].key)
     parts = [
         f"select * from read_{kind}('{landing / table}/*.{kind}', filename = true{opt})"
         for kind, opt in (("parquet", ""), ("csv", ", all_varchar = true"))
@@ -38,8 +36,8 @@ def _current(con, landing: Path, table: str, candidates: str = "true") -> str:
     ]
     con.execute(f"create or replace temp view raw_{table} as {' union all by name '.join(parts)}")
     con.execute(f"""create or replace temp view cur_{table} as
-        select {CAST[table]} from raw_{table}
-        where {" and ".join(f"try_cast({k} as varchar) is not null" for k in TABLES[table]["key"])}
+        select {typed_columns(table)} from raw_{table}
+        where {" and ".join(f"try_cast({k} as varchar) is not null" for k in TABLES[table].key)}
           and ({key}) in (select {key} from raw_{table} where {candidates})
         qualify row_number() over (partition by {key} order by filename desc) = 1""")
     return f"cur_{table}"

@@ -12,6 +12,8 @@ EPOCH = date(1970, 1, 1)
 SEGMENTS = np.array(["enterprise", "smb", "consumer"])
 SEGMENT_P = np.array([0.04, 0.30, 0.66])
 REGIONS = np.array(["north", "south", "east", "west", "central"])
+INDUSTRIES = np.array(["retail", "manufacturing", "services", "wholesale", "construction"])
+REVENUE_PER_EMPLOYEE_CENTS = 15_000_000  # a business customer's own yearly revenue per employee
 CHANNELS = np.array(["field_sales", "phone", "web", "partner"])
 # channel mix per segment (rows: enterprise, smb, consumer; columns: CHANNELS)
 CHANNEL_P = np.array([[0.60, 0.20, 0.00, 0.20], [0.10, 0.40, 0.40, 0.10], [0.00, 0.15, 0.85, 0.00]])

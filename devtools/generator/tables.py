@@ -31,7 +31,20 @@ def timestamps(days: np.ndarray, seconds: np.ndarray) -> pa.Array:
 
 
 def _table(name: str, columns: dict) -> pa.Table:
-    return pa.Table.from_pydict(columns, schema=TABLES[name]["schema"])
+    return pa.Table.from_pydict(columns, schema=TABLES[name].schema)
+
+
+def firmographics(cust: dict, first: int) -> dict[str, pa.Array]:
+    """The contract's optional customer columns, derived from size without new random draws
+    (the rest of the data stays as it was); consumers are people: null."""
+    person = cust["segment"] == list(sim.SEGMENTS).index("consumer")
+    employees = np.round(cust["size"] ** 1.5 * 10).astype(np.int64)
+    industry = sim.INDUSTRIES[(np.arange(len(person)) + first) % len(sim.INDUSTRIES)]
+    return {
+        "industry": pa.array(industry, mask=person),
+        "employee_count": pa.array(employees, pa.int32(), mask=person),
+        "annual_revenue": pc.if_else(person, pa.scalar(None, MONEY), money(employees * sim.REVENUE_PER_EMPLOYEE_CENTS)),
+    }
 
 
 def customers_table(cust: dict, first: int) -> pa.Table:
@@ -45,6 +58,7 @@ def customers_table(cust: dict, first: int) -> pa.Table:
             "segment": pa.array(sim.SEGMENTS[cust["segment"]]),
             "region": pa.array(sim.REGIONS[cust["region"]]),
             "created_date": dates(cust["created"]),
+            **firmographics(cust, first),
         },
     )
 

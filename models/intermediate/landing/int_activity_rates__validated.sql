@@ -3,7 +3,7 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['activity']) }}
 
 with staged as (
-    {{ with_delivery_state(rows_to_validate(ref('stg_activity_rates'), 'activity_rates', ['activity'], cascades), ['activity', 'valid_from'], 'activity_rates') }}
+    {{ with_delivery_state(rows_to_validate(ref('stg_activity_rates'), 'activity_rates', ['activity'], cascades), contract_key('activity_rates'), 'activity_rates') }}
 ),
 
 row_checked as (
@@ -12,11 +12,7 @@ row_checked as (
         coalesce(valid_to, date '9999-12-31') as valid_until,
         nullif(concat_ws('; ',
             typing_errors,
-            {{ missing('activity') }},
-            {{ missing('valid_from') }},
-            {{ missing('rate_per_unit') }},
-            case when rate_per_unit < 0 then 'rate_per_unit is negative' end,
-            case when valid_to < valid_from then 'valid_to is before valid_from' end,
+            {{ contract_issues('activity_rates') }},
             {{ conflict_reason('delivery_state') }}
         ), '') as row_issues
     from staged

@@ -1,4 +1,5 @@
-select customer_id, customer_name, segment, region, created_date, source_file,
+select
+    * exclude ({{ verdict_columns() }}),
     {{ judgement(ref('int_customers__validated')) }}
 from {{ ref('int_customers__validated') }}
 where row_status = 'accepted'

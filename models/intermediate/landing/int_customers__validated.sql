@@ -3,7 +3,7 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['customer_id']) }}
 
 with staged as (
-    {{ with_delivery_state(rows_to_validate(ref('stg_customers'), 'customers', ['customer_id'], cascades), ['customer_id'], 'customers') }}
+    {{ with_delivery_state(rows_to_validate(ref('stg_customers'), 'customers', contract_key('customers'), cascades), contract_key('customers'), 'customers') }}
 ),
 
 checked as (
@@ -11,8 +11,7 @@ checked as (
         *,
         nullif(concat_ws('; ',
             typing_errors,
-            {{ missing('customer_id') }},
-            {{ missing('created_date') }},
+            {{ contract_issues('customers') }},
             {{ conflict_reason('delivery_state') }}
         ), '') as issues
     from staged

@@ -1,4 +1,5 @@
-select invoice_id, customer_id, invoice_date, due_date, amount, paid_date, coalesce(written_off, false) as written_off, source_file,
+select
+    * exclude ({{ verdict_columns() }}) replace (coalesce(written_off, false) as written_off),
     {{ judgement(ref('int_invoices__validated')) }}
 from {{ ref('int_invoices__validated') }}
 where row_status = 'accepted'

@@ -3,7 +3,7 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['invoice_id']) }}
 
 with staged as (
-    {{ with_delivery_state(rows_to_validate(ref('stg_invoices'), 'invoices', ['invoice_id'], cascades), ['invoice_id'], 'invoices') }}
+    {{ with_delivery_state(rows_to_validate(ref('stg_invoices'), 'invoices', contract_key('invoices'), cascades), contract_key('invoices'), 'invoices') }}
 ),
 
 customers as ({{ parent_keys(ref('int_customers__validated'), 'customer_id') }}),
@@ -13,10 +13,7 @@ checked as (
         staged.*,
         nullif(concat_ws('; ',
             staged.typing_errors,
-            {{ missing('invoice_id') }},
-            {{ missing('customer_id') }},
-            {{ missing('invoice_date') }},
-            case when due_date < invoice_date then 'due_date is before invoice_date' end,
+            {{ contract_issues('invoices') }},
             {{ reference_reason('customers', 'staged.customer_id', 'customer') }},
             {{ conflict_reason('delivery_state') }}
         ), '') as issues

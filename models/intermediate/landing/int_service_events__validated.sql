@@ -3,7 +3,7 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['event_id']) }}
 
 with staged as (
-    {{ with_delivery_state(rows_to_validate(ref('stg_service_events'), 'service_events', ['event_id'], cascades), ['event_id'], 'service_events') }}
+    {{ with_delivery_state(rows_to_validate(ref('stg_service_events'), 'service_events', contract_key('service_events'), cascades), contract_key('service_events'), 'service_events') }}
 ),
 
 customers as ({{ parent_keys(ref('int_customers__validated'), 'customer_id') }}),
@@ -29,12 +29,7 @@ checked as (
         rates.rate_valid_from,
         nullif(concat_ws('; ',
             staged.typing_errors,
-            {{ missing('event_id') }},
-            {{ missing('customer_id') }},
-            {{ missing('event_ts') }},
-            {{ missing('activity') }},
-            {{ missing('quantity') }},
-            case when quantity <= 0 then 'quantity is not positive' end,
+            {{ contract_issues('service_events') }},
             {{ reference_reason('customers', 'staged.customer_id', 'customer') }},
             case
                 when staged.activity is not null and activities.is_accepted is null
