@@ -8,15 +8,23 @@ from datetime import date
 
 import numpy as np
 
+from tiering.contract import TABLES
+
 EPOCH = date(1970, 1, 1)
 SEGMENTS = np.array(["enterprise", "smb", "consumer"])
 SEGMENT_P = np.array([0.04, 0.30, 0.66])
 REGIONS = np.array(["north", "south", "east", "west", "central"])
 INDUSTRIES = np.array(["retail", "manufacturing", "services", "wholesale", "construction"])
 REVENUE_PER_EMPLOYEE_CENTS = 15_000_000  # a business customer's own yearly revenue per employee
-CHANNELS = np.array(["field_sales", "phone", "web", "partner"])
-# channel mix per segment (rows: enterprise, smb, consumer; columns: CHANNELS)
-CHANNEL_P = np.array([[0.60, 0.20, 0.00, 0.20], [0.10, 0.40, 0.40, 0.10], [0.00, 0.15, 0.85, 0.00]])
+# the contract's channels, each with its share per segment (enterprise, smb, consumer)
+CHANNEL_MIX = {
+    "field_sales": (0.60, 0.10, 0.00),
+    "phone": (0.20, 0.40, 0.15),
+    "web": (0.00, 0.40, 0.85),
+    "partner": (0.20, 0.10, 0.00),
+}
+CHANNELS = np.array(TABLES["orders"].column("channel").rules["accepted_values"])
+CHANNEL_P = np.array([[CHANNEL_MIX[c][segment] for c in CHANNELS] for segment in range(len(SEGMENTS))])
 KIND_P = np.array([0.78, 0.10, 0.12])  # active, lapsed, prospect
 ACTIVE, LAPSED, PROSPECT = 0, 1, 2
 
