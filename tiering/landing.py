@@ -34,11 +34,11 @@ MALFORMED_SCHEMA = pa.schema(
     ]
 )
 REJECTED_SCHEMA = pa.schema([("table_name", pa.string()), ("source_file", pa.string()), ("reason", pa.string())])
-# the default as-of date: the latest of these timestamps (converted as macros/typing.sql does)
 INVENTORY_NAME = "inventory.json"
 # DuckDB checks UTF-8 only in the columns a query reads: with this filter ignore_errors skips every malformed row
 EVERY_COLUMN_READ = "where length(concat(*columns(*))) >= 0"
-ACTIVITY_COLUMNS = {"orders": "order_ts", "service_events": "event_ts"}
+# the default as-of date: the latest of every timestamp column of the contract (converted as macros/typing.sql does)
+ACTIVITY_COLUMNS = [(t.name, c.name) for t in TABLES.values() for c in t.columns if c.data_type == "timestamp"]
 # a time of day followed by an offset (Z, +02, +02:00, -0500); macros/typing.sql uses the same pattern
 OFFSET_PATTERN = r"[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]*)?)?\s*([zZ]|[+-][0-9]{2}(:?[0-9]{2})?)$"
 
@@ -247,7 +247,7 @@ def _utc_timestamp(column: str, column_type: str) -> str:
 def default_as_of(inventory: Inventory) -> date | None:
     """The latest order or event date in the inventory's files that parses as a timestamp."""
     parts = []
-    for table, column in ACTIVITY_COLUMNS.items():
+    for table, column in ACTIVITY_COLUMNS:
         for f in inventory.files[table]:
             if column not in {c.lower() for c in f["columns"]}:
                 continue
