@@ -53,6 +53,12 @@ def differences(human: dict[str, dict], machine: dict) -> list[str]:
                 out.append(f"{name}.{column.name}: optional human {not column.optional}, machine {column.optional}")
             if "not null" in rule and not column.rules.get("required"):
                 out.append(f"{name}.{column.name}: not null in the human contract, not required in the machine one")
+            if (parent := re.match(r"must exist in (\w+)", rule)) and not column.rules.get("references", "").startswith(
+                parent[1] + "."
+            ):
+                out.append(
+                    f"{name}.{column.name}: references {parent[1]} in the human contract, not in the machine one"
+                )
             if listed := re.match(r"one of (.*)", rule):
                 values = [v.strip() for v in listed[1].split(",")]
                 if values != column.rules.get("accepted_values"):
@@ -83,6 +89,13 @@ def test_machine_contract_agrees_with_the_human_one(human_text):
         (("| region | text | |\n", ""), "customers: columns human"),
         (("(key: event_id)", "(key: event_id, customer_id)"), "service_events: key human"),
         (("### invoices", "### bills"), "tables: human"),
+        (
+            (
+                "| customer_id | text | must exist in customers |\n| invoice_date",
+                "| customer_id | text | must exist in orders |\n| invoice_date",
+            ),
+            "invoices.customer_id: references orders",
+        ),
         (("one of completed, cancelled", "one of completed, cancelled, returned"), "orders.status: values human"),
     ],
 )
@@ -128,3 +141,31 @@ def test_load_contract_reads_a_file(tmp_path):
     path = tmp_path / "sources.yml"
     path.write_text(yaml.safe_dump(document(name="clients")))
     assert list(load_contract(path))[0] == "clients"
+
+
+def test_every_reference_has_a_relationships_test_on_the_accepted_rows():
+    accepted = yaml.safe_load((PROJECT_DIR / "models" / "intermediate" / "landing" / "_accepted.yml").read_text())
+    tested = {
+        (
+            model["name"],
+            column["name"],
+            test["relationships"]["arguments"]["to"],
+            test["relationships"]["arguments"]["field"],
+        )
+        for model in accepted["models"]
+        for column in model.get("columns") or []
+        for test in column.get("data_tests") or []
+        if isinstance(test, dict) and "relationships" in test
+    }
+    declared = {
+        (
+            f"int_{table.name}",
+            column.name,
+            f"ref('int_{column.rules['references'].split('.')[0]}')",
+            column.rules["references"].split(".")[1],
+        )
+        for table in TABLES.values()
+        for column in table.columns
+        if column.rules.get("references")
+    }
+    assert declared and declared == tested
