@@ -44,10 +44,11 @@
                      'timestamp': 'timestamp', 'boolean': 'boolean'} -%}
     {%- set columns = {} -%}
     {%- for column in contract_table(table).columns.values() -%}
-        {%- if column.data_type not in kinds -%}
+        {%- set data_type = (column.data_type or '') | replace(' ', '') | lower -%}
+        {%- if data_type not in kinds -%}
             {{ exceptions.raise_compiler_error(table ~ "." ~ column.name ~ ": unknown data_type " ~ column.data_type) }}
         {%- endif -%}
-        {%- set kind = 'code' if column.config.meta.get('accepted_values') else kinds[column.data_type] -%}
+        {%- set kind = 'code' if column.config.meta.get('accepted_values') else kinds[data_type] -%}
         {%- do columns.update({column.name: kind}) -%}
     {%- endfor -%}
     {{ return(columns) }}
