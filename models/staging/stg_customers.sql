@@ -6,4 +6,9 @@
     'created_date': 'date',
 } -%}
 
-{{ staged_rows('customers', columns) }}
+select
+    *,
+    cast(null as varchar) as industry,
+    cast(null as integer) as employee_count,
+    cast(null as decimal(18, 2)) as annual_revenue
+from ({{ staged_rows('customers', columns) }}) as staged
