@@ -1,10 +1,7 @@
 {#- Multi-factor score of every buyer (basis multi_factor_score of seed tier_schemes), factors
-    and weights from seed tier_score_factors. Each factor is normalised among buyers by its
-    percentile rank (rank - 1) / (n - 1) in the better-first direction reversed (0 = worst, 1 =
-    best; equal values share the lower rank); a missing value gets 0.5. The percentile rank is
-    taken to 9 decimals and weighted in exact decimal; score = 100 x sum(weight x rank) /
-    sum(weight), rounded to 4 decimals. Ties in the score are broken by customer_id where the
-    score is ranked (int_customer_pyramid). -#}
+    and weights from seed tier_score_factors, normalised among buyers by percentile rank (macro
+    percentile_score). Ties in the score are broken by customer_id where the score is ranked
+    (int_customer_pyramid). -#}
 with buyers as (
     select
         p.customer_id,
@@ -33,26 +30,9 @@ factor_values as (
     select customer_id, 'growth', revenue_trend::double from buyers
 ),
 
-ranked as (
-    select
-        v.customer_id,
-        v.factor,
-        f.weight,
-        (case
-            when v.factor_value is null then 0.5
-            else percent_rank() over (
-                partition by v.factor, v.factor_value is null
-                order by case when f.higher_is_better then v.factor_value else -v.factor_value end
-            )
-        end)::decimal(18, 9) as percentile_rank
-    from factor_values as v
-    inner join {{ ref('tier_score_factors') }} as f on f.factor = v.factor
-    where f.weight > 0
+scores as (
+    {{ percentile_score('factor_values', ref('tier_score_factors')) }}
 )
 
-select
-    customer_id,
-    round(100 * sum(weight * percentile_rank) / sum(weight), 4)::decimal(38, 4) as multi_factor_score,
-    count(*)::integer as factors_used
-from ranked
-group by customer_id
+select customer_id, score as multi_factor_score, factors_used
+from scores
