@@ -30,6 +30,7 @@ import yaml
 
 from orchestration.dbt_args import build_args, dbt_env, dbt_executable
 from orchestration.dbt_runner import run_dbt_build
+from orchestration.run_lock import LockHeld, acquire, release
 from tiering.landing import inventory_file
 from tiering.project import PROJECT_DIR
 from tiering.settings import Paths, duckdb_config
@@ -152,21 +153,41 @@ def rebuild(project: Path, warehouse: Path, inventory: Path, as_of: date, seeds:
         raise WhatIfError(dbt_failure(project, done.stdout + done.stderr))
 
 
-def base_build(paths: Paths, build: Path | None, work: Path) -> tuple[Path, Path]:
-    """(build file, its inventory): the given or latest build, else the landing built in `work`."""
-    build = build or latest_build(paths)
+def copy_sides(source: Path, work: Path) -> tuple[Path, Path]:
+    """Two copies of a build: `before` to compare with, `after` to rebuild."""
+    sides = []
+    for side in ("before", "after"):
+        dest = work / side / "warehouse.duckdb"
+        dest.parent.mkdir(parents=True)
+        shutil.copyfile(source, dest)
+        sides.append(dest)
+    return sides[0], sides[1]
+
+
+def copy_base(paths: Paths, build: Path | None, work: Path) -> tuple[Path, Path, Path]:
+    """(before, after, landing inventory): copies of the given build, else of the latest build of
+    the warehouse home (taken under its run lock, so no night writes it meanwhile), else of the
+    landing folder built into `work`."""
     if build is None:
+        run_id = f"whatif-{os.getpid()}"
+        try:
+            acquire(paths.lock_file, run_id, log=lambda _: None)
+        except LockHeld as e:
+            raise WhatIfError(str(e)) from None
+        try:
+            build = latest_build(paths)
+            if build is not None:
+                return *copy_sides(build, work), inventory_file(build)
+        finally:
+            release(paths.lock_file, run_id)
         build = work / "base" / "warehouse.duckdb"
         done = run_dbt_build(paths.landing_dir, None, build, capture=True)
         if done.returncode != 0:
-            raise WhatIfError(
-                f"no build in {paths.build_dir} and the landing folder does not build: "
-                f"{dbt_failure(PROJECT_DIR, done.stdout)}"
-            )
-    inventory = inventory_file(build)
-    if not inventory.exists():
-        raise WhatIfError(f"{build}: no landing inventory beside it ({inventory})")
-    return build, inventory
+            lines = done.stdout.strip().splitlines() or ["no output"]
+            raise WhatIfError(f"no build in {paths.build_dir} and the landing folder does not build: {lines[-1]}")
+    if not inventory_file(build).exists():
+        raise WhatIfError(f"{build}: no landing inventory beside it ({inventory_file(build)})")
+    return *copy_sides(build, work), inventory_file(build)
 
 
 def run_whatif(alternatives: list[Path], paths: Paths, build: Path | None = None, work: Path | None = None) -> dict:
@@ -176,10 +197,7 @@ def run_whatif(alternatives: list[Path], paths: Paths, build: Path | None = None
         raise WhatIfError("two alternative files replace the same seed")
     with tempfile.TemporaryDirectory(prefix="whatif-", dir=work) as tmp:
         tmp = Path(tmp)
-        before, inventory = base_build(paths, build, tmp)
-        after = tmp / "after" / "warehouse.duckdb"
-        after.parent.mkdir()
-        shutil.copyfile(before, after)
+        before, after, inventory = copy_base(paths, build, tmp)
         as_of = build_as_of(before)
         rebuild(copy_project(tmp / "project", named), after, inventory, as_of, list(named))
         result = compare(before, after)

@@ -12,6 +12,8 @@ from conftest import query
 
 from orchestration import whatif
 from orchestration.report import render
+from orchestration.run_lock import acquire, release
+from tiering.landing import inventory_file
 from tiering.settings import Paths
 
 SEEDS = Path(__file__).parent.parent / "seeds"
@@ -162,3 +164,26 @@ def test_an_alternative_that_fails_a_seed_test_names_it(generated_warehouse, tmp
     with pytest.raises(whatif.WhatIfError) as e:
         whatif.run_whatif([alt], paths, build=generated_warehouse, work=tmp_path)
     assert "test.customer_tiers.accepted_values_tier_schemes" in str(e.value) and "\n" not in str(e.value)
+
+
+def home_with_build(tmp: Path, build: Path) -> Paths:
+    """A warehouse home whose build folder holds `build` (with its landing inventory) as the
+    latest build."""
+    paths = Paths(tmp / "landing", tmp / "build", tmp / "served" / "warehouse.duckdb", tmp / "alerts", tmp / "history")
+    paths.build_dir.mkdir(parents=True)
+    as_of = query(build, "select max(as_of_date) from company_pnl")[0][0].isoformat()
+    shutil.copyfile(build, paths.build_file(as_of))
+    shutil.copytree(inventory_file(build).parent, inventory_file(paths.build_file(as_of)).parent)
+    return paths
+
+
+def test_the_latest_build_is_read_under_the_run_lock(handmade_warehouse, tmp_path):
+    paths = home_with_build(tmp_path, handmade_warehouse)
+    holder = acquire(paths.lock_file, "nightly-run")
+    with pytest.raises(whatif.WhatIfError, match="another run holds"):
+        whatif.run_whatif([vip_cut_off(tmp_path / "alt", "0.02")], paths, work=tmp_path)
+    release(paths.lock_file, holder["run_id"])
+    result = whatif.run_whatif([vip_cut_off(tmp_path / "alt", "0.02")], paths, work=tmp_path)
+    assert not paths.lock_file.exists()
+    before = query(handmade_warehouse, "select scheme, tier, customers from tier_profitability order by all")
+    assert sorted((r["scheme"], r["tier"], r["customers_before"]) for r in result["tiers"]) == before
