@@ -4,6 +4,9 @@ import csv
 import hashlib
 import json
 import shutil
+import socket
+import subprocess
+import sys
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -12,7 +15,6 @@ from conftest import query
 
 from orchestration import whatif
 from orchestration.report import render
-from orchestration.run_lock import acquire, release
 from tiering.landing import inventory_file
 from tiering.settings import Paths
 
@@ -179,10 +181,15 @@ def home_with_build(tmp: Path, build: Path) -> Paths:
 
 def test_the_latest_build_is_read_under_the_run_lock(handmade_warehouse, tmp_path):
     paths = home_with_build(tmp_path, handmade_warehouse)
-    holder = acquire(paths.lock_file, "nightly-run")
-    with pytest.raises(whatif.WhatIfError, match="another run holds"):
-        whatif.run_whatif([vip_cut_off(tmp_path / "alt", "0.02")], paths, work=tmp_path)
-    release(paths.lock_file, holder["run_id"])
+    night = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])  # a live run of another process
+    try:
+        paths.lock_file.write_text(json.dumps({"run_id": "nightly", "pid": night.pid, "host": socket.gethostname()}))
+        with pytest.raises(whatif.WhatIfError, match="another run holds"):
+            whatif.run_whatif([vip_cut_off(tmp_path / "alt", "0.02")], paths, work=tmp_path)
+    finally:
+        night.kill()
+        night.wait()
+    paths.lock_file.unlink()
     result = whatif.run_whatif([vip_cut_off(tmp_path / "alt", "0.02")], paths, work=tmp_path)
     assert not paths.lock_file.exists()
     before = query(handmade_warehouse, "select scheme, tier, customers from tier_profitability order by all")
