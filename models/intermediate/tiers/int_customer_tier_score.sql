@@ -1,7 +1,7 @@
 {#- Multi-factor score of every buyer (basis multi_factor_score of seed tier_schemes), factors
     and weights from seed tier_score_factors, normalised among buyers by percentile rank (macro
     percentile_score). Ties in the score are broken by customer_id where the score is ranked
-    (int_customer_pyramid). -#}
+    (int_customer_pyramid). Ratios (order value, margin rate) are taken to 6 decimals. -#}
 with buyers as (
     select
         p.customer_id,
@@ -20,9 +20,10 @@ with buyers as (
 factor_values as (
     select customer_id, 'cumulative_sales' as factor, lifetime_net_revenue::double as factor_value from buyers
     union all
-    select customer_id, 'average_order_value', (net_revenue / frequency)::double from buyers
+    -- ratios to 6 decimals: equal ratios of different amounts tie exactly (a double quotient may not)
+    select customer_id, 'average_order_value', round(net_revenue / frequency, 6)::double from buyers
     union all
-    select customer_id, 'margin_rate', (case when net_revenue > 0 then gross_margin / net_revenue end)::double
+    select customer_id, 'margin_rate', (case when net_revenue > 0 then round(gross_margin / net_revenue, 6) end)::double
     from buyers
     union all
     select customer_id, 'payment_lateness', avg_days_late::double from buyers
