@@ -160,6 +160,9 @@ def copy_sides(source: Path, work: Path) -> tuple[Path, Path]:
         dest = work / side / "warehouse.duckdb"
         dest.parent.mkdir(parents=True)
         shutil.copyfile(source, dest)
+        wal = source.with_name(source.name + ".wal")  # changes DuckDB has not yet checkpointed
+        if wal.exists():
+            shutil.copyfile(wal, dest.with_name(dest.name + ".wal"))
         sides.append(dest)
     return sides[0], sides[1]
 

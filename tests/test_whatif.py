@@ -15,7 +15,7 @@ from conftest import query
 
 from orchestration import whatif
 from orchestration.report import render
-from tiering.landing import inventory_file
+from tiering.landing import default_as_of, inventory_file, take_inventory
 from tiering.settings import Paths
 
 SEEDS = Path(__file__).parent.parent / "seeds"
@@ -194,3 +194,18 @@ def test_the_latest_build_is_read_under_the_run_lock(handmade_warehouse, tmp_pat
     assert not paths.lock_file.exists()
     before = query(handmade_warehouse, "select scheme, tier, customers from tier_profitability order by all")
     assert sorted((r["scheme"], r["tier"], r["customers_before"]) for r in result["tiers"]) == before
+
+
+def test_without_a_build_the_landing_is_built_and_an_unchanged_seed_changes_nothing(handmade_landing, tmp_path):
+    paths = Paths(handmade_landing, tmp_path / "build", tmp_path / "served.duckdb", tmp_path / "alerts", tmp_path / "h")
+    same = tmp_path / "alt" / "service_policies.csv"
+    same.parent.mkdir()
+    shutil.copyfile(SEEDS / "service_policies.csv", same)
+    result = whatif.run_whatif([same], paths, work=tmp_path)
+    assert result["as_of"] == default_as_of(take_inventory(handmade_landing)).isoformat()
+    assert not paths.build_dir.exists()  # built in the temporary folder only
+    assert result["tiers"] and result["service"]
+    assert result["customers_changing_tier"] == result["tier_moves"] == result["action_changes"] == []
+    for r in result["tiers"] + result["service"]:
+        pairs = [(r[k], r[k.replace("_before", "_after")]) for k in r if k.endswith("_before")]
+        assert all(before == after for before, after in pairs), r
