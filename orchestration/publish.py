@@ -41,6 +41,7 @@ EXPORT_ORDER = {  # each export is written sorted by its key, so the bytes are d
     "service_exceptions": "customer_id, exception, activity",
     "fee_income": "tier_order",
     "customer_actions": "customer_id",
+    "prospect_scores": "customer_id",
     "churn_risk": "as_of_date, customer_id",
     "churn_backtest": "backtest_date",
 }

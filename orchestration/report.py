@@ -16,6 +16,7 @@ import altair as alt
 import duckdb
 import vl_convert
 
+from orchestration.whatif import whatif_file
 from tiering.settings import Paths, duckdb_config
 
 SCHEMAS = ("marts", "data_quality", "history", "main")  # where a public mart may live, in order
@@ -589,6 +590,86 @@ SECTIONS = [
 ]
 
 
+WHATIF_SECTION = ("whatif", "What-if")
+
+
+def _decimals(rows: list[dict], keys: tuple[str, ...]) -> list[dict]:
+    """A what-if result keeps money as exact strings: back to Decimal for the table."""
+    return [{k: (Decimal(v) if k.startswith(keys) and v is not None else v) for k, v in r.items()} for r in rows]
+
+
+def whatif_section(result: dict) -> str:
+    """The last warehouse-whatif of the date: what the alternative seeds would change."""
+    t = result["totals"]
+    seeds = ", ".join(f"{name} ({Path(path).name})" for name, path in result["alternatives"].items())
+    changed = [
+        r
+        for r in _decimals(result["tiers"], ("net_revenue", "contribution"))
+        if any(r[f"{m}_before"] != r[f"{m}_after"] for m in ("customers", "net_revenue", "contribution"))
+    ]
+    money_cols = ("planned_cost", "fee_income", "net_revenue", "contribution")
+    return (
+        f"<p>Alternative seeds: {html.escape(seeds)}. Nothing served changes: the build was copied and rebuilt "
+        "downstream of these seeds.</p>"
+        f'<p class="headline">{t["customers_changing_tier"]:,} customers change default tier and '
+        f"{t['customers_changing_action']:,} change action; planned service cost {money(t['planned_cost_before'])} "
+        f"&rarr; {money(t['planned_cost_after'])}; small-balance fee income a year {money(t['fee_income_before'])} "
+        f"&rarr; {money(t['fee_income_after'])}.</p>"
+        "<h3>Default tier moves</h3>"
+        + table(
+            _decimals(result["tier_moves"], money_cols),
+            [
+                ("tier_before", "From", "text"),
+                ("tier_after", "To", "text"),
+                ("customers", "Customers", "int"),
+                ("net_revenue", "Net revenue", "money"),
+                ("contribution", "Contribution", "money"),
+            ],
+        )
+        + "<h3>Tiers that change (every scheme)</h3>"
+        + (
+            table(
+                changed,
+                [("scheme", "Scheme", "text"), ("tier", "Tier", "text")]
+                + [
+                    (f"{m}_{side}", f"{label} {side}", kind)
+                    for m, label, kind in (
+                        ("customers", "Customers", "int"),
+                        ("net_revenue", "Net revenue", "money"),
+                        ("contribution", "Contribution", "money"),
+                    )
+                    for side in ("before", "after")
+                ],
+            )
+            if changed
+            else "<p>No tier of any scheme changes.</p>"
+        )
+        + "<h3>Planned service cost and fee income per default tier</h3>"
+        + table(
+            _decimals(result["service"], money_cols),
+            [("tier", "Tier", "text")]
+            + [
+                (f"{m}_{side}", f"{label} {side}", kind)
+                for m, label, kind in (
+                    ("planned_cost", "Planned cost", "money"),
+                    ("fee_customers", "Fee payers", "int"),
+                    ("fee_income", "Fee income", "money"),
+                )
+                for side in ("before", "after")
+            ],
+        )
+        + "<h3>Actions that change</h3>"
+        + (
+            table(
+                result["action_changes"],
+                [("action_before", "From", "text"), ("action_after", "To", "text"), ("customers", "Customers", "int")],
+            )
+            if result["action_changes"]
+            else "<p>No customer's action changes.</p>"
+        )
+    )
+
+
 VEGA_ID = r"(?:gradient|clip|pattern)_?\d+"
 
 
@@ -601,8 +682,11 @@ def _stable_ids(page: str) -> str:
     )
 
 
-def render(database: Path, publication: dict | None = None, audit: dict | None = None) -> tuple[str, str]:
-    """(as-of date, the report's HTML) for a served or built DuckDB file."""
+def render(
+    database: Path, publication: dict | None = None, audit: dict | None = None, whatif: dict | None = None
+) -> tuple[str, str]:
+    """(as-of date, the report's HTML) for a served or built DuckDB file; a What-if section when
+    a warehouse-whatif result of the same date is given."""
     with connect(database) as con:
         date, scheme = as_of(con), default_scheme(con)
         bodies = {
@@ -616,9 +700,13 @@ def render(database: Path, publication: dict | None = None, audit: dict | None =
             "early-warning": early_warning_section(con),
             "quality": quality_section(con, audit),
         }
-    nav = "".join(f'<a href="#{key}">{html.escape(title)}</a>' for key, title in SECTIONS)
+    shown = SECTIONS
+    if whatif and whatif.get("as_of") == date:
+        bodies[WHATIF_SECTION[0]] = whatif_section(whatif)
+        shown = [*SECTIONS, WHATIF_SECTION]
+    nav = "".join(f'<a href="#{key}">{html.escape(title)}</a>' for key, title in shown)
     sections = "".join(
-        f'<section id="{key}"><h2>{html.escape(title)}</h2>{bodies[key]}</section>' for key, title in SECTIONS
+        f'<section id="{key}"><h2>{html.escape(title)}</h2>{bodies[key]}</section>' for key, title in shown
     )
     page = (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
@@ -629,9 +717,15 @@ def render(database: Path, publication: dict | None = None, audit: dict | None =
     return date, _stable_ids(page)
 
 
-def write_report(database: Path, out_dir: Path, publication: dict | None = None, audit: dict | None = None) -> Path:
+def write_report(
+    database: Path,
+    out_dir: Path,
+    publication: dict | None = None,
+    audit: dict | None = None,
+    whatif: dict | None = None,
+) -> Path:
     """Writes tier_report-<as_of>.html and a tier_report-latest.html copy; returns the dated file."""
-    date, page = render(database, publication, audit)
+    date, page = render(database, publication, audit, whatif)
     out_dir.mkdir(parents=True, exist_ok=True)
     dated = out_dir / f"tier_report-{date}.html"
     dated.write_text(page, encoding="utf-8")
@@ -651,4 +745,7 @@ def publication_context(paths: Paths) -> tuple[dict | None, dict | None]:
 
 
 def write_served_report(paths: Paths) -> Path:
-    return write_report(paths.served_file, paths.reports_dir, *publication_context(paths))
+    """The served file's report, with the last what-if of the served date when there is one."""
+    publication, audit = publication_context(paths)
+    whatif = _json(whatif_file(paths, publication["as_of"])) if publication else None
+    return write_report(paths.served_file, paths.reports_dir, publication, audit, whatif)

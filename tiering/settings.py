@@ -30,6 +30,7 @@ PUBLIC_MARTS = (
     "service_exceptions",
     "fee_income",
     "customer_actions",
+    "prospect_scores",
     "churn_risk",
     "churn_backtest",
 )

@@ -18,6 +18,7 @@ select
     min(order_date) as first_order_date,
     max(order_date) as last_order_date,
     coalesce(sum(net_revenue) filter (where in_window), 0)::decimal(38, 2) as net_revenue,
+    sum(net_revenue)::decimal(38, 2) as lifetime_net_revenue,
     coalesce(sum(cogs) filter (where in_window), 0)::decimal(38, 2) as cogs,
     coalesce(sum(net_revenue) filter (where order_date > as_of_date - 182), 0)::decimal(38, 2) as net_revenue_recent_half
 from days

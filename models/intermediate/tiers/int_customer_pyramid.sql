@@ -10,9 +10,10 @@ scheme_list as (
 ),
 
 buyers as (
-    select customer_id, net_revenue, gross_margin, contribution
-    from {{ ref('int_customer_profitability') }}
-    where is_buyer
+    select p.customer_id, p.net_revenue, p.gross_margin, p.contribution, score.multi_factor_score
+    from {{ ref('int_customer_profitability') }} as p
+    left join {{ ref('int_customer_tier_score') }} as score on score.customer_id = p.customer_id
+    where p.is_buyer
 ),
 
 ranked as (
@@ -21,11 +22,13 @@ ranked as (
         scheme_list.scheme_kind,
         scheme_list.basis,
         buyers.customer_id,
-        (case scheme_list.basis
-            when 'net_revenue' then buyers.net_revenue
-            when 'gross_margin' then buyers.gross_margin
-            else buyers.contribution
-        end)::decimal(38, 4) as basis_value
+        -- each branch cast alone: a case over decimal(38,2) and decimal(38,4) rounds to 2 decimals
+        case scheme_list.basis
+            when 'net_revenue' then buyers.net_revenue::decimal(38, 4)
+            when 'gross_margin' then buyers.gross_margin::decimal(38, 4)
+            when 'multi_factor_score' then buyers.multi_factor_score::decimal(38, 4)
+            else buyers.contribution::decimal(38, 4)
+        end as basis_value
     from scheme_list
     cross join buyers
 ),

@@ -67,9 +67,11 @@ select
     pol.service_channel,
     pol.small_balance_threshold,
     pol.small_balance_monthly_fee,
-    (p.net_revenue / 12 < pol.small_balance_threshold) as small_balance_fee_applies
+    -- the fee as fee_income charges it (seed small_balance_fee_charging decides who pays)
+    svc.small_balance_fee_applies
 from {{ ref('int_customer_profitability') }} as p
 left join default_tiers as d on d.customer_id = p.customer_id
 left join all_schemes as s on s.customer_id = p.customer_id
 left join {{ ref('int_customer_segments') }} as seg on seg.customer_id = p.customer_id
 left join policies as pol on pol.tier = coalesce(d.tier, 'non_buyer')
+left join {{ ref('int_customer_service_tier') }} as svc on svc.customer_id = p.customer_id
