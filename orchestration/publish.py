@@ -43,6 +43,9 @@ EXPORT_ORDER = {  # each export is written sorted by its key, so the bytes are d
     "customer_actions": "customer_id",
     "churn_risk": "as_of_date, customer_id",
     "churn_backtest": "backtest_date",
+    "high_value_retention": "cohort_date",
+    "assigned_tiers": "customer_id, scheme",
+    "tier_assignment_history": "as_of_date, customer_id, scheme",
 }
 BUILD_ID_TABLE = "warehouse_build"
 

@@ -72,4 +72,7 @@ from {{ ref('int_customer_profitability') }} as p
 left join default_tiers as d on d.customer_id = p.customer_id
 left join all_schemes as s on s.customer_id = p.customer_id
 left join {{ ref('int_customer_segments') }} as seg on seg.customer_id = p.customer_id
-left join policies as pol on pol.tier = coalesce(d.tier, 'non_buyer')
+left join {{ ref('int_tier_assignments') }} as assigned
+    on assigned.customer_id = p.customer_id and assigned.scheme = (select scheme from default_scheme)
+-- the service policy follows the assigned tier, which moves only at its review or beyond its band
+left join policies as pol on pol.tier = coalesce(assigned.assigned_tier, 'non_buyer')
