@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.crm_delta import write_crm_delta
 from tiering.project import PROJECT_DIR
 from tiering.settings import PUBLIC_MARTS, Paths, duckdb_config, mart_schemas, served_file_mode
 
@@ -44,6 +45,9 @@ EXPORT_ORDER = {  # each export is written sorted by its key, so the bytes are d
     "prospect_scores": "customer_id",
     "churn_risk": "as_of_date, customer_id",
     "churn_backtest": "backtest_date",
+    "high_value_retention": "cohort_date",
+    "assigned_tiers": "customer_id, scheme",
+    "tier_assignment_history": "as_of_date, customer_id, scheme",
 }
 BUILD_ID_TABLE = "warehouse_build"
 
@@ -250,6 +254,16 @@ def _swap_link(link: Path, target: Path) -> Path | None:
     return previous
 
 
+def _crm_delta(paths: Paths, as_of: str, exports: Path) -> tuple[str | None, int]:
+    """The CRM delta against the night served now (a rerun of that night: against the one before it)."""
+    last = paths.exports_link.resolve() if paths.exports_link.is_symlink() else None
+    served = served_as_of(paths)
+    rerun = served == as_of
+    since = json.loads(paths.publication_file.read_text()).get("crm_delta_since") if rerun else served
+    rows = write_crm_delta(last if last and last.is_dir() else None, exports, as_of, since, rerun)
+    return since, rows
+
+
 def publish(paths: Paths, as_of: str, run_id: str = "", log=print, extra: dict | None = None) -> dict:
     """Publish the audited build of `as_of`; on any failure the served file and exports stay as they were."""
     verdict = passed_verdict(paths, as_of)
@@ -261,6 +275,7 @@ def publish(paths: Paths, as_of: str, run_id: str = "", log=print, extra: dict |
     exports = served.parent / f"exports-{as_of}-{stamp}"
     try:
         write_served_file(paths.build_file(as_of), staged, exports)
+        crm_since, crm_rows = _crm_delta(paths, as_of, exports)
         for f in (staged, *exports.iterdir()):
             os.chmod(f, served_file_mode())
             _fsync(f)
@@ -279,6 +294,8 @@ def publish(paths: Paths, as_of: str, run_id: str = "", log=print, extra: dict |
         "build_id": verdict["build"]["build_id"],
         "served_file": str(served),
         "exports": str(paths.exports_link),
+        "crm_delta_since": crm_since,
+        "crm_delta_rows": crm_rows,
         **(extra or {}),
     }
     tmp = paths.publication_file.with_name(f".{paths.publication_file.name}.{stamp}")

@@ -1,12 +1,16 @@
 """Tier history over several as-of dates: migration totals and rebuilding one past date."""
 
+import calendar
+import csv
 import hashlib
+from datetime import date
 
 import duckdb
 import pytest
 
 from devtools.generator.cli import Spec, generate
 from orchestration.main_job import main
+from tiering.project import PROJECT_DIR
 from tiering.settings import Paths
 
 DATES = ["2026-04-30", "2026-05-31", "2026-06-30"]
@@ -61,6 +65,89 @@ def test_migration_totals_equal_both_dates_populations(history_run):
         assert {"upgrade", "downgrade", "unchanged", "new buyer", "lost buyer"} <= set(movements)
         assert con.sql("select count(*) from history.membership_levels").fetchone()[0] > 0
         assert con.sql("select count(*) from history.early_warning where reasons is not null").fetchone()[0] > 0
+
+
+def seed(name: str) -> list[dict]:
+    with (PROJECT_DIR / "seeds" / f"{name}.csv").open() as f:
+        return list(csv.DictReader(f))
+
+
+def add_months(d: date, months: int) -> date:
+    """d + months, the day clamped to the month's last day (as DuckDB adds an interval)."""
+    y, m = divmod(d.month - 1 + months, 12)
+    return date(d.year + y, m + 1, min(d.day, calendar.monthrange(d.year + y, m + 1)[1]))
+
+
+def stored_assignments(as_of: str) -> dict[tuple[str, str], dict]:
+    path = Paths.from_env().history_dir / f"as_of={as_of}" / "tier_snapshot.parquet"
+    rows = duckdb.sql(f"select customer_id, unnest(tier_assignments) as a from read_parquet('{path}')").fetchall()
+    return {(c, a["scheme"]): a for c, a in rows}
+
+
+def test_assigned_tiers_follow_review_dates_and_bands(history_run):
+    """The served assignments at the last date, recomputed in Python from the seeds and the
+    assignments stored with the previous date's snapshot."""
+    root, _, _ = history_run
+    rules = {(r["scheme"], r["tier"]): r for r in seed("tier_review_rules")}
+    order = {(r["scheme"], r["tier"]): int(r["tier_order"]) for r in seed("tier_schemes")}
+    for scheme in {s for s, _ in order}:
+        order[(scheme, "non_buyer")] = max(o for (s, _), o in order.items() if s == scheme) + 1
+    previous, d = stored_assignments(DATES[1]), date.fromisoformat(DATES[2])
+    with duckdb.connect(str(root / "wh" / "served" / "warehouse.duckdb"), read_only=True) as con:
+        served = con.sql("""select customer_id, scheme, computed_tier, assigned_tier, assigned_since, next_review_date,
+                                   assignment_reason from management.assigned_tiers""").fetchall()
+        history = con.sql("""select as_of_date::varchar, assignment_reason, count(*) from history.tier_assignment_history
+                             group by all""").fetchall()
+    reasons = {}
+    for customer, scheme, computed, assigned, since, review, reason in served:
+        prev = previous.get((customer, scheme))
+        if prev is None:
+            expected = (computed, d, "first_assignment")
+        elif d >= prev["next_review_date"]:
+            expected = (computed, d if computed != prev["assigned_tier"] else prev["assigned_since"], "review_date")
+        elif abs(order[(scheme, computed)] - order[(scheme, prev["assigned_tier"])]) > int(
+            rules[(scheme, prev["assigned_tier"])]["band_steps"]
+        ):
+            expected = (computed, d, "beyond_band")
+        else:
+            expected = (prev["assigned_tier"], prev["assigned_since"], "kept")
+        if expected[2] == "kept":
+            expected_review = prev["next_review_date"]
+        else:
+            expected_review = add_months(d, int(rules[(scheme, expected[0])]["review_months"]))
+        assert (assigned, since, reason, review) == (*expected, expected_review), (customer, scheme)
+        reasons[reason] = reasons.get(reason, 0) + 1
+    assert reasons.get("kept", 0) > 0 and reasons.get("beyond_band", 0) > 0
+    assert any(c != a for _, _, c, a, *_ in served)  # an assigned tier that stays put
+    first = {(d_, r): n for d_, r, n in history if d_ == DATES[0]}
+    assert first == {(DATES[0], "first_assignment"): len(stored_assignments(DATES[0]))}
+    assert {r for d_, r, _ in history if d_ == DATES[2]} == set(reasons) - {"kept"}
+
+
+def test_crm_delta_lists_the_tier_changes_since_the_last_published_night(history_run):
+    tiers = {
+        day: dict(
+            duckdb.sql(
+                f"""select customer_id, coalesce(pyramid_tier, 'non_buyer')
+                    from read_parquet('{Paths.from_env().history_dir}/as_of={day}/tier_snapshot.parquet')"""
+            ).fetchall()
+        )
+        for day in DATES[1:]
+    }
+    before, now = tiers[DATES[1]], tiers[DATES[2]]
+    expected = {(c, before.get(c), t) for c, t in now.items() if before.get(c) != t}
+    exports = Paths.from_env().exports_link
+    got = duckdb.sql(f"""select customer_id, old_value, new_value, as_of_date::varchar, previous_as_of_date::varchar
+                         from read_csv('{exports}/crm_delta.csv') where change_type = 'tier'""").fetchall()
+    assert {r[:3] for r in got} == expected and expected
+    assert {r[3:] for r in got} == {(DATES[2], DATES[1])}
+    kinds = {
+        k
+        for (k,) in duckdb.sql(
+            f"select distinct change_type from read_parquet('{exports}/crm_delta.parquet')"
+        ).fetchall()
+    }
+    assert {"tier", "action", "warning"} <= kinds
 
 
 def test_rebuilding_a_past_date_changes_only_that_date(history_run):

@@ -75,7 +75,7 @@ def test_pipeline_publishes_served_file_and_exports(home):
         # only the public marts, as tables: no view reads landing files from the served file
         assert con.sql("select count(*) from duckdb_views() where not internal").fetchone()[0] == 0
         tables = con.sql("select schema_name, count(*) from duckdb_tables() group by 1 order by 1").fetchall()
-        assert tables == [("data_quality", 3), ("history", 3), ("management", 4), ("marts", 11)]
+        assert tables == [("data_quality", 3), ("history", 4), ("management", 5), ("marts", 12)]
     exports = sorted(p.name for p in (home / "served" / "exports").iterdir())
     assert "tier_profitability.parquet" in exports and "customer_value.parquet" in exports
     assert json.loads((home / "served" / "publication.json").read_text())["as_of"] == AS_OF

@@ -48,6 +48,9 @@ SCHEMAS = {
     "customer_actions": "management",
     "churn_risk": "marts",
     "churn_backtest": "marts",
+    "high_value_retention": "marts",
+    "assigned_tiers": "management",
+    "tier_assignment_history": "history",
 }
 
 

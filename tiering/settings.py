@@ -33,6 +33,9 @@ PUBLIC_MARTS = (
     "prospect_scores",
     "churn_risk",
     "churn_backtest",
+    "high_value_retention",
+    "assigned_tiers",
+    "tier_assignment_history",
 )
 # Schema of a public mart in the served file, by its folder under models/marts.
 MART_FOLDER_SCHEMAS = {

@@ -1,10 +1,10 @@
-{#- Per customer known at D: the tier whose service policy applies (default pyramid tier, else
-    non_buyer), its planned contacts per year and the small-balance fee it is charged. The fee
+{#- Per customer known at D: the tier whose service policy applies (the assigned tier of the
+    default pyramid scheme, non_buyer included), its planned contacts per year and the small-balance fee it is charged. The fee
     applies when average monthly net revenue (window revenue / 12) is below the tier's
     threshold and seed small_balance_fee_charging charges the customer's buyer status. -#}
-with default_tiers as (
-    select pyramid.customer_id, pyramid.tier
-    from {{ ref('int_customer_pyramid') }} as pyramid
+with default_tiers as (  -- the assigned tier (int_tier_assignments), not the computed one
+    select assignments.customer_id, assignments.assigned_tier as tier
+    from {{ ref('int_tier_assignments') }} as assignments
     inner join (select distinct scheme from {{ ref('tier_schemes') }} where is_default) as d using (scheme)
 ),
 

@@ -1,7 +1,8 @@
 {#- High-value retention by cohort, from tier history: the cohort of date C is every customer in
     default pyramid tier A or B at C; it is followed up at F = the first built date on or after
-    C + 6 months; retained = still in tier A or B at F (a customer absent at F, or no longer a
-    buyer, is not retained). Only cohorts with such an F appear (none while the history spans
+    C + 6 months and before C + 7 months (a gap in history gives no cohort rather than a
+    longer horizon); retained = still in tier A or B at F (a customer absent at F, or no longer
+    a buyer, is not retained). Only cohorts with such an F appear (none while the history spans
     less than six months). -#}
 with history as (
     select as_of_date, customer_id, pyramid_tier in ('A', 'B') as is_high_value
@@ -15,7 +16,9 @@ cohorts as (
         cohort.as_of_date as cohort_date,
         min(follow_up.as_of_date) as follow_up_date
     from dates as cohort
-    inner join dates as follow_up on follow_up.as_of_date >= cohort.as_of_date + interval 6 month
+    inner join dates as follow_up
+        on follow_up.as_of_date >= cohort.as_of_date + interval 6 month
+        and follow_up.as_of_date < cohort.as_of_date + interval 7 month
     group by cohort.as_of_date
 )
 

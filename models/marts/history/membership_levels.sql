@@ -5,7 +5,8 @@
     is recomputed; on a review date (06-30, 12-31 by default) points are recomputed: a
     higher level is granted, the same level is renewed, a lower level waits until validity
     ends (within validity a level only goes up); between review dates only the top level is
-    granted, at once. Every grant is valid for validity_days. -#}
+    granted, at once. Every grant is valid for validity_days. points_to_next_level = the next
+    level's min_points - points, at least 0. -#}
 with rules as (
     select
         max(value) filter (where rule = 'points_per_currency_unit')::decimal(18, 4) as points_per_unit,
@@ -81,7 +82,13 @@ select
     current_level.level,
     replay.level_since,
     replay.valid_until,
-    replay.reason
+    replay.reason,
+    next_level.level as next_level,
+    -- 0: the points already earn it (granted on the next review date); null at the top level
+    case when next_level.level is not null
+        then greatest(next_level.min_points - replay.points, 0)::decimal(38, 0)
+    end as points_to_next_level
 from replay
 inner join levels as current_level on current_level.level_rank = replay.level_rank
 inner join levels as earned on earned.level_rank = replay.earned_rank
+left join levels as next_level on next_level.level_rank = replay.level_rank - 1

@@ -73,5 +73,6 @@ from {{ ref('int_customer_profitability') }} as p
 left join default_tiers as d on d.customer_id = p.customer_id
 left join all_schemes as s on s.customer_id = p.customer_id
 left join {{ ref('int_customer_segments') }} as seg on seg.customer_id = p.customer_id
-left join policies as pol on pol.tier = coalesce(d.tier, 'non_buyer')
 left join {{ ref('int_customer_service_tier') }} as svc on svc.customer_id = p.customer_id
+-- the service policy follows the assigned tier of the default scheme (int_customer_service_tier)
+left join policies as pol on pol.tier = svc.tier

@@ -1,0 +1,53 @@
+{#- Per customer known at D and scheme: the computed tier, the assigned tier that the service
+    follows (int_tier_assignments, seed tier_review_rules) and the distance to the next tier:
+    the basis amount (net revenue, gross margin or contribution, as the scheme ranks) the
+    customer needs to reach the next better tier's cut-off, everyone else unchanged. The
+    cut-off of a share tier is the lowest basis value in it (at equal values customer_id
+    decides), of a band tier its band_min; an empty share tier is skipped for the next
+    non-empty better one. Tier A has no next tier; a non-buyer's next tier is the scheme's
+    last, reached by any purchase (no amount). -#}
+with schemes as (select * from {{ ref('tier_schemes') }}),
+
+pyramid as (select * from {{ ref('int_customer_pyramid') }}),
+
+cutoffs as (
+    select s.scheme, s.tier, s.tier_order,
+        case when s.scheme_kind = 'band' then s.band_min::decimal(38, 4) else min(p.basis_value) end as cutoff
+    from schemes as s
+    left join pyramid as p on p.scheme = s.scheme and p.tier = s.tier
+    group by s.scheme, s.tier, s.tier_order, s.scheme_kind, s.band_min
+),
+
+next_tiers as (
+    select p.scheme, p.customer_id, p.basis, p.basis_value, c.tier as next_tier, c.cutoff as next_tier_cutoff
+    from pyramid as p
+    left join cutoffs as c on c.scheme = p.scheme and c.tier_order < p.tier_order and c.cutoff is not null
+    qualify row_number() over (partition by p.scheme, p.customer_id order by c.tier_order desc) = 1
+),
+
+last_tiers as (
+    select scheme, max_by(tier, tier_order) as tier, any_value(basis) as basis from schemes group by scheme
+)
+
+select
+    a.as_of_date,
+    a.customer_id,
+    a.scheme,
+    a.scheme in (select scheme from schemes where is_default) as is_default_scheme,
+    coalesce(n.basis, l.basis) as basis,
+    n.basis_value,
+    a.computed_tier,
+    a.previous_assigned_tier,
+    a.assigned_tier,
+    a.assigned_since,
+    a.next_review_date,
+    a.assignment_reason,
+    case when a.computed_tier = 'non_buyer' then l.tier else n.next_tier end as next_tier,
+    n.next_tier_cutoff,
+    -- greatest() skips nulls: no cut-off or no basis value must stay null
+    case when n.next_tier_cutoff is not null and n.basis_value is not null
+        then greatest(n.next_tier_cutoff - n.basis_value, 0)::decimal(38, 4)
+    end as amount_to_next_tier
+from {{ ref('int_tier_assignments') }} as a
+left join next_tiers as n on n.scheme = a.scheme and n.customer_id = a.customer_id
+left join last_tiers as l on l.scheme = a.scheme
