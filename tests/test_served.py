@@ -65,9 +65,14 @@ def test_every_public_mart_has_an_as_of_date(served):
     assert sorted(set(PUBLIC_MARTS) - dated) == []
 
 
-def test_every_served_column_reflects_to_a_known_sqlalchemy_type(served):
-    """duckdb_engine over a read-only connection, as Superset and other SQLAlchemy tools open it."""
-    engine = sqlalchemy.create_engine(f"duckdb:///{served}", connect_args={"read_only": True})
+@pytest.mark.parametrize("read_only", ["uri", "connect_args"])
+def test_every_served_column_reflects_to_a_known_sqlalchemy_type(served, read_only):
+    """The SQLAlchemy recipe of docs/bi.md (Superset): read-only by the URI's access_mode or by
+    connect_args; every table of the four schemas reflects, no column as NullType, no write."""
+    if read_only == "uri":
+        engine = sqlalchemy.create_engine(f"duckdb:///{served}?access_mode=read_only")
+    else:
+        engine = sqlalchemy.create_engine(f"duckdb:///{served}", connect_args={"read_only": True})
     try:
         inspector = sqlalchemy.inspect(engine)
         reflected = {
@@ -77,10 +82,7 @@ def test_every_served_column_reflects_to_a_known_sqlalchemy_type(served):
         }
         assert sorted(t for _, t in reflected) == sorted(PUBLIC_MARTS)
         unknown = [
-            (s, t, c["name"], c["type"])
-            for (s, t), cols in reflected.items()
-            for c in cols
-            if isinstance(c["type"], NullType)
+            (s, t, c["name"]) for (s, t), cols in reflected.items() for c in cols if isinstance(c["type"], NullType)
         ]
         assert unknown == []
         with engine.connect() as con, pytest.raises(sqlalchemy.exc.DBAPIError, match="read-only"):
