@@ -21,19 +21,6 @@ figures as (
     inner join {{ ref('int_customer_profitability') }} as p on p.customer_id = members.customer_id
 ),
 
-activity_costs as (
-    select {{ key_list }}, costs.activity, sum(costs.cost_to_serve) as cost_to_serve
-    from members
-    inner join {{ ref('int_customer_activity_costs') }} as costs on costs.customer_id = members.customer_id
-    group by all
-),
-
-activity_maps as (
-    select {{ key_list }}, map_from_entries(list((activity, cost_to_serve) order by activity)) as cost_to_serve_by_activity
-    from activity_costs
-    group by all
-),
-
 grouped as (
     select
         {{ key_list }},
@@ -88,7 +75,6 @@ select
     totals.cogs::decimal(38, 2) as cogs,
     totals.gross_margin::decimal(38, 2) as gross_margin,
     totals.cost_to_serve::decimal(38, 4) as cost_to_serve,
-    coalesce(activity_maps.cost_to_serve_by_activity, map())::map(varchar, decimal(38, 4)) as cost_to_serve_by_activity,
     totals.contribution::decimal(38, 4) as contribution,
     totals.total_contribution::decimal(38, 4) as total_contribution,
     {{ signed_share('totals.contribution', 'totals.total_contribution') }} as share_of_contribution,
@@ -99,5 +85,4 @@ select
     (totals.contribution / nullif(totals.customers, 0))::double as avg_contribution
 from totals
 cross join {{ ref('int_run_parameters') }} as params
-left join activity_maps using ({{ key_list }})
 {%- endmacro %}

@@ -27,6 +27,7 @@ EXPORT_ORDER = {  # each export is written sorted by its key, so the bytes are d
     "customer_cost_to_serve": "customer_id, activity",
     "company_pnl": "line_order",
     "customer_tiers": "customer_id",
+    "customer_scheme_tiers": "customer_id, scheme",
     "tier_profitability": "scheme, tier_order, tier",
     "quadrant_profitability": "quadrant",
     "grid_profitability": "value_grid",

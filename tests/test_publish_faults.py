@@ -31,6 +31,7 @@ SCHEMAS = {
     "customer_cost_to_serve": "marts",
     "company_pnl": "marts",
     "customer_tiers": "marts",
+    "customer_scheme_tiers": "marts",
     "tier_profitability": "marts",
     "quadrant_profitability": "marts",
     "grid_profitability": "marts",

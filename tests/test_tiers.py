@@ -104,7 +104,7 @@ def test_revenue_bands_include_their_lower_edge(tmp_path):
     revenue = write_landing(tmp_path / "landing", revenues)
     warehouse = tmp_path / "wh.duckdb"
     build(tmp_path / "landing", warehouse)
-    got = dict(query(warehouse, "select customer_id, scheme_tiers['revenue_bands'] from customer_tiers"))
+    got = dict(query(warehouse, "select customer_id, tier from customer_scheme_tiers where scheme = 'revenue_bands'"))
     by_revenue = {str(revenue[c]): t for c, t in got.items()}
     assert by_revenue == {
         "150000.00": "A",
@@ -135,7 +135,10 @@ def test_empty_categories_keep_their_rows(tmp_path):
     assert {t[2:] for t in tiers if t[1] == "non_buyer"} == {(0, Decimal("0.0000"))}
     quadrants = dict(query(warehouse, "select quadrant, customers from quadrant_profitability"))
     assert set(quadrants) == {"platinum", "gold", "iron", "lead", "non_buyer"} and quadrants["non_buyer"] == 0
-    assert sum(quadrants.values()) == 3
+    assert sum(quadrants.values()) == 3 and 0 in [quadrants[q] for q in ("platinum", "gold", "iron", "lead")]
+    grid = dict(query(warehouse, "select value_grid, customers from grid_profitability"))
+    assert set(grid) == set("ABCDEF") and sum(grid.values()) == 3
+    assert query(warehouse, "select count(*) from customer_scheme_tiers where tier = 'non_buyer'") == [(0,)]
     assert query(
         warehouse,
         "select value_grid, customers, contribution from grid_profitability where value_grid in ('E', 'F') order by 1",

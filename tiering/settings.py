@@ -15,6 +15,7 @@ PUBLIC_MARTS = (
     "customer_cost_to_serve",
     "company_pnl",
     "customer_tiers",
+    "customer_scheme_tiers",
     "tier_profitability",
     "quadrant_profitability",
     "grid_profitability",

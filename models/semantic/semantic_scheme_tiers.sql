@@ -1,19 +1,15 @@
-{#- One row per customer and tier scheme (seed tier_schemes): the customer's tier in the
-    scheme, 'non_buyer' for non-buyers, with its figures and the scheme's totals (the
+{#- One row per customer and tier scheme (mart customer_scheme_tiers): the customer's tier in
+    the scheme, 'non_buyer' for non-buyers, with its figures and the scheme's totals (the
     denominators of its shares). Each scheme's rows hold every customer once, so per scheme
     they add up to company_pnl and to tier_profitability. -#}
-with schemes as (
-    select distinct scheme from {{ ref('tier_schemes') }}
-),
-
-assigned as (
+with assigned as (
     select
         v.as_of_date,
         v.customer_id,
-        schemes.scheme,
-        coalesce(p.tier, 'non_buyer') as tier,
-        coalesce(p.tier_name, 'non-buyers') as tier_name,
-        coalesce(p.tier_order, 99) as tier_order,
+        t.scheme,
+        t.tier,
+        t.tier_name,
+        t.tier_order,
         v.is_buyer,
         v.net_revenue,
         v.cogs,
@@ -21,9 +17,7 @@ assigned as (
         v.cost_to_serve,
         v.contribution
     from {{ ref('customer_value') }} as v
-    cross join schemes
-    left join {{ ref('int_customer_pyramid') }} as p
-        on p.customer_id = v.customer_id and p.scheme = schemes.scheme
+    inner join {{ ref('customer_scheme_tiers') }} as t on t.customer_id = v.customer_id
 )
 
 select

@@ -1,5 +1,5 @@
 -- Every scheme of tier_profitability, the quadrants and the grid add up to company_pnl exactly,
--- in total and per activity.
+-- in total and (through customer_scheme_tiers x customer_cost_to_serve) per activity.
 with pnl as (
     select
         max(amount) filter (where line_item = 'net_revenue') as net_revenue,
@@ -32,13 +32,11 @@ activity_pnl as (
     select activity, amount from {{ ref('company_pnl') }} where line_item = 'cost_to_serve_by_activity'
 ),
 
+-- per activity, through the long marts: each scheme's customers carry every activity's cost once
 activity_sums as (
-    select 'tier_profitability ' || scheme as grouping, e.key as activity, sum(e.value) as amount
-    from {{ ref('tier_profitability') }}, unnest(map_entries(cost_to_serve_by_activity)) as t(e)
-    group by all
-    union all
-    select 'grid_profitability', e.key, sum(e.value)
-    from {{ ref('grid_profitability') }}, unnest(map_entries(cost_to_serve_by_activity)) as t(e)
+    select 'customer_scheme_tiers ' || tiers.scheme as grouping, costs.activity, sum(costs.cost_to_serve) as amount
+    from {{ ref('customer_scheme_tiers') }} as tiers
+    inner join {{ ref('customer_cost_to_serve') }} as costs on costs.customer_id = tiers.customer_id
     group by all
 )
 

@@ -28,8 +28,8 @@ counted as (
 )
 
 select
+    (select as_of_date from {{ ref('int_run_parameters') }}) as as_of_date,
     backtest_date,
-    (select as_of_date from {{ ref('int_run_parameters') }}) as observed_until,
     calibration_date,
     high_risk_score,
     scored_buyers,

@@ -59,6 +59,7 @@ counted as (
 )
 
 select
+    params.as_of_date,
     table_name::varchar as table_name,
     files::bigint as files,
     rows_landed::bigint as rows_landed,
@@ -69,4 +70,5 @@ select
     files_rejected::bigint as files_rejected,
     (rows_landed = rows_accepted + rows_quarantined + rows_superseded + rows_malformed) as is_reconciled
 from counted
+cross join {{ ref('int_run_parameters') }} as params
 order by table_name

@@ -24,10 +24,12 @@ with quarantined as (
 )
 
 select
+    params.as_of_date,
     table_name::varchar as table_name,
     source_file::varchar as source_file,
     record_key::varchar as record_key,
     reason::varchar as reason,
     landed_record::varchar as landed_record
 from quarantined
+cross join {{ ref('int_run_parameters') }} as params
 order by table_name, source_file, record_key nulls first, reason, landed_record

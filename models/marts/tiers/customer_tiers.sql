@@ -1,28 +1,5 @@
-{%- set schemes = run_query('select distinct scheme from ' ~ ref('tier_schemes') ~ ' order by scheme').columns[0].values() if execute else [] -%}
-
-with pyramid as (
-    select * from {{ ref('int_customer_pyramid') }}
-),
-
-default_scheme as (
-    select distinct scheme from {{ ref('tier_schemes') }} where is_default
-),
-
-default_tiers as (
-    select pyramid.* from pyramid inner join default_scheme using (scheme)
-),
-
--- every buyer has a tier in every scheme; one filtered max per scheme is far cheaper than an
--- ordered list per customer
-all_schemes as (
-    select
-        customer_id,
-        map(
-            [{% for s in schemes %}{{ sql_string(s) }}{% if not loop.last %}, {% endif %}{% endfor %}],
-            [{% for s in schemes %}max(tier) filter (where scheme = {{ sql_string(s) }}){% if not loop.last %}, {% endif %}{% endfor %}]
-        ) as scheme_tiers
-    from pyramid
-    group by customer_id
+with default_tiers as (
+    select * from {{ ref('int_customer_scheme_tiers') }} where is_default_scheme
 ),
 
 policies as (
@@ -40,13 +17,12 @@ select
     p.cost_to_serve,
     p.contribution,
     p.recency_days,
-    (select scheme from default_scheme) as pyramid_scheme,
+    d.scheme as pyramid_scheme,
     d.basis as pyramid_basis,
     d.basis_value as pyramid_basis_value,
-    d.tier_rank::bigint as pyramid_rank,
-    d.tier as pyramid_tier,
-    d.tier_name as pyramid_tier_name,
-    coalesce(s.scheme_tiers, map())::map(varchar, varchar) as scheme_tiers,
+    d.tier_rank as pyramid_rank,
+    case when p.is_buyer then d.tier end as pyramid_tier,
+    case when p.is_buyer then d.tier_name end as pyramid_tier_name,
     seg.quadrant,
     seg.potential,
     seg.predicted_revenue_12m,
@@ -71,7 +47,6 @@ select
     svc.small_balance_fee_applies
 from {{ ref('int_customer_profitability') }} as p
 left join default_tiers as d on d.customer_id = p.customer_id
-left join all_schemes as s on s.customer_id = p.customer_id
 left join {{ ref('int_customer_segments') }} as seg on seg.customer_id = p.customer_id
 left join {{ ref('int_customer_service_tier') }} as svc on svc.customer_id = p.customer_id
 -- the service policy follows the assigned tier of the default scheme (int_customer_service_tier)

@@ -1,0 +1,13 @@
+{#- Long form of every customer's tier in every scheme (one row per customer x scheme). -#}
+select
+    as_of_date,
+    customer_id,
+    scheme,
+    is_default_scheme,
+    basis,
+    basis_value,
+    tier_rank,
+    tier,
+    tier_name,
+    tier_order
+from {{ ref('int_customer_scheme_tiers') }}

@@ -1,0 +1,56 @@
+"""Layering of the dbt project, from the parsed manifest: staging and intermediate models never
+read a mart (run `dbt parse` first; `make test` does)."""
+
+import json
+
+import pytest
+
+from tiering.project import PROJECT_DIR
+
+pytestmark = pytest.mark.fast
+
+MANIFEST = PROJECT_DIR / "target" / "manifest.json"
+LOWER_LAYERS = ("models/staging/", "models/intermediate/")
+
+
+def marts_read_below(manifest: dict) -> list[tuple[str, str]]:
+    """(model, mart) for every staging or intermediate model that depends on a model under models/marts."""
+    nodes = manifest["nodes"]
+    marts = {
+        k
+        for k, n in nodes.items()
+        if n["resource_type"] == "model" and n["original_file_path"].startswith("models/marts/")
+    }
+    return sorted(
+        (n["name"], nodes[parent]["name"])
+        for n in nodes.values()
+        if n["resource_type"] == "model" and n["original_file_path"].startswith(LOWER_LAYERS)
+        for parent in n["depends_on"]["nodes"]
+        if parent in marts
+    )
+
+
+def model(name: str, path: str, parents: list[str]) -> tuple[str, dict]:
+    node = {"name": name, "resource_type": "model", "original_file_path": path, "depends_on": {"nodes": parents}}
+    return f"model.p.{name}", node
+
+
+def test_a_lower_model_reading_a_mart_is_found():
+    nodes = dict(
+        [
+            model("customer_tiers", "models/marts/tiers/customer_tiers.sql", ["model.p.int_a"]),
+            model("int_a", "models/intermediate/int_a.sql", []),
+            model("int_b", "models/intermediate/history/int_b.sql", ["model.p.customer_tiers", "model.p.int_a"]),
+            model("stg_c", "models/staging/stg_c.sql", ["model.p.customer_tiers"]),
+            model("semantic_d", "models/semantic/semantic_d.sql", ["model.p.customer_tiers"]),
+        ]
+    )
+    assert marts_read_below({"nodes": nodes}) == [("int_b", "customer_tiers"), ("stg_c", "customer_tiers")]
+
+
+def test_no_staging_or_intermediate_model_reads_a_mart():
+    assert MANIFEST.exists(), "run `dbt parse` (make manifest) first"
+    manifest = json.loads(MANIFEST.read_text())
+    lower = [n for n in manifest["nodes"].values() if n["original_file_path"].startswith(LOWER_LAYERS)]
+    assert any(n["name"] == "int_tier_snapshot" for n in lower)  # the manifest is this project's
+    assert marts_read_below(manifest) == []
