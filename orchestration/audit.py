@@ -287,7 +287,8 @@ def _band_count(con, basis: str, low, high) -> int:
 
 def context():
     ctx = gx.get_context(mode="file", project_root_dir=str(PROJECT_DIR))
-    if ctx.variables.progress_bars is None or ctx.variables.progress_bars.globally is not False:
+    bars = ctx.variables.progress_bars
+    if (bars.get("globally") if isinstance(bars, dict) else getattr(bars, "globally", None)) is not False:
         ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
         ctx.variables.save()
     return ctx
