@@ -38,7 +38,6 @@ from tiering.settings import duckdb_config  # noqa: E402
 GX_DIR = PROJECT_DIR / "gx"
 DATASOURCE = "warehouse_audit"
 AMOUNTS = ("net_revenue", "cogs", "gross_margin", "cost_to_serve", "contribution")
-TABLES = ("customers", "orders", "order_lines", "service_events", "activity_rates")
 FIGURE = pa.decimal128(38, 4)
 
 
@@ -68,7 +67,7 @@ class AuditResult:
     success: bool
     statistics: dict
     failures: list[dict] = field(default_factory=list)
-    figures: list[str] = field(default_factory=list)  # one line per compared figure
+    figures: list[dict] = field(default_factory=list)  # each compared figure, its amounts and line
     causes: list[str] = field(default_factory=list)  # the lines of the figures that failed
 
 
@@ -137,9 +136,10 @@ def recomputed_pnl_rows(con, recomputed) -> list[dict]:
     for item in (*AMOUNTS, "is_buyer"):
         differing = [c for c in ids if mart.get(c, zero)[item] != mine[c][item]]
         example = differing[0] if differing else None
+        show = str if item == "is_buyer" else amount
         detail = (
-            f"{len(differing)} customer(s) differ, e.g. {example}: mart {mart.get(example, zero)[item]} "
-            f"vs recomputed {mine[example][item]}"
+            f"{len(differing)} customer(s) differ, e.g. {example}: mart {show(mart.get(example, zero)[item])} "
+            f"vs recomputed {show(mine[example][item])}"
             if differing
             else ""
         )
@@ -324,23 +324,37 @@ def _unexpected_figures(r) -> list[str]:
     return [x["figure"] if isinstance(x, dict) else str(x) for x in r.result.get("unexpected_index_list") or []]
 
 
+def shown(row: dict, failed: set[str]) -> dict:
+    """A compared figure as the verdict and the report show it (amounts as formatted text)."""
+    count, left, right = row["is_count"], row["left"], row["right"]
+    return {
+        "figure": row["figure"],
+        "compared": f"{row['left_name']} vs {row['right_name']}",
+        "left": amount(left, count),
+        "right": amount(right, count),
+        "difference": amount(left - right, count),
+        "passed": row["figure"] not in failed,
+        "line": figure_line(row),
+    }
+
+
 def _summarise(name: str, result, rows: list[dict]) -> AuditResult:
     run = next(iter(result.run_results.values()))
-    lines = {row["figure"]: figure_line(row) for row in rows}
-    failures, causes = [], []
-    for r in run.results:
-        if r.success:
-            continue
-        figures = _unexpected_figures(r)
-        failures.append(
-            {
-                "expectation": r.expectation_config.type,
-                "figures": figures,
-                "observed_value": str(r.result.get("observed_value", "")),
-            }
-        )
-        causes += [f"{name}: {lines[f]}" for f in figures if f"{name}: {lines[f]}" not in causes]
-    return AuditResult(name, bool(run.success), dict(run.statistics), failures, list(lines.values()), causes)
+    failures = [
+        {
+            "expectation": r.expectation_config.type,
+            "figures": _unexpected_figures(r),
+            "observed_value": str(r.result.get("observed_value", "")),
+        }
+        for r in run.results
+        if not r.success
+    ]
+    failed = {f for failure in failures for f in failure["figures"]}
+    figures = [shown(row, failed) for row in rows]
+    causes = [f"{name}: {f['line']}" for f in figures if not f["passed"]]
+    if not run.success and not causes:  # an expectation failed without naming a figure
+        causes = [f"{name}: {f['expectation']} failed ({f['observed_value']})" for f in failures]
+    return AuditResult(name, bool(run.success), dict(run.statistics), failures, figures, causes)
 
 
 def run_checkpoint(ctx, name: str, rows: list[dict], run_name: str) -> AuditResult:
@@ -370,9 +384,13 @@ def audit_warehouse(database: Path, run_name: str) -> list[AuditResult]:
     return results
 
 
-def verdict_checks(results: list[AuditResult]) -> list[dict]:
-    """What the verdict records of each suite: its figures with their amounts, and the failed ones."""
-    return [{"suite": r.name, "passed": r.success, "failed": r.causes, "figures": r.figures} for r in results]
+def verdict_checks(results: list[AuditResult]) -> dict:
+    """What the verdict records of the audit: each suite's figures with their amounts, the failed
+    ones as one line each, and where the Data Docs are."""
+    return {
+        "checks": [{"suite": r.name, "passed": r.success, "failed": r.causes, "figures": r.figures} for r in results],
+        "data_docs": str(data_docs_index()),
+    }
 
 
 def data_docs_index() -> Path:

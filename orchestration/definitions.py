@@ -209,7 +209,7 @@ def warehouse_audit(context: AssetExecutionContext, config: AuditConfig):
             metadata={
                 "statistics": MetadataValue.json({r.name: r.statistics for r in mine}),
                 "failed_expectations": "; ".join(c for r in mine for c in r.causes),
-                "figures": MetadataValue.md("\n".join(f"- {line}" for r in mine for line in r.figures)),
+                "figures": MetadataValue.md("\n".join(f"- {f['line']}" for r in mine for f in r.figures)),
                 "data_docs": MetadataValue.path(str(audit.data_docs_index())),
             },
         )

@@ -112,13 +112,13 @@ def build_identity(build_file: Path) -> dict:
 
 
 def write_verdict(
-    paths: Paths, as_of: str, identity: dict, failed: list[str], drift: dict, checks: list[dict] | None = None
+    paths: Paths, as_of: str, identity: dict, failed: list[str], drift: dict, audit: dict | None = None
 ) -> dict:
     verdict = {
         "as_of": as_of,
         "passed": not failed,
         "failed": failed,
-        "checks": checks or [],  # each audit suite: passed, its compared figures and failed ones
+        **(audit or {}),  # checks: each audit suite's compared figures and failed ones; data_docs
         "build": identity,
         "drift": drift,
         "audited_at": now(),
