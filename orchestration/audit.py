@@ -231,7 +231,7 @@ def landing_count_rows(con, recomputed, database: Path) -> list[dict]:
         if table in recomputed.counts:
             mine = recomputed.counts[table]
             for name, left, right in (
-                ("accepted", accepted, len(mine.accepted)),
+                ("accepted", accepted, mine.accepted.num_rows),
                 ("quarantined", quarantined, mine.quarantined),
                 ("superseded", superseded, mine.superseded),
                 ("malformed", malformed, mine.malformed),

@@ -10,6 +10,7 @@ from decimal import Decimal
 import duckdb
 import pytest
 from conftest import build, query
+from test_bad_deliveries import write_bad_night
 
 from devtools.generator.cli import Spec, generate
 from orchestration import audit, data_docs
@@ -52,7 +53,11 @@ def assert_recomputation_agrees(warehouse):
     for table, accepted, quarantined, superseded in reconciliation:
         if table in mine.counts:
             judged = mine.counts[table]
-            assert (len(judged.accepted), judged.quarantined, judged.superseded) == (accepted, quarantined, superseded)
+            assert (judged.accepted.num_rows, judged.quarantined, judged.superseded) == (
+                accepted,
+                quarantined,
+                superseded,
+            )
 
 
 def test_recomputation_agrees_with_the_marts_on_the_sample(sample_build):
@@ -68,6 +73,16 @@ def test_recomputation_agrees_on_a_generated_landing(tmp_path):
     generate(Spec(customers=500, seed=23), landing)  # with bad rows of every kind and re-sent keys
     warehouse = tmp_path / "warehouse.duckdb"
     build(landing, warehouse)
+    assert_recomputation_agrees(warehouse)
+
+
+def test_recomputation_agrees_on_a_bad_night(tmp_path):
+    """Malformed rows (field counts, a broken quote, bad UTF-8), zoned timestamps in Parquet, a
+    nested Parquet column: the recomputation judges them as the warehouse does."""
+    write_bad_night(tmp_path / "landing")
+    warehouse = tmp_path / "warehouse.duckdb"
+    build(tmp_path / "landing", warehouse)
+    assert query(warehouse, "select sum(rows_malformed) from landing_reconciliation")[0][0] > 0
     assert_recomputation_agrees(warehouse)
 
 
