@@ -1,12 +1,19 @@
 """Great Expectations audit of a built warehouse, before anything is published.
 
-Audit frames are computed in DuckDB and handed to GX as pandas frames with Arrow-backed
-dtypes, so DECIMAL money stays exact (never float64). Expected tier counts are computed
-here independently (Python Decimal, round half up), not read from the models. The GX file
-context lives in gx/; suites are declared below and written there only when they change;
-Data Docs are rebuilt on every run (gx/uncommitted/data_docs).
+The audit checks what the dbt tests cannot: the marts against an independent recomputation.
+orchestration/recompute.py re-reads the landing files with pyarrow and recomputes every
+customer's net revenue, COGS and cost to serve in Python Decimal; the suites compare that with
+customer_value, customer_tiers and company_pnl (per customer and in total), every scheme of
+tier_profitability, the quadrants and the grid (each must add up to the recomputed company
+figures), the landing reconciliation (against the recomputed row verdicts and the landing
+inventory's own counts) and the tier sizes (exact counts recomputed here). Each frame row is
+one compared figure; its line (e.g. "contribution: mart 278,694.03 vs recomputed 278,694.03,
+difference 0.00") goes to the verdict and the report. Frames reach GX as pandas frames with
+Arrow decimals, so money stays exact. Suites are declared below only: the GX project in gx/
+(suites, checkpoints, Data Docs) is generated on every run and not committed.
 """
 
+import json
 import os
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -18,45 +25,39 @@ import duckdb  # noqa: E402
 import great_expectations as gx  # noqa: E402
 import great_expectations.expectations as gxe  # noqa: E402
 import pandas as pd  # noqa: E402
+import pyarrow as pa  # noqa: E402
+import pyarrow.parquet as pq  # noqa: E402
+from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: E402
 
+from orchestration import data_docs  # noqa: E402
+from orchestration.recompute import recompute  # noqa: E402
+from tiering.landing import inventory_file  # noqa: E402
 from tiering.project import PROJECT_DIR  # noqa: E402
 from tiering.settings import duckdb_config  # noqa: E402
 
 GX_DIR = PROJECT_DIR / "gx"
 DATASOURCE = "warehouse_audit"
 AMOUNTS = ("net_revenue", "cogs", "gross_margin", "cost_to_serve", "contribution")
-PARAM = {"$PARAMETER": "customers"}
+FIGURE = pa.decimal128(38, 4)
+
+
+def _equal():
+    return gxe.ExpectColumnPairValuesToBeEqual(column_A="left", column_B="right")
+
 
 SUITES = {  # functions: GX binds an expectation object to one suite
+    "recomputed_pnl": lambda: [
+        _equal(),
+        gxe.ExpectColumnValuesToBeBetween(column="customers_differing", min_value=0, max_value=0),
+    ],
+    "partitions": lambda: [_equal()],
+    "landing_counts": lambda: [_equal()],
     "tier_counts": lambda: [
-        gxe.ExpectColumnPairValuesToBeEqual(column_A="buyers", column_B="expected_buyers"),
+        _equal(),
         gxe.ExpectColumnPairValuesAToBeGreaterThanB(
             column_A="share_tolerance", column_B="share_deviation", or_equal=True
         ),
-        gxe.ExpectColumnValuesToNotBeNull(column="tier"),
     ],
-    "profit_tie_out": lambda: [
-        gxe.ExpectColumnPairValuesToBeEqual(column_A="grouped_sum", column_B="company_pnl"),
-        gxe.ExpectColumnPairValuesToBeEqual(column_A="company_pnl", column_B="source_recompute"),
-    ],
-    "partitions": lambda: [
-        gxe.ExpectColumnSumToBeBetween(column="customers", min_value=PARAM, max_value=PARAM),
-        gxe.ExpectColumnValuesToBeBetween(column="duplicate_customer_ids", min_value=0, max_value=0),
-        gxe.ExpectColumnValuesToBeInSet(column="value_grid", value_set=list("ABCDEF")),
-        gxe.ExpectColumnValuesToNotBeNull(column="value_grid"),
-        gxe.ExpectColumnValuesToBeInSet(column="quadrant_ok", value_set=[True]),
-        gxe.ExpectColumnValuesToBeInSet(column="pyramid_ok", value_set=[True]),
-    ],
-    "service_policies": lambda: [
-        gxe.ExpectColumnValuesToBeInSet(column="has_policy", value_set=[True]),
-        gxe.ExpectColumnValuesToBeBetween(column="customers_without_policy", min_value=0, max_value=0),
-    ],
-}
-INDEX_COLUMNS = {
-    "tier_counts": ["scheme", "tier"],
-    "profit_tie_out": ["grouping", "line_item"],
-    "partitions": ["example_customer"],
-    "service_policies": ["tier"],
 }
 
 
@@ -66,13 +67,177 @@ class AuditResult:
     success: bool
     statistics: dict
     failures: list[dict] = field(default_factory=list)
+    figures: list[dict] = field(default_factory=list)  # each compared figure, its amounts and line
+    causes: list[str] = field(default_factory=list)  # the lines of the figures that failed
 
 
-# ---------------------------------------------------------------- audit frames
+# ---------------------------------------------------------------- compared figures
 
 
-def _frame(con, sql: str) -> pd.DataFrame:
-    return con.sql(sql).to_arrow_table().to_pandas(types_mapper=pd.ArrowDtype)
+def amount(value, count: bool = False) -> str:
+    """A figure as people read it: thousands separated, cents (more decimals only when present);
+    a count without decimals."""
+    d = Decimal(value)
+    if count:
+        return f"{d:,.0f}"
+    places = 2 if d == d.quantize(Decimal("0.01")) else max(2, -d.normalize().as_tuple().exponent)
+    return f"{d:,.{places}f}"
+
+
+def figure_line(row: dict) -> str:
+    left, right, count = Decimal(row["left"]), Decimal(row["right"]), row["is_count"]
+    line = (
+        f"{row['figure']}: {row['left_name']} {amount(left, count)} vs {row['right_name']} {amount(right, count)}, "
+        f"difference {amount(left - right, count)}"
+    )
+    return line + (f" ({row['detail']})" if row.get("detail") else "")
+
+
+def compared(figure: str, left_name: str, left, right_name: str, right, **extra) -> dict:
+    is_count = isinstance(left, int) and isinstance(right, int)
+    return {
+        "figure": figure,
+        "left_name": left_name,
+        "left": Decimal(left),
+        "right_name": right_name,
+        "right": Decimal(right),
+        "is_count": is_count,
+        **extra,
+    }
+
+
+def to_frame(rows: list[dict]) -> pd.DataFrame:
+    """Rows of compared figures as a pandas frame with Arrow dtypes (decimals stay exact)."""
+    columns = {k: [r.get(k) for r in rows] for k in rows[0]}
+    types = {"left": FIGURE, "right": FIGURE}
+    table = pa.table({k: pa.array(v, types.get(k)) for k, v in columns.items()})
+    return table.to_pandas(types_mapper=pd.ArrowDtype)
+
+
+def _mart_customers(con) -> dict[str, dict]:
+    rows = con.sql(f"select customer_id, {', '.join(AMOUNTS)}, is_buyer from customer_value").fetchall()
+    return {r[0]: dict(zip((*AMOUNTS, "is_buyer"), r[1:])) for r in rows}
+
+
+def _recomputed_customer(figures: dict | None) -> dict:
+    f = figures or {"net_revenue": Decimal(0), "cogs": Decimal(0), "cost_to_serve": Decimal(0), "is_buyer": False}
+    margin = f["net_revenue"] - f["cogs"]
+    return {**f, "gross_margin": margin, "contribution": margin - f["cost_to_serve"]}
+
+
+def recomputed_pnl_rows(con, recomputed) -> list[dict]:
+    """customer_value per customer and in total, and company_pnl, against the recomputation."""
+    mart = _mart_customers(con)
+    zero = dict.fromkeys(AMOUNTS, Decimal(0)) | {"is_buyer": False}
+    ids = sorted(set(mart) | set(recomputed.customers))
+    mine = {c: _recomputed_customer(recomputed.customers.get(c)) for c in ids}
+    totals = recomputed.totals()
+    rows = []
+    for item in (*AMOUNTS, "is_buyer"):
+        differing = [c for c in ids if mart.get(c, zero)[item] != mine[c][item]]
+        example = differing[0] if differing else None
+        show = str if item == "is_buyer" else amount
+        detail = (
+            f"{len(differing)} customer(s) differ, e.g. {example}: mart {show(mart.get(example, zero)[item])} "
+            f"vs recomputed {show(mine[example][item])}"
+            if differing
+            else ""
+        )
+        left = (
+            sum((v[item] for v in mart.values()), Decimal(0))
+            if item != "is_buyer"
+            else sum(v["is_buyer"] for v in mart.values())
+        )
+        right = totals[item] if item != "is_buyer" else recomputed.buyers()
+        label = "buyers" if item == "is_buyer" else item
+        rows.append(
+            compared(
+                f"customer_value {label}",
+                "mart",
+                left,
+                "recomputed",
+                right,
+                customers_differing=len(differing),
+                detail=detail,
+            )
+        )
+    pnl = dict(con.sql("select line_item, amount from company_pnl where activity is null").fetchall())
+    for item in AMOUNTS:
+        line = "company_contribution" if item == "contribution" else item
+        rows.append(
+            compared(
+                f"company_pnl {line}",
+                "mart",
+                pnl.get(line, 0),
+                "recomputed",
+                totals[item],
+                customers_differing=0,
+                detail="",
+            )
+        )
+    return rows
+
+
+def partition_rows(con, recomputed) -> list[dict]:
+    """Every grouping (each scheme of tier_profitability, quadrants, grid, customer_tiers) adds up
+    to the customers of customer_value, the recomputed buyers and the recomputed company P&L."""
+    customers = con.sql("select count(*) from customer_value").fetchone()[0]
+    totals = recomputed.totals() | {"buyers": recomputed.buyers(), "customers": customers}
+    sums = ", ".join(f"sum({a})" for a in AMOUNTS)
+    groupings = con.sql(f"""
+        select 'tier_profitability ' || scheme, sum(customers), sum(buyers), {sums} from tier_profitability group by scheme
+        union all select 'quadrant_profitability', sum(customers), sum(buyers), {sums} from quadrant_profitability
+        union all select 'grid_profitability', sum(customers), sum(buyers), {sums} from grid_profitability
+        union all select 'customer_tiers', count(*), count(*) filter (where is_buyer), sum(net_revenue), null, sum(gross_margin),
+                         sum(cost_to_serve), sum(contribution) from customer_tiers
+        order by 1""").fetchall()
+    rows = []
+    for grouping, *values in groupings:
+        for name, value in zip(("customers", "buyers", *AMOUNTS), values):
+            if value is None:
+                continue
+            right_name = "customer_value" if name == "customers" else "recomputed"
+            rows.append(compared(f"{grouping} {name}", "sum over groups", value, right_name, totals[name]))
+    return rows
+
+
+def inventory_counts(database: Path) -> dict[str, int]:
+    """Rows landed per table by the landing inventory's own scan: readable rows plus malformed rows."""
+    document = json.loads(inventory_file(database).read_text())
+    landed = {t: sum(f["rows"] for f in v["files"]) for t, v in document["tables"].items()}
+    malformed = pq.read_table(document["malformed_rows_file"]).column("table_name").to_pylist()
+    for table in malformed:
+        landed[table] = landed.get(table, 0) + 1
+    return landed
+
+
+def landing_count_rows(con, recomputed, database: Path) -> list[dict]:
+    """landing_reconciliation against the recomputed row verdicts and the inventory's landed rows."""
+    inventory = inventory_counts(database)
+    rows = []
+    for table, accepted, quarantined, superseded, malformed in con.sql(
+        "select table_name, rows_accepted, rows_quarantined, rows_superseded, rows_malformed "
+        "from landing_reconciliation order by table_name"
+    ).fetchall():
+        rows.append(
+            compared(
+                f"{table} rows landed (accepted + quarantined + superseded + malformed)",
+                "mart",
+                accepted + quarantined + superseded + malformed,
+                "landing inventory",
+                inventory.get(table, 0),
+            )
+        )
+        if table in recomputed.counts:
+            mine = recomputed.counts[table]
+            for name, left, right in (
+                ("accepted", accepted, mine.accepted.num_rows),
+                ("quarantined", quarantined, mine.quarantined),
+                ("superseded", superseded, mine.superseded),
+                ("malformed", malformed, mine.malformed),
+            ):
+                rows.append(compared(f"{table} rows {name}", "mart", left, "recomputed", right))
+    return rows
 
 
 def expected_share_counts(shares: list[Decimal], n: int) -> list[int]:
@@ -80,34 +245,36 @@ def expected_share_counts(shares: list[Decimal], n: int) -> list[int]:
     return [bounds[i + 1] - bounds[i] for i in range(len(shares))]
 
 
-def tier_count_frames(con) -> dict[str, pd.DataFrame]:
-    """Per scheme: each tier's buyers against the count the scheme demands."""
-    n = con.sql("select count(*) from customer_value where is_buyer").fetchone()[0]
-    rows = con.sql("""select s.scheme, s.scheme_kind, s.basis, s.tier, s.tier_order, s.cumulative_share, s.band_min,
+def tier_count_rows(con, recomputed) -> list[dict]:
+    """Per scheme and tier: buyers against the count the scheme demands of the recomputed buyers
+    (share schemes; band schemes count customer_value's basis), and the share within 1/N."""
+    n = recomputed.buyers()
+    rows = con.sql("""select s.scheme, s.scheme_kind, s.basis, s.tier, s.cumulative_share, s.band_min,
                              coalesce(t.buyers, 0), coalesce(t.share_of_buyers, 0)
                       from tier_schemes s left join tier_profitability t using (scheme, tier)
                       order by s.scheme, s.tier_order""").fetchall()
-    frames: dict[str, list] = {}
+    out = []
     for scheme in dict.fromkeys(r[0] for r in rows):
         tiers = [r for r in rows if r[0] == scheme]
         if tiers[0][1] == "share":
-            expected = expected_share_counts([r[5] for r in tiers], n)
-            targets = [float(r[5] - (tiers[i - 1][5] if i else 0)) for i, r in enumerate(tiers)]
+            expected = expected_share_counts([r[4] for r in tiers], n)
+            targets = [float(r[4] - (tiers[i - 1][4] if i else 0)) for i, r in enumerate(tiers)]
         else:
-            expected = [_band_count(con, r[2], r[6], tiers[i - 1][6] if i else None) for i, r in enumerate(tiers)]
+            expected = [_band_count(con, r[2], r[5], tiers[i - 1][5] if i else None) for i, r in enumerate(tiers)]
             targets = [None] * len(tiers)
-        frames[scheme] = [
-            {
-                "scheme": scheme,
-                "tier": r[3],
-                "buyers": r[7],
-                "expected_buyers": e,
-                "share_deviation": 0.0 if t is None else abs(r[8] - t),
-                "share_tolerance": 0.0 if t is None else 1.0 / max(n, 1) + 1e-12,
-            }
+        out += [
+            compared(
+                f"{scheme} tier {r[3]} buyers",
+                "mart",
+                r[6],
+                "expected",
+                e,
+                share_deviation=0.0 if t is None else abs(r[7] - t),
+                share_tolerance=0.0 if t is None else 1.0 / max(n, 1) + 1e-12,
+            )
             for r, e, t in zip(tiers, expected, targets)
         ]
-    return {scheme: pd.DataFrame(rows) for scheme, rows in frames.items()}
+    return out
 
 
 def _band_count(con, basis: str, low, high) -> int:
@@ -115,115 +282,26 @@ def _band_count(con, basis: str, low, high) -> int:
     return con.sql(f"select count(*) from customer_value where is_buyer and {' and '.join(cond)}").fetchone()[0]
 
 
-RECOMPUTE_SQL = """
-with params as (select * from int_run_parameters),
-sales as (
-    select sum(l.quantity::decimal(38,0) * l.unit_price - l.discount_amount)::decimal(38,4) as net_revenue,
-           sum(l.quantity::decimal(38,0) * l.unit_cost)::decimal(38,4) as cogs
-    from int_order_lines l join int_orders o using (order_id), params
-    where o.status = 'completed' and o.order_ts::date > params.as_of_date - 365 and o.order_ts::date <= params.as_of_date
-),
-costs as (
-    select coalesce(sum(e.quantity::decimal(38,2) * r.rate_per_unit), 0)::decimal(38,4) as cost_to_serve
-    from int_service_events e
-    join int_activity_rates r on r.activity = e.activity and e.event_ts::date between r.valid_from and r.valid_until,
-         params
-    where e.event_ts::date > params.as_of_date - 365 and e.event_ts::date <= params.as_of_date
-)
-select coalesce(net_revenue, 0)::decimal(38,4) as net_revenue, coalesce(cogs, 0)::decimal(38,4) as cogs,
-       coalesce(net_revenue - cogs, 0)::decimal(38,4) as gross_margin, cost_to_serve,
-       (coalesce(net_revenue - cogs, 0) - cost_to_serve)::decimal(38,4) as contribution
-from sales, costs
-"""
-
-
-def profit_tie_out_frame(con) -> pd.DataFrame:
-    """Sums over tiers, quadrants, grid cells and customers against company_pnl and a recomputation."""
-    con.execute(f"create or replace temp table audit_recompute as {RECOMPUTE_SQL}")  # computed once, read 20 times
-    groupings = {
-        "'customer_value'": "customer_value",
-        "'quadrant_profitability'": "quadrant_profitability",
-        "'grid_profitability'": "grid_profitability",
-        "'tier_profitability ' || scheme": "tier_profitability",
-    }
-    parts = []
-    for amount in AMOUNTS:
-        pnl_item = "company_contribution" if amount == "contribution" else amount
-        for label, mart in groupings.items():
-            parts.append(f"""
-                select {label} as grouping, '{amount}' as line_item, sum({amount})::decimal(38,4) as grouped_sum,
-                       (select amount from company_pnl where line_item = '{pnl_item}')::decimal(38,4) as company_pnl,
-                       (select {amount} from audit_recompute)::decimal(38,4) as source_recompute
-                from {mart} group by all""")
-    return _frame(con, " union all ".join(parts) + " order by grouping, line_item")
-
-
-def partition_frame(con) -> pd.DataFrame:
-    """Customers grouped by how they are placed (grid cell, quadrant and pyramid consistent with
-    being a buyer), with counts and an example customer: the checks stay per customer, but GX
-    sees a handful of rows instead of one per customer (a million rows took GX 80 s and 6 GB)."""
-    return _frame(
-        con,
-        """
-        with placed as (
-            select customer_id, value_grid,
-                   (is_buyer and quadrant in ('platinum', 'gold', 'iron', 'lead')) or (not is_buyer and quadrant is null) as quadrant_ok,
-                   (is_buyer = (pyramid_tier is not null)) and (is_buyer = (value_grid in ('A', 'B', 'C', 'D'))) as pyramid_ok
-            from customer_tiers
-        )
-        select value_grid, quadrant_ok, pyramid_ok, count(*) as customers, min(customer_id) as example_customer,
-               (select count(*) - count(distinct customer_id) from customer_tiers) as duplicate_customer_ids
-        from placed
-        group by all
-        order by all""",
-    )
-
-
-def service_policy_frame(con) -> pd.DataFrame:
-    return _frame(
-        con,
-        """
-        with tiers as (
-            select tier from tier_schemes where is_default union select 'non_buyer'
-        )
-        select tiers.tier, tiers.tier in (select tier from service_policies) as has_policy,
-               (select count(*) from customer_tiers c
-                where coalesce(c.pyramid_tier, 'non_buyer') = tiers.tier and c.service_policy_tier is null) as customers_without_policy
-        from tiers order by tiers.tier""",
-    )
-
-
 # ---------------------------------------------------------------- GX plumbing
 
 
 def context():
-    return gx.get_context(mode="file", project_root_dir=str(PROJECT_DIR))
-
-
-def _config_without_ids(suite) -> list:
-    out = []
-    for e in suite.expectations:
-        d = e.configuration.to_json_dict()
-        d.pop("id", None)
-        d.get("meta", {}).pop("id", None)
-        out.append(d)
-    return out
+    ctx = gx.get_context(mode="file", project_root_dir=str(PROJECT_DIR))
+    bars = ctx.variables.progress_bars
+    if (bars.get("globally") if isinstance(bars, dict) else getattr(bars, "globally", None)) is not False:
+        ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+        ctx.variables.save()
+    return ctx
 
 
 def _ensure(ctx, name: str):
-    """Suite, batch definition, validation definition and checkpoint for one audit frame."""
-    suite = gx.ExpectationSuite(name=name, expectations=SUITES[name]())
-    try:
-        stored = ctx.suites.get(name)
-        if _config_without_ids(stored) != _config_without_ids(suite):
-            ctx.suites.delete(name)
-            stored = ctx.suites.add(suite)
-    except Exception:  # not stored yet (GX raises its own not-found errors)
-        stored = ctx.suites.add(suite)
+    """Suite, batch definition, validation definition and checkpoint of one audit frame, written
+    from the declarations above on every run (gx/ holds no hand-kept copy)."""
+    suite = ctx.suites.add_or_update(gx.ExpectationSuite(name=name, expectations=SUITES[name]()))
     source = (
-        ctx.data_sources.get(DATASOURCE)
-        if DATASOURCE in ctx.data_sources.all()
-        else ctx.data_sources.add_pandas(DATASOURCE)
+        ctx.data_sources.add_or_update_pandas(DATASOURCE)
+        if DATASOURCE not in ctx.data_sources.all()
+        else ctx.data_sources.get(DATASOURCE)
     )
     asset = source.get_asset(name) if name in [a.name for a in source.assets] else source.add_dataframe_asset(name)
     batch = (
@@ -231,69 +309,88 @@ def _ensure(ctx, name: str):
         if asset.batch_definitions
         else asset.add_batch_definition_whole_dataframe("frame")
     )
-    try:
-        checkpoint = ctx.checkpoints.get(name)
-    except Exception:
-        vd = ctx.validation_definitions.add(gx.ValidationDefinition(name=name, data=batch, suite=stored))
-        checkpoint = ctx.checkpoints.add(
-            gx.Checkpoint(
-                name=name,
-                validation_definitions=[vd],
-                actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")],
-                result_format={"result_format": "COMPLETE", "unexpected_index_column_names": INDEX_COLUMNS[name]},
-            )
+    vd = ctx.validation_definitions.add_or_update(gx.ValidationDefinition(name=name, data=batch, suite=suite))
+    return ctx.checkpoints.add_or_update(
+        gx.Checkpoint(
+            name=name,
+            validation_definitions=[vd],
+            actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")],
+            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["figure"]},
         )
-    return checkpoint
+    )
 
 
-def _summarise(name: str, result) -> AuditResult:
+def _unexpected_figures(r) -> list[str]:
+    return [x["figure"] if isinstance(x, dict) else str(x) for x in r.result.get("unexpected_index_list") or []]
+
+
+def shown(row: dict, failed: set[str]) -> dict:
+    """A compared figure as the verdict and the report show it (amounts as formatted text)."""
+    count, left, right = row["is_count"], row["left"], row["right"]
+    return {
+        "figure": row["figure"],
+        "compared": f"{row['left_name']} vs {row['right_name']}",
+        "left": amount(left, count),
+        "right": amount(right, count),
+        "difference": amount(left - right, count),
+        "passed": row["figure"] not in failed,
+        "line": figure_line(row),
+    }
+
+
+def _summarise(name: str, result, rows: list[dict]) -> AuditResult:
     run = next(iter(result.run_results.values()))
     failures = [
         {
             "expectation": r.expectation_config.type,
-            "kwargs": {k: v for k, v in r.expectation_config.kwargs.items() if k != "batch_id"},
-            "unexpected_count": r.result.get("unexpected_count"),
-            "unexpected": [
-                str(x)
-                for x in (
-                    r.result.get("partial_unexpected_index_list") or r.result.get("partial_unexpected_list") or []
-                )
-            ][:20],
-            "observed_value": str(r.result.get("observed_value")) if "observed_value" in r.result else None,
+            "figures": _unexpected_figures(r),
+            "observed_value": str(r.result.get("observed_value", "")),
         }
         for r in run.results
         if not r.success
     ]
-    return AuditResult(name, bool(run.success), dict(run.statistics), failures)
+    failed = {f for failure in failures for f in failure["figures"]}
+    figures = [shown(row, failed) for row in rows]
+    causes = [f"{name}: {f['line']}" for f in figures if not f["passed"]]
+    if not run.success and not causes:  # an expectation failed without naming a figure
+        causes = [f"{name}: {f['expectation']} failed ({f['observed_value']})" for f in failures]
+    return AuditResult(name, bool(run.success), dict(run.statistics), failures, figures, causes)
 
 
-def run_checkpoint(ctx, name: str, frame: pd.DataFrame, run_name: str, parameters: dict | None = None) -> AuditResult:
+def run_checkpoint(ctx, name: str, rows: list[dict], run_name: str) -> AuditResult:
     checkpoint = _ensure(ctx, name)
     result = checkpoint.run(
-        batch_parameters={"dataframe": frame},
-        expectation_parameters=parameters or {},
+        batch_parameters={"dataframe": to_frame(rows)},
         run_id=gx.core.run_identifier.RunIdentifier(run_name=run_name),
     )
-    return _summarise(name, result)
+    return _summarise(name, result, rows)
 
 
 def audit_warehouse(database: Path, run_name: str) -> list[AuditResult]:
     """Every GX check on a built warehouse file (opened read-only)."""
     ctx = context()
-    results = []
+    inventory = json.loads(inventory_file(database).read_text())
     with duckdb.connect(str(database), read_only=True, config=duckdb_config()) as con:
-        for scheme, frame in tier_count_frames(con).items():
-            r = run_checkpoint(ctx, "tier_counts", frame, f"{run_name} tier_counts {scheme}")
-            results.append(AuditResult(f"tier_counts[{scheme}]", r.success, r.statistics, r.failures))
-        results.append(run_checkpoint(ctx, "profit_tie_out", profit_tie_out_frame(con), f"{run_name} profit_tie_out"))
-        customers = con.sql("select count(*) from customer_value").fetchone()[0]
-        results.append(
-            run_checkpoint(ctx, "partitions", partition_frame(con), f"{run_name} partitions", {"customers": customers})
-        )
-        results.append(
-            run_checkpoint(ctx, "service_policies", service_policy_frame(con), f"{run_name} service_policies")
-        )
+        as_of = con.sql("select as_of_date from int_run_parameters").fetchone()[0]
+        recomputed = recompute(inventory, as_of)
+        frames = {
+            "recomputed_pnl": recomputed_pnl_rows(con, recomputed),
+            "partitions": partition_rows(con, recomputed),
+            "landing_counts": landing_count_rows(con, recomputed, database),
+            "tier_counts": tier_count_rows(con, recomputed),
+        }
+    results = [run_checkpoint(ctx, name, rows, f"{run_name} {name}") for name, rows in frames.items()]
+    data_docs.make_offline(data_docs_index().parent)
     return results
+
+
+def verdict_checks(results: list[AuditResult]) -> dict:
+    """What the verdict records of the audit: each suite's figures with their amounts, the failed
+    ones as one line each, and where the Data Docs are."""
+    return {
+        "checks": [{"suite": r.name, "passed": r.success, "failed": r.causes, "figures": r.figures} for r in results],
+        "data_docs": str(data_docs_index()),
+    }
 
 
 def data_docs_index() -> Path:

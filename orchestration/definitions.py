@@ -145,12 +145,7 @@ def _date(as_of: str):
     return datetime.strptime(as_of, "%Y-%m-%d").date()
 
 
-AUDITS = {  # asset check on warehouse_audit -> the GX suite it runs
-    "gx_tier_counts": "tier_counts",
-    "gx_profit_tie_out": "profit_tie_out",
-    "gx_partitions": "partitions",
-    "gx_service_policies": "service_policies",
-}
+AUDITS = {f"gx_{suite}": suite for suite in audit.SUITES}  # asset check on warehouse_audit -> its GX suite
 
 
 class AuditConfig(Config):
@@ -197,7 +192,7 @@ def warehouse_audit(context: AssetExecutionContext, config: AuditConfig):
     failed = [r.name for r in results if not r.success] + (
         ["drift"] if drifted["breaches"] and not config.accept_drift else []
     )
-    verdict = write_verdict(paths, as_of, identity, failed, drifted)
+    verdict = write_verdict(paths, as_of, identity, failed, drifted, audit.verdict_checks(results))
     yield MaterializeResult(
         metadata={
             "passed": verdict["passed"],
@@ -206,14 +201,15 @@ def warehouse_audit(context: AssetExecutionContext, config: AuditConfig):
         }
     )
     for name, suite in AUDITS.items():
-        mine = [r for r in results if r.name.split("[")[0] == suite]
+        mine = [r for r in results if r.name == suite]
         yield AssetCheckResult(
             check_name=name,
             passed=all(r.success for r in mine),
             severity=AssetCheckSeverity.ERROR,
             metadata={
                 "statistics": MetadataValue.json({r.name: r.statistics for r in mine}),
-                "failed_expectations": MetadataValue.json({r.name: r.failures for r in mine if r.failures}),
+                "failed_expectations": "; ".join(c for r in mine for c in r.causes),
+                "figures": MetadataValue.md("\n".join(f"- {f['line']}" for r in mine for f in r.figures)),
                 "data_docs": MetadataValue.path(str(audit.data_docs_index())),
             },
         )

@@ -117,11 +117,14 @@ def build_identity(build_file: Path) -> dict:
     return {"build_id": build_id, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
 
 
-def write_verdict(paths: Paths, as_of: str, identity: dict, failed: list[str], drift: dict) -> dict:
+def write_verdict(
+    paths: Paths, as_of: str, identity: dict, failed: list[str], drift: dict, audit: dict | None = None
+) -> dict:
     verdict = {
         "as_of": as_of,
         "passed": not failed,
         "failed": failed,
+        **(audit or {}),  # checks: each audit suite's compared figures and failed ones; data_docs
         "build": identity,
         "drift": drift,
         "audited_at": now(),
@@ -141,8 +144,9 @@ def passed_verdict(paths: Paths, as_of: str) -> dict:
         raise PublishRefused(f"no audit verdict for {build_file}: nothing published; run the audit first")
     verdict = json.loads(target.read_text())
     if not verdict.get("passed") or verdict.get("as_of") != as_of:
+        causes = "".join(f"; {c}" for check in verdict.get("checks") or [] for c in check["failed"])
         raise PublishRefused(
-            f"audit of {as_of} did not pass ({', '.join(verdict.get('failed') or ['?'])}): nothing published"
+            f"audit of {as_of} did not pass ({', '.join(verdict.get('failed') or ['?'])}{causes}): nothing published"
         )
     current = build_identity(build_file)
     if current["build_id"] is None or verdict.get("build") != current:

@@ -145,13 +145,13 @@ def _cell(value, kind: str) -> str:
     text = {"money": money, "int": lambda v: f"{v:,}", "pct": lambda v: f"{v:.1%}", "num": lambda v: f"{v:.2f}"}.get(
         kind, str
     )(value)
-    negative = kind in ("money", "int", "pct", "num") and value < 0
+    negative = (kind in ("money", "int", "pct", "num") and value < 0) or (kind == "figure" and text.startswith("-"))
     classes = " ".join(c for c in ("num" if kind != "text" else "", "neg" if negative else "") if c)
     return f'<td class="{classes}">{html.escape(text)}</td>' if classes else f"<td>{html.escape(text)}</td>"
 
 
 def table(data: list[dict], columns: list[tuple[str, str, str]]) -> str:
-    """columns: (key, header, kind) with kind money, int, pct, num or text."""
+    """columns: (key, header, kind) with kind money, int, pct, num, text or figure (formatted text, as a number)."""
     head = "".join(f'<th class="{"num" if k != "text" else ""}">{html.escape(h)}</th>' for _, h, k in columns)
     body = "".join("<tr>" + "".join(_cell(r.get(key), kind) for key, _, kind in columns) + "</tr>" for r in data)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
@@ -499,19 +499,54 @@ def early_warning_section(con) -> str:
     )
 
 
-def tie_out(con) -> list[dict]:
-    """Company contribution against the sum of every grouping of customers (they must be equal)."""
-    return rows(
-        con,
-        """
-        with company as (select amount from {company_pnl} where line_item = 'company_contribution'),
-        groupings as (
-            select 'tiers: ' || scheme as grouping, sum(contribution) as total from {tier_profitability} group by scheme
-            union all select 'quadrants', sum(contribution) from {quadrant_profitability}
-            union all select 'loyalty x value grid', sum(contribution) from {grid_profitability})
-        select grouping, total, company.amount as company, total - company.amount as difference
-        from groupings cross join company order by grouping""",
+def audit_figures(audit: dict) -> list[dict]:
+    """Every figure the audit compared, failed ones first, with the suite that compared it."""
+    figures = [
+        {**f, "check": c["suite"], "result": "passed" if f["passed"] else "FAILED"}
+        for c in audit.get("checks") or []
+        for f in c["figures"]
+    ]
+    return sorted(figures, key=lambda f: f["passed"])
+
+
+def audit_section(audit: dict | None) -> str:
+    """The audit verdict, its failed figures with their amounts, every compared figure, and a
+    link to the GX Data Docs (a local file)."""
+    if audit is None:
+        return "<p>Audit verdict: not available beside the served file.</p>"
+    failed = ", ".join(audit.get("failed") or []) or "none"
+    verdict = (
+        f'<p class="{"pass" if audit.get("passed") else "fail"}">Great Expectations audit of '
+        f"{html.escape(str(audit.get('as_of')))}: {'passed' if audit.get('passed') else 'FAILED'} "
+        f"(failed suites: {html.escape(failed)}).</p>"
     )
+    causes = [c for check in audit.get("checks") or [] for c in check["failed"]]
+    if causes:
+        verdict += "<ul>" + "".join(f'<li class="fail">{html.escape(c)}</li>' for c in causes) + "</ul>"
+    figures = audit_figures(audit)
+    if figures:
+        verdict += (
+            f"<p>The audit recomputes the customer P&amp;L from the landing files and compares it with the marts: "
+            f"{len(figures)} figures, {sum(not f['passed'] for f in figures)} differ.</p>"
+            + table(
+                figures,
+                [
+                    ("check", "Check", "text"),
+                    ("figure", "Figure", "text"),
+                    ("compared", "Compared", "text"),
+                    ("left", "Amount", "figure"),
+                    ("right", "Against", "figure"),
+                    ("difference", "Difference", "figure"),
+                    ("result", "Result", "text"),
+                ],
+            )
+        )
+    if audit.get("data_docs"):
+        link = Path(audit["data_docs"])
+        verdict += (
+            f'<p>Great Expectations Data Docs: <a href="{html.escape(link.as_uri())}">{html.escape(str(link))}</a></p>'
+        )
+    return verdict
 
 
 def quality_section(con, audit: dict | None) -> str:
@@ -520,27 +555,8 @@ def quality_section(con, audit: dict | None) -> str:
         """select table_name, reason, count(*) as rows from {quarantine}
                                group by all order by table_name, rows desc, reason""",
     )
-    if audit is None:
-        verdict = "<p>Audit verdict: not available beside the served file.</p>"
-    else:
-        failed = ", ".join(audit.get("failed") or []) or "none"
-        verdict = (
-            f'<p class="{"pass" if audit.get("passed") else "fail"}">Great Expectations audit of '
-            f"{html.escape(str(audit.get('as_of')))}: {'passed' if audit.get('passed') else 'FAILED'} "
-            f"(failed suites: {html.escape(failed)}).</p>"
-        )
     return (
-        verdict
-        + "<h3>Profit tie-out</h3>"
-        + table(
-            tie_out(con),
-            [
-                ("grouping", "Grouping", "text"),
-                ("total", "Sum of contribution", "money"),
-                ("company", "Company contribution", "money"),
-                ("difference", "Difference", "money"),
-            ],
-        )
+        audit_section(audit)
         + "<h3>Landing reconciliation</h3>"
         + table(
             reconciliation(con),

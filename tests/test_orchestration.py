@@ -89,29 +89,36 @@ def test_same_input_gives_byte_identical_exports(home):
     assert {p.name: digest(p) for p in (home / "served" / "exports").iterdir()} == first
 
 
-def test_broken_tier_count_fails_audit_and_leaves_served_file_untouched(home, monkeypatch):
+def test_broken_marts_fail_audit_with_amounts_and_leave_served_file_untouched(home, monkeypatch, capsys):
     assert main(["--as-of", AS_OF]) == 0
     served = home / "served" / "warehouse.duckdb"
     before = digest(served), (home / "served" / "publication.json").read_text()
     real = audit.audit_warehouse
 
     def corrupted(database, run_name):
-        with duckdb.connect(str(database)) as con:  # a model bug: one buyer counted in the wrong tier
+        with duckdb.connect(str(database)) as con:  # model bugs: a buyer in the wrong tier, a cent on one customer
             con.execute(
                 "update tier_profitability set buyers = buyers + 1 where scheme = 'vip_1_4_15_80' and tier = 'A'"
             )
-            con.execute("update company_pnl set amount = amount + 0.01 where line_item = 'net_revenue'")
+            con.execute(
+                "update customer_value set contribution = contribution + 0.01 "
+                "where customer_id = (select min(customer_id) from customer_value where is_buyer)"
+            )
         return real(database, run_name)
 
     monkeypatch.setattr(audit, "audit_warehouse", corrupted)
+    capsys.readouterr()
     assert main(["--as-of", AS_OF]) == 1
     assert (digest(served), (home / "served" / "publication.json").read_text()) == before
     verdict = json.loads((home / "build" / f"warehouse-{AS_OF}.audit.json").read_text())
-    assert (
-        not verdict["passed"]
-        and "tier_counts[vip_1_4_15_80]" in verdict["failed"]
-        and "profit_tie_out" in verdict["failed"]
-    )
+    assert not verdict["passed"] and {"tier_counts", "recomputed_pnl"} <= set(verdict["failed"])
+    causes = [c for check in verdict["checks"] for c in check["failed"]]
+    assert any(c.startswith("tier_counts: vip_1_4_15_80 tier A buyers: mart ") for c in causes)
+    assert any("customer_value contribution: mart" in c and "difference 0.01" in c for c in causes)
+    failed_lines = [
+        line for line in capsys.readouterr().err.splitlines() if line.startswith("FAILED check gx_recomputed_pnl")
+    ]
+    assert len(failed_lines) == 1 and "difference 0.01" in failed_lines[0]
 
 
 def test_crash_mid_build_leaves_served_file_intact(home, monkeypatch):

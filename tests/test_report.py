@@ -49,7 +49,31 @@ def sample_warehouse(tmp_path_factory) -> Path:
 
 
 PUBLICATION = {"as_of": "x", "published_at": "2026-07-01T02:03:04+00:00"}
-AUDIT = {"as_of": "2026-06-30", "passed": True, "failed": []}
+DATA_DOCS = PROJECT_DIR / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+AUDIT = {
+    "as_of": "2026-06-30",
+    "passed": True,
+    "failed": [],
+    "checks": [
+        {
+            "suite": "recomputed_pnl",
+            "passed": True,
+            "failed": [],
+            "figures": [
+                {
+                    "figure": "customer_value contribution",
+                    "compared": "mart vs recomputed",
+                    "left": "-1,234.5678",
+                    "right": "-1,234.5678",
+                    "difference": "0.00",
+                    "passed": True,
+                    "line": "customer_value contribution: mart -1,234.5678 vs recomputed -1,234.5678, difference 0.00",
+                }
+            ],
+        }
+    ],
+    "data_docs": str(DATA_DOCS),
+}
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +91,10 @@ def test_report_files_and_same_bytes_on_re_render(sample_warehouse, report):
 def test_report_loads_nothing(report):
     page = report.read_text()
     links = re.findall(r'(?:src|href)\s*=\s*["\']([^"\']*)', page, flags=re.I)
-    assert links and all(link.startswith("#") for link in links)
+    # in-page anchors, and the Data Docs as a plain link (followed only when clicked)
+    assert links and all(link.startswith("#") or link == DATA_DOCS.as_uri() for link in links)
+    assert DATA_DOCS.as_uri() in links
+    assert '<td class="num neg">-1,234.5678</td>' in page  # audit figures keep every decimal and their sign
     assert "<script" not in page and "@import" not in page and not re.search(r"url\((?!#)", page)
 
 

@@ -1,0 +1,71 @@
+"""GX Data Docs that open from disk with no network.
+
+GX writes pages that load Bootstrap, jQuery, bootstrap-table, the date picker and Font Awesome
+from CDNs and link to its web site, so offline they render unstyled (and the index table stays
+empty: its date filter needs the date picker). After each build the pages are rewritten: each
+CDN asset is replaced by the copy vendored in gx/vendor (npm packages, versions in
+gx/vendor/README.md), assets the audit pages do not use (Vega charts, the dark theme) are
+dropped, the remote logo becomes the site's own, and external links lose their address.
+Rewriting is idempotent.
+"""
+
+import re
+import shutil
+from pathlib import Path
+
+from tiering.project import PROJECT_DIR
+
+VENDOR_DIR = PROJECT_DIR / "gx" / "vendor"
+# CDN address (up to the version-independent file name) -> vendored file; None: not needed
+LOCAL = {
+    "bootstrap.min.css": "css/bootstrap.min.css",
+    "bootstrap.min.js": "js/bootstrap.min.js",
+    "all.min.css": "css/fontawesome.min.css",
+    "jquery-3.7.1.min.js": "js/jquery.min.js",
+    "popper.min.js": "js/popper.min.js",
+    "bootstrap-table.min.css": "css/bootstrap-table.min.css",
+    "bootstrap-table.min.js": "js/bootstrap-table.min.js",
+    "bootstrap-table-filter-control.min.js": "js/bootstrap-table-filter-control.min.js",
+    "bootstrap-table-filter-control.min.css": "css/bootstrap-table-filter-control.min.css",
+    "bootstrap-table-filter-control.css": "css/bootstrap-table-filter-control.min.css",
+    "bootstrap-datepicker.min.js": "js/bootstrap-datepicker.min.js",
+    "bootstrap-datepicker.min.css": "css/bootstrap-datepicker.min.css",
+}
+REMOTE = r"https?://[^\"'\s>]*"
+ASSET = re.compile(rf"<(link|script)\b[^>]*?(?:href|src)=\"({REMOTE})\"[^>]*>(\s*</script>)?", re.S)
+IMAGE = re.compile(rf"(<img\b[^>]*?src=\"){REMOTE}(\"[^>]*>)", re.S)
+LINK = re.compile(rf"\s(?:href|action)=\"{REMOTE}\"")
+CSS_URL = re.compile(rf"url\(['\"]?{REMOTE}['\"]?\)")
+COMMENT = re.compile(r"<!--(?:(?!-->).)*https?://(?:(?!-->).)*-->", re.S)
+
+
+def _asset(match: re.Match, prefix: str) -> str:
+    kind, url = match.group(1), match.group(2)
+    local = LOCAL.get(url.rsplit("/", 1)[-1].split("?")[0])
+    if local is None:
+        return ""
+    if kind == "link":
+        return f'<link rel="stylesheet" href="{prefix}vendor/{local}">'
+    return f'<script src="{prefix}vendor/{local}"></script>'
+
+
+def offline_page(text: str, prefix: str) -> str:
+    """One page with every remote reference replaced or removed; `prefix` leads to static/."""
+    text = ASSET.sub(lambda m: _asset(m, prefix), text)
+    text = IMAGE.sub(lambda m: f"{m.group(1)}{prefix}images/logo-long.png{m.group(2)}", text)
+    text = CSS_URL.sub(f"url('{prefix}images/logo-long.png')", text)
+    text = COMMENT.sub("", text)
+    return LINK.sub("", text)
+
+
+def make_offline(site: Path) -> None:
+    """Vendored assets into the site's static folder, and every page rewritten to use them."""
+    if not site.is_dir():
+        return
+    shutil.copytree(VENDOR_DIR, site / "static" / "vendor", dirs_exist_ok=True)
+    for page in site.rglob("*.html"):
+        depth = len(page.relative_to(site).parts) - 1
+        text = page.read_text(encoding="utf-8")
+        rewritten = offline_page(text, "../" * depth + "static/")
+        if rewritten != text:
+            page.write_text(rewritten, encoding="utf-8")

@@ -1,0 +1,159 @@
+"""The GX audit: the customer P&L recomputed from the landing files agrees with the marts on the
+sample, the hand-made and a generated landing; a cent off in one customer's built figure fails
+it with one line naming the amounts; the Data Docs open offline."""
+
+import json
+import re
+import shutil
+from decimal import Decimal
+
+import duckdb
+import pytest
+from conftest import build, query
+from test_bad_deliveries import write_bad_night
+
+from devtools.generator.cli import Spec, generate
+from orchestration import audit, data_docs
+from orchestration.recompute import TYPERS, Invalid, recompute
+from orchestration.report import audit_section
+from tiering.landing import inventory_dir, inventory_file
+from tiering.project import SAMPLE_LANDING
+
+REMOTE = re.compile(r"https?://")
+
+
+@pytest.fixture(scope="module")
+def sample_build(tmp_path_factory):
+    warehouse = tmp_path_factory.mktemp("audit_sample") / "warehouse.duckdb"
+    build(SAMPLE_LANDING, warehouse)
+    return warehouse
+
+
+def mart_customers(warehouse) -> dict:
+    rows = query(warehouse, "select customer_id, net_revenue, cogs, cost_to_serve, is_buyer from customer_value")
+    return {c: (n, g, s, b) for c, n, g, s, b in rows}
+
+
+def assert_recomputation_agrees(warehouse):
+    inventory = json.loads(inventory_file(warehouse).read_text())
+    as_of = query(warehouse, "select as_of_date from int_run_parameters")[0][0]
+    mine = recompute(inventory, as_of)
+    marts = mart_customers(warehouse)
+    recomputed = {
+        c: (f["net_revenue"], f["cogs"], f["cost_to_serve"], f["is_buyer"]) for c, f in mine.customers.items()
+    }
+    zero = (Decimal(0), Decimal(0), Decimal(0), False)
+    assert {c: marts.get(c, zero) for c in recomputed} == recomputed
+    assert all(v == zero for c, v in marts.items() if c not in recomputed)
+    pnl = dict(query(warehouse, "select line_item, amount from company_pnl where activity is null"))
+    assert mine.totals()["contribution"] == pnl["company_contribution"] and mine.buyers() > 0
+    reconciliation = query(
+        warehouse, "select table_name, rows_accepted, rows_quarantined, rows_superseded from landing_reconciliation"
+    )
+    for table, accepted, quarantined, superseded in reconciliation:
+        if table in mine.counts:
+            judged = mine.counts[table]
+            assert (judged.accepted.num_rows, judged.quarantined, judged.superseded) == (
+                accepted,
+                quarantined,
+                superseded,
+            )
+
+
+def test_recomputation_agrees_with_the_marts_on_the_sample(sample_build):
+    assert_recomputation_agrees(sample_build)
+
+
+def test_recomputation_agrees_on_the_handmade_landing(handmade_warehouse):
+    assert_recomputation_agrees(handmade_warehouse)  # offsets, typed Parquet, conflicts, every bad row kind
+
+
+def test_recomputation_agrees_on_a_generated_landing(tmp_path):
+    landing = tmp_path / "landing"
+    generate(Spec(customers=500, seed=23), landing)  # with bad rows of every kind and re-sent keys
+    warehouse = tmp_path / "warehouse.duckdb"
+    build(landing, warehouse)
+    assert_recomputation_agrees(warehouse)
+
+
+def test_recomputation_agrees_on_a_bad_night(tmp_path):
+    """Malformed rows (field counts, a broken quote, bad UTF-8), zoned timestamps in Parquet, a
+    nested Parquet column: the recomputation judges them as the warehouse does."""
+    write_bad_night(tmp_path / "landing")
+    warehouse = tmp_path / "warehouse.duckdb"
+    build(tmp_path / "landing", warehouse)
+    assert query(warehouse, "select sum(rows_malformed) from landing_reconciliation")[0][0] > 0
+    assert_recomputation_agrees(warehouse)
+
+
+def test_typing_follows_the_contract():
+    assert TYPERS["money"](" 12.50 ") == Decimal("12.50") and TYPERS["money"]("3.100") == Decimal("3.10")
+    for bad in ("12,50", "1.505", "abc"):
+        with pytest.raises(Invalid):
+            TYPERS["money"](bad)
+    assert str(TYPERS["timestamp"]("2026-06-01T01:30:00+02:00")) == "2026-05-31 23:30:00"
+    assert str(TYPERS["timestamp"]("2026-06-01 10:00:00")) == "2026-06-01 10:00:00"
+    with pytest.raises(Invalid):
+        TYPERS["timestamp"]("2026-06-31 25:00:00")
+    assert TYPERS["code"](" Completed ") == "completed" and TYPERS["text"]("  ") is None
+
+
+def test_audit_passes_with_amounts_and_the_data_docs_open_offline(sample_build):
+    results = audit.audit_warehouse(sample_build, "test sample")
+    assert [r.name for r in results] == list(audit.SUITES) and all(r.success for r in results)
+    pnl = {f["figure"]: f for r in results for f in r.figures}
+    contribution = query(sample_build, "select amount from company_pnl where line_item = 'company_contribution'")[0][0]
+    shown = audit.amount(contribution)
+    assert pnl["company_pnl company_contribution"]["line"] == (
+        f"company_pnl company_contribution: mart {shown} vs recomputed {shown}, difference 0.00"
+    )
+    schemes = query(sample_build, "select distinct scheme from tier_profitability")
+    assert all(f"tier_profitability {s} contribution" in pnl for (s,) in schemes)
+    site = audit.data_docs_index().parent
+    pages = list(site.rglob("*.html"))
+    index = audit.data_docs_index().read_text()
+    assert "recomputed_pnl" in index and "landing_counts" in index and len(pages) > len(audit.SUITES)
+    for page in pages:
+        text = re.sub(r'xmlns(:\w+)?="http://www\.w3\.org/[^"]*"', "", page.read_text())
+        assert not REMOTE.search(text), page
+    for asset in re.findall(r'(?:src|href)="(static/vendor/[^"]+)"', index):
+        assert (site / asset).is_file()
+
+
+def test_offline_page_replaces_cdn_assets_and_drops_other_remote_references():
+    page = (
+        '<link rel="stylesheet" href="https://maxcdn.bootstrapcdn.com/bootstrap/4.3.1/css/bootstrap.min.css"/>'
+        '<script src="https://cdn.jsdelivr.net/npm/vega@5"></script>'
+        '<img src="https://example.org/logo.png?x=1" alt="logo">'
+        "<style>a{background:url('https://example.org/dark.png')}</style>"
+        '<a href="https://greatexpectations.io">GX</a>'
+    )
+    out = data_docs.offline_page(page, "../static/")
+    assert '<link rel="stylesheet" href="../static/vendor/css/bootstrap.min.css">' in out
+    assert "vega" not in out and ">GX</a>" in out and not REMOTE.search(out)
+
+
+def test_a_cent_on_one_customer_fails_the_audit_naming_the_amounts(sample_build, tmp_path):
+    warehouse = tmp_path / sample_build.name
+    shutil.copy(sample_build, warehouse)
+    shutil.copytree(inventory_dir(sample_build), inventory_dir(warehouse))
+    with duckdb.connect(str(warehouse)) as con:
+        customer, before = con.sql(
+            "select customer_id, contribution from customer_value where is_buyer order by customer_id limit 1"
+        ).fetchone()
+        con.execute("update customer_value set contribution = contribution + 0.01 where customer_id = ?", [customer])
+    results = {r.name: r for r in audit.audit_warehouse(warehouse, "test mutated")}
+    assert not results["recomputed_pnl"].success
+    assert [r.name for r in results.values() if not r.success] == ["recomputed_pnl"]
+    (cause,) = results["recomputed_pnl"].causes
+    assert "\n" not in cause and cause.startswith("recomputed_pnl: customer_value contribution: mart ")
+    assert "difference 0.01" in cause
+    assert (
+        f"e.g. {customer}: mart {audit.amount(before + Decimal('0.01'))} vs recomputed {audit.amount(before)}" in cause
+    )
+    verdict = {"as_of": "2026-06-30", "passed": False, "failed": ["recomputed_pnl"]} | audit.verdict_checks(
+        list(results.values())
+    )
+    section = audit_section(verdict)
+    assert "difference 0.01" in section and 'class="fail"' in section
+    assert audit.data_docs_index().as_uri() in section
