@@ -7,20 +7,17 @@ context lives in gx/; suites are declared below and written there only when they
 Data Docs are rebuilt on every run (gx/uncommitted/data_docs).
 """
 
-import os
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+import duckdb
+import great_expectations as gx
+import great_expectations.expectations as gxe
+import pandas as pd
 
-import duckdb  # noqa: E402
-import great_expectations as gx  # noqa: E402
-import great_expectations.expectations as gxe  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from tiering.project import PROJECT_DIR  # noqa: E402
-from tiering.settings import duckdb_config  # noqa: E402
+from tiering.project import PROJECT_DIR
+from tiering.settings import duckdb_config
 
 GX_DIR = PROJECT_DIR / "gx"
 DATASOURCE = "warehouse_audit"

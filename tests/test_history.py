@@ -7,7 +7,7 @@ import pytest
 
 from devtools.generator.cli import Spec, generate
 from orchestration.main_job import main
-from tiering.settings import Paths
+from tiering.settings import Settings
 
 DATES = ["2026-04-30", "2026-05-31", "2026-06-30"]
 
@@ -29,7 +29,7 @@ def history_run(tmp_path_factory):
 def snapshot_digests(root):
     return {
         p.parent.name: hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(Paths.from_env().history_dir.glob("as_of=*/tier_snapshot.parquet"))
+        for p in sorted(Settings.from_env().history_dir.glob("as_of=*/tier_snapshot.parquet"))
     }
 
 
@@ -52,7 +52,7 @@ def test_migration_totals_equal_both_dates_populations(history_run):
                                     from history.tier_migration where from_date = '{from_date}' and scheme = '{scheme}'""").fetchone()
                 populations = tuple(
                     duckdb.sql(
-                        f"select count(*) from read_parquet('{Paths.from_env().history_dir}/as_of={d}/tier_snapshot.parquet')"
+                        f"select count(*) from read_parquet('{Settings.from_env().history_dir}/as_of={d}/tier_snapshot.parquet')"
                     ).fetchone()[0]
                     for d in (from_date, to_date)
                 )

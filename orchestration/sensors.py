@@ -1,0 +1,39 @@
+"""Sensors: failed runs recorded where operators look; freshness of the public marts evaluated."""
+
+from dagster import (
+    AssetChecksDefinition,
+    DefaultSensorStatus,
+    RunFailureSensorContext,
+    SensorDefinition,
+    build_sensor_for_freshness_checks,
+    run_failure_sensor,
+)
+
+from orchestration.publish import record_alert
+from tiering.settings import Settings
+
+
+def failure_sensor(job, settings: Settings) -> SensorDefinition:
+    @run_failure_sensor(
+        monitored_jobs=[job],
+        description="Records every failed run where operators look.",
+        default_status=DefaultSensorStatus.RUNNING,
+    )
+    def record_run_failure(context: RunFailureSensorContext):
+        event = record_alert(
+            settings,
+            {
+                "kind": "run_failed",
+                "run_id": context.dagster_run.run_id,
+                "job": context.dagster_run.job_name,
+                "partition": context.dagster_run.tags.get("dagster/partition"),
+                "error": context.failure_event.message,
+            },
+        )
+        context.log.error(f"run {event['run_id']} failed: {event['error']}")
+
+    return record_run_failure
+
+
+def freshness_sensor(checks: list[AssetChecksDefinition]) -> SensorDefinition:
+    return build_sensor_for_freshness_checks(freshness_checks=checks, default_status=DefaultSensorStatus.RUNNING)
