@@ -1,6 +1,6 @@
 """The Dagster code location: landing -> dbt build (into a build file) -> GX audit -> publish -> report.
 
-Composes the parts (orchestration/assets, resources, schedules, sensors, checks) for one
+Composes the parts (orchestration/assets, resources, schedules, sensors, freshness) for one
 Settings. The dbt manifest is prepared by `make manifest` (`dbt parse`); loading never parses
 dbt. Assets are partitioned by as-of date (daily, from the landing's first order date).
 """
@@ -10,24 +10,22 @@ from collections.abc import Mapping
 from dagster import Definitions, LoggerDefinition, definitions
 
 from orchestration.assets import nightly_assets
-from orchestration.checks import freshness_checks
+from orchestration.freshness import mart_freshness
 from orchestration.partitions import nightly_partitions
 from orchestration.resources import resources
 from orchestration.schedules import nightly_job, nightly_schedule
-from orchestration.sensors import failure_sensor, freshness_sensor
+from orchestration.sensors import failure_sensor
 from tiering.settings import Settings
 
 
 def build_definitions(settings: Settings, loggers: Mapping[str, LoggerDefinition] | None = None) -> Definitions:
     partitions = nightly_partitions(settings)
-    freshness = freshness_checks(settings)
-    job = nightly_job(partitions, freshness)
+    job = nightly_job()
     return Definitions(
-        assets=nightly_assets(partitions),
-        asset_checks=freshness,
+        assets=nightly_assets(partitions, mart_freshness(settings)),
         jobs=[job],
         schedules=[nightly_schedule(job)],
-        sensors=[failure_sensor(job, settings), freshness_sensor(freshness)],
+        sensors=[failure_sensor(job, settings)],
         resources=resources(settings),
         loggers=loggers,
     )

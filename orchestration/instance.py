@@ -15,6 +15,8 @@ DAGSTER_YAML = """\
 # Runs, events and schedules are kept in SQLite files beside this file.
 telemetry:
   enabled: false
+freshness:  # the daemon of `dagster dev` evaluates the public marts' freshness policies
+  enabled: true
 """
 
 

@@ -1,10 +1,8 @@
 """The nightly job and its schedule."""
 
 from dagster import (
-    AssetChecksDefinition,
     AssetSelection,
     DefaultScheduleStatus,
-    PartitionsDefinition,
     ScheduleDefinition,
     build_schedule_from_partitioned_job,
     define_asset_job,
@@ -13,12 +11,11 @@ from dagster import (
 NIGHTLY_JOB = "nightly_warehouse"
 
 
-def nightly_job(partitions: PartitionsDefinition, freshness: list[AssetChecksDefinition]):
-    """Every asset and its checks, except freshness (its sensor evaluates it, not the job)."""
+def nightly_job():
+    """Every asset and its checks (partitioned by as-of date, as the assets are)."""
     return define_asset_job(
         NIGHTLY_JOB,
-        selection=AssetSelection.all() - AssetSelection.checks(*freshness),
-        partitions_def=partitions,
+        selection=AssetSelection.all(),
         description="Land, build and test with dbt, audit with Great Expectations, publish.",
     )
 

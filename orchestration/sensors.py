@@ -1,11 +1,9 @@
-"""Sensors: failed runs recorded where operators look; freshness of the public marts evaluated."""
+"""Sensors: failed runs recorded where operators look."""
 
 from dagster import (
-    AssetChecksDefinition,
     DefaultSensorStatus,
     RunFailureSensorContext,
     SensorDefinition,
-    build_sensor_for_freshness_checks,
     run_failure_sensor,
 )
 
@@ -33,7 +31,3 @@ def failure_sensor(job, settings: Settings) -> SensorDefinition:
         context.log.error(f"run {event['run_id']} failed: {event['error']}")
 
     return record_run_failure
-
-
-def freshness_sensor(checks: list[AssetChecksDefinition]) -> SensorDefinition:
-    return build_sensor_for_freshness_checks(freshness_checks=checks, default_status=DefaultSensorStatus.RUNNING)

@@ -1,6 +1,6 @@
 """The nightly job's assets by role: landing -> dbt -> audit -> publish -> report."""
 
-from dagster import AssetsDefinition, PartitionsDefinition
+from dagster import AssetsDefinition, FreshnessPolicy, PartitionsDefinition
 
 from orchestration.assets.audit import audit_assets
 from orchestration.assets.dbt import dbt_assets_for
@@ -9,10 +9,10 @@ from orchestration.assets.publish import publish_assets
 from orchestration.assets.report import report_assets
 
 
-def nightly_assets(partitions: PartitionsDefinition) -> list[AssetsDefinition]:
+def nightly_assets(partitions: PartitionsDefinition, freshness: FreshnessPolicy) -> list[AssetsDefinition]:
     return [
         *landing_assets(partitions),
-        *dbt_assets_for(partitions),
+        *dbt_assets_for(partitions, freshness),
         *audit_assets(partitions),
         *publish_assets(partitions),
         *report_assets(partitions),

@@ -14,6 +14,7 @@ from dagster import (
     AssetKey,
     AssetsDefinition,
     Failure,
+    FreshnessPolicy,
     MetadataValue,
     Output,
     PartitionsDefinition,
@@ -47,13 +48,20 @@ def layer_group(fqn: list[str], resource_type: str) -> str:
 
 
 class Translator(DagsterDbtTranslator):
-    """Assets grouped by layer; staging models read the landing zone, so they depend on it. dbt
-    tests of severity error are blocking checks (dagster-dbt's default); singular tests that
-    read several models name the mart they check with `meta: {dagster: {ref: ...}}`."""
+    """Assets grouped by layer; staging models read the landing zone, so they depend on it;
+    public marts carry the freshness policy. dbt tests of severity error are blocking checks
+    (dagster-dbt's default); singular tests that read several models name the mart they check
+    with `meta: {dagster: {ref: ...}}`."""
+
+    def __init__(self, freshness: FreshnessPolicy | None = None):
+        super().__init__()
+        self.freshness = freshness
 
     def get_asset_spec(self, manifest, unique_id, project):
         spec = super().get_asset_spec(manifest, unique_id, project)
         node = manifest["nodes"].get(unique_id, {})
+        if spec.key in MART_KEYS and self.freshness:
+            spec = spec.replace_attributes(freshness_policy=self.freshness)
         if node.get("fqn"):
             spec = spec.replace_attributes(group_name=layer_group(node["fqn"], node.get("resource_type", "")))
         if node.get("name", "").startswith("stg_"):
@@ -116,7 +124,7 @@ def with_mart_metadata(context: AssetExecutionContext, events, settings: Setting
         yield event
 
 
-def dbt_assets_for(partitions: PartitionsDefinition) -> list[AssetsDefinition]:
+def dbt_assets_for(partitions: PartitionsDefinition, freshness: FreshnessPolicy) -> list[AssetsDefinition]:
     if not DBT_PROJECT.manifest_path.exists():
         raise FileNotFoundError(f"{DBT_PROJECT.manifest_path} is missing: run `make setup` (it runs `dbt parse`)")
 
@@ -124,7 +132,7 @@ def dbt_assets_for(partitions: PartitionsDefinition) -> list[AssetsDefinition]:
         manifest=DBT_PROJECT.manifest_path,
         project=DBT_PROJECT,
         partitions_def=partitions,
-        dagster_dbt_translator=Translator(),
+        dagster_dbt_translator=Translator(freshness),
         retry_policy=RETRY,
     )
     def warehouse_models(context: AssetExecutionContext, settings: SettingsResource):
