@@ -121,7 +121,8 @@ def _main(a, settings: Settings, job) -> int:
     if refused := check_as_of(as_of, settings, partitions):
         print(refused, file=sys.stderr)
         return 2
-    for past in history_backfill(settings.history_dir, as_of, a.history_months):
+    backfill = history_backfill(settings.history_dir, as_of, a.history_months)
+    for past in [d for d in backfill if partitions.has_partition_key(d.isoformat())]:  # none before the data
         print(
             f"no tier history before {as_of} for this landing folder: building month-end {past} first", file=sys.stderr
         )
