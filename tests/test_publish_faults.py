@@ -231,7 +231,7 @@ def test_disk_full_in_served_folder_changes_nothing_and_retry_publishes(home, mo
 # ---------------------------------------------------------------- what the served file is
 
 
-def test_foreign_wal_is_not_replayed_and_served_file_is_read_only(home, monkeypatch):
+def test_foreign_wal_is_not_replayed_and_served_file_is_read_only(home):
     pub.publish(home, AS_OF)
     assert os.stat(home.served_file).st_mode & 0o777 == 0o440
     assert all(os.stat(f).st_mode & 0o777 == 0o440 for f in home.exports_link.iterdir())
@@ -243,8 +243,7 @@ def test_foreign_wal_is_not_replayed_and_served_file_is_read_only(home, monkeypa
     assert subprocess.run([sys.executable, "-c", writer, str(home.served_file)], env=env()).returncode == 0
     wal = home.served_file.with_name(home.served_file.name + ".wal")
     assert wal.exists()
-    monkeypatch.setenv("WAREHOUSE_SERVED_MODE", "400")
-    pub.publish(home, AS_OF)
+    pub.publish(home.model_copy(update={"served_mode": 0o400}), AS_OF)
     assert not wal.exists() and os.stat(home.served_file).st_mode & 0o777 == 0o400
     with duckdb.connect(str(home.served_file), read_only=True) as con:
         assert con.sql("select count(*) from duckdb_tables() where table_name = 'intruder'").fetchone()[0] == 0
