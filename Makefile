@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup manifest run test test-fast lint format clean sample
+.PHONY: setup manifest run dagster test test-fast lint format clean sample
 
 setup: $(VENV)/.installed
 
@@ -20,6 +20,10 @@ manifest: setup
 
 run: manifest
 	$(BIN)/warehouse-run --history-months 1
+
+# the Dagster UI on the warehouse home's instance: it shows warehouse-run's runs too
+dagster: manifest
+	DAGSTER_HOME=$$($(BIN)/python -m orchestration.instance) $(BIN)/dagster dev
 
 # the whole suite (CI); lint first, so a style slip fails in seconds
 test: lint manifest

@@ -237,9 +237,9 @@ def pipeline_stages(landing: Path, work: Path, build_file: Path, env: dict, tag:
             python(
                 "import sys; from pathlib import Path; from orchestration.audit import audit_warehouse;"
                 "from orchestration.publish import build_identity, stamp_build, write_verdict;"
-                "from tiering.settings import Paths; f = Path(sys.argv[1]); stamp_build(f, 'benchmark');"
+                "from tiering.settings import Settings; f = Path(sys.argv[1]); stamp_build(f, 'benchmark');"
                 "identity = build_identity(f); r = audit_warehouse(f, 'benchmark');"
-                "write_verdict(Paths.from_env(), sys.argv[2], identity, [x.name for x in r if not x.success], {});"
+                "write_verdict(Settings.from_env(), sys.argv[2], identity, [x.name for x in r if not x.success], {});"
                 "sys.exit(0 if all(x.success for x in r) else 1)",
                 str(build_file),
                 AS_OF.isoformat(),
@@ -249,7 +249,7 @@ def pipeline_stages(landing: Path, work: Path, build_file: Path, env: dict, tag:
         "publish": measured(
             python(
                 "import sys; from orchestration.publish import publish;"
-                "from tiering.settings import Paths; publish(Paths.from_env(), sys.argv[1])",
+                "from tiering.settings import Settings; publish(Settings.from_env(), sys.argv[1])",
                 AS_OF.isoformat(),
             ),
             env,

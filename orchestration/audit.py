@@ -14,26 +14,23 @@ Arrow decimals, so money stays exact. Suites are declared below only: the GX pro
 """
 
 import json
-import os
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+import duckdb
+import great_expectations as gx
+import great_expectations.expectations as gxe
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from great_expectations.data_context.types.base import ProgressBarsConfig
 
-import duckdb  # noqa: E402
-import great_expectations as gx  # noqa: E402
-import great_expectations.expectations as gxe  # noqa: E402
-import pandas as pd  # noqa: E402
-import pyarrow as pa  # noqa: E402
-import pyarrow.parquet as pq  # noqa: E402
-from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: E402
-
-from orchestration import data_docs  # noqa: E402
-from orchestration.recompute import recompute  # noqa: E402
-from tiering.landing import inventory_file  # noqa: E402
-from tiering.project import PROJECT_DIR  # noqa: E402
-from tiering.settings import duckdb_config  # noqa: E402
+from orchestration import data_docs
+from orchestration.recompute import recompute
+from tiering.landing import inventory_file
+from tiering.project import PROJECT_DIR
+from tiering.settings import duckdb_config
 
 GX_DIR = PROJECT_DIR / "gx"
 DATASOURCE = "warehouse_audit"

@@ -12,7 +12,8 @@ from pathlib import Path
 import duckdb
 
 from orchestration.publish import sql_string
-from tiering.settings import DRIFT_THRESHOLDS_FILE, duckdb_config
+from tiering.landing import DUCKDB_DEFAULTS
+from tiering.settings import DRIFT_THRESHOLDS_FILE
 
 
 def load_thresholds(path: Path = DRIFT_THRESHOLDS_FILE) -> dict[str, Decimal]:
@@ -32,9 +33,9 @@ def _table(con, name: str) -> str:
     return f"night.{schema[0]}.{name}"
 
 
-def figures(database: Path) -> dict[str, Decimal]:
+def figures(database: Path, duckdb_config: dict = DUCKDB_DEFAULTS) -> dict[str, Decimal]:
     """Attached, not opened: a reader in this process may hold the served file open already."""
-    with duckdb.connect(config=duckdb_config()) as con:
+    with duckdb.connect(config=duckdb_config) as con:
         con.execute(f"attach {sql_string(database)} as night (read_only)")
         value, pnl, recon = (_table(con, t) for t in ("customer_value", "company_pnl", "landing_reconciliation"))
         customers, buyers = con.sql(f"select count(*), count(*) filter (where is_buyer) from {value}").fetchone()
@@ -89,9 +90,9 @@ def describe(breach: dict) -> str:
     )
 
 
-def check(build_file: Path, served_file: Path, served_as_of: str | None) -> dict:
+def check(build_file: Path, served_file: Path, served_as_of: str | None, duckdb_config: dict = DUCKDB_DEFAULTS) -> dict:
     """The drift section of the audit verdict; no served file yet, no comparison."""
     if not served_file.exists():
         return {"compared_with": None, "breaches": []}
-    found = breaches(figures(build_file), figures(served_file), load_thresholds())
+    found = breaches(figures(build_file, duckdb_config), figures(served_file, duckdb_config), load_thresholds())
     return {"compared_with": served_as_of, "breaches": found}

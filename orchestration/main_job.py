@@ -1,8 +1,9 @@
 """`warehouse-run`: the whole nightly pipeline in-process on one as-of date.
 
-landing (the bundled sample unless --landing-dir; --generate N writes a fresh one) -> dbt build
-into a build file -> Great Expectations audit and drift checks -> publish the served file and
-Parquet exports. One run at a time per warehouse home.
+landing (the bundled sample unless --landing-dir; `warehouse-generate` writes a generated one)
+-> dbt build into a build file -> Great Expectations audit and drift checks -> publish the
+served file and Parquet exports -> tier report. One run at a time per warehouse home; every run
+is recorded in the Dagster instance of the warehouse home (`make dagster` shows them).
 """
 
 import argparse
@@ -12,8 +13,8 @@ import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
-from tiering.landing import LandingError, default_as_of, take_inventory
-from tiering.project import SAMPLE_LANDING
+from tiering.landing import LandingError, take_inventory
+from tiering.settings import Settings
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -31,7 +32,7 @@ def as_of_date(text: str) -> date:
 FAILURE_PREFIX = "dagster._core.definitions.events.Failure: "  # Dagster's class name before a step's own message
 
 
-def _parse(argv):
+def parser() -> OneLineParser:
     p = OneLineParser(prog="warehouse-run", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--landing-dir", type=Path, default=None, help="default: $LANDING_DIR, else the bundled sample")
     p.add_argument(
@@ -40,8 +41,6 @@ def _parse(argv):
         default=None,
         help="as-of date, not later than today; default: the latest order or event date in the landing files",
     )
-    p.add_argument("--generate", type=int, default=0, metavar="N", help="first generate a landing zone of N customers")
-    p.add_argument("--seed", type=int, default=42)
     p.add_argument(
         "--incremental",
         action="store_true",
@@ -55,7 +54,7 @@ def _parse(argv):
         help="when this landing folder has no tier history before the as-of date, first build and audit "
         "the N month-ends before it (not published), so migration and membership have a past",
     )
-    p.add_argument("--json", action="store_true", help="print the end-of-run summary as JSON")
+    p.add_argument("--json", action="store_true", help="print the end-of-run summary as JSON on stdout")
     p.add_argument(
         "--accept-drift",
         default="",
@@ -67,57 +66,69 @@ def _parse(argv):
         action="store_true",
         help="publish this date although a later date is served (undo a wrong future date)",
     )
-    return p.parse_args(argv)
+    return p
 
 
-def check_as_of(as_of: date) -> str | None:
+def check_as_of(as_of: date, settings: Settings, partitions) -> str | None:
     """Why this date cannot be a nightly partition, in one line (None: it can)."""
-    from orchestration.definitions import PARTITIONS
-    from tiering.settings import today, warehouse_timezone
-
-    if as_of > today():
-        return f"--as-of {as_of} is later than today ({today()} in {warehouse_timezone()}): refused"
-    key = as_of.isoformat()
-    if not PARTITIONS.has_partition_key(key):
-        first, last = PARTITIONS.get_first_partition_key(), PARTITIONS.get_last_partition_key()
-        return f"--as-of {as_of} is not a nightly partition (dates {first} to {last}, {warehouse_timezone()})"
+    today = settings.today()
+    if as_of > today:
+        return f"--as-of {as_of} is later than today ({today} in {settings.timezone}): refused"
+    if not partitions.has_partition_key(as_of.isoformat()):
+        first, last = partitions.get_first_partition_key(), partitions.get_last_partition_key()
+        return f"--as-of {as_of} is not a nightly partition (dates {first} to {last}, {settings.timezone})"
     return None
 
 
 def main(argv=None) -> int:
-    a = _parse(argv)
-    landing = (a.landing_dir or Path(os.environ.get("LANDING_DIR") or SAMPLE_LANDING)).resolve()
-    os.environ["LANDING_DIR"] = str(landing)
-    if a.incremental:
-        os.environ["WAREHOUSE_INCREMENTAL"] = "1"
-    if a.as_of and (refused := check_as_of(a.as_of)):
+    a = parser().parse_args(argv)
+    settings = Settings.from_env(landing_dir=a.landing_dir, incremental=a.incremental or None)
+    with os.fdopen(os.dup(2), "w", buffering=1) as terminal:  # stays the terminal while the run logs to a file
+        return _main(a, settings, nightly_job(settings, terminal))
+
+
+def nightly_job(settings: Settings, terminal):
+    """The nightly job for these settings, logging to the run's log file and progress to `terminal`."""
+    from dagster import colored_console_logger
+
+    from orchestration.assets.dbt import DBT_PROJECT
+    from orchestration.definitions import build_definitions
+    from orchestration.progress import progress_logger
+
+    loggers = {"console": colored_console_logger, "progress": progress_logger(terminal, DBT_PROJECT.manifest_path)}
+    return build_definitions(settings, loggers).resolve_job_def("nightly_warehouse")
+
+
+def _main(a, settings: Settings, job) -> int:
+    from orchestration.progress import step
+
+    partitions = job.partitions_def
+    if a.as_of and (refused := check_as_of(a.as_of, settings, partitions)):
         print(refused, file=sys.stderr)
         return 2
-    if a.generate:
-        from devtools.generator.cli import Spec, generate
-
-        generate(Spec(customers=a.generate, seed=a.seed), landing)
     try:
-        as_of = a.as_of or default_as_of(take_inventory(landing))
+        if a.as_of:
+            as_of = a.as_of
+        else:
+            with step(sys.stderr, "as-of date", "latest order or event in the landing"):
+                as_of = settings.default_as_of(take_inventory(settings.landing_dir, None, settings.duckdb_config))
     except LandingError as e:
         print(e, file=sys.stderr)
         return 2
     if as_of is None:
-        print(f"no order or event timestamp parses in {landing}: pass --as-of", file=sys.stderr)
+        print(f"no order or event timestamp parses in {settings.landing_dir}: pass --as-of", file=sys.stderr)
         return 2
-    if refused := check_as_of(as_of):
+    if refused := check_as_of(as_of, settings, partitions):
         print(refused, file=sys.stderr)
         return 2
-    from tiering.settings import Paths
-
-    paths = Paths.from_env()
-    for past in history_backfill(paths.history_dir, as_of, a.history_months):
+    backfill = history_backfill(settings.history_dir, as_of, a.history_months)
+    for past in [d for d in backfill if partitions.has_partition_key(d.isoformat())]:  # none before the data
         print(
             f"no tier history before {as_of} for this landing folder: building month-end {past} first", file=sys.stderr
         )
-        if (code := _locked_run(a, past, landing, paths, summary=False)) != 0:
+        if (code := _locked_run(a, job, past, settings, summary=False)) != 0:
             return code
-    return _locked_run(a, as_of, landing, paths, summary=True)
+    return _locked_run(a, job, as_of, settings, summary=True)
 
 
 def month_ends_before(as_of: date, n: int) -> list[date]:
@@ -135,37 +146,42 @@ def history_backfill(history_dir: Path, as_of: date, months: int) -> list[date]:
     return [] if earlier or months <= 0 else month_ends_before(as_of, months)
 
 
-def _locked_run(a, as_of: date, landing: Path, paths, summary: bool) -> int:
+def _locked_run(a, job, as_of: date, settings: Settings, summary: bool) -> int:
     from orchestration.run_lock import LockHeld, acquire, release
 
     run_id = str(uuid.uuid4())
     try:
-        acquire(paths.lock_file, run_id, log=lambda line: print(line, file=sys.stderr))
+        acquire(settings.lock_file, run_id, log=lambda line: print(line, file=sys.stderr))
     except LockHeld as e:
         print(e, file=sys.stderr)
         return 1
     try:
-        return _run(a, as_of, landing, paths, run_id, summary)
+        return _run(a, job, as_of, settings, run_id, summary)
     finally:
-        release(paths.lock_file, run_id)
+        release(settings.lock_file, run_id)
 
 
-def _run(a, as_of: date, landing: Path, paths, run_id: str, summary: bool = True) -> int:
+def _run(a, job, as_of: date, settings: Settings, run_id: str, summary: bool = True) -> int:
     from orchestration import audit
-    from orchestration.definitions import defs
+    from orchestration.instance import open_instance
     from orchestration.summary import output_to, print_summary
 
-    log_file = paths.log_file(as_of.isoformat())
+    log_file = settings.log_file(as_of.isoformat())
     run_config = {
         "ops": {
             "warehouse_audit": {"config": {"accept_drift": a.accept_drift}},
             "published_warehouse": {"config": {"republish": a.republish}},
-        }
+        },
+        "loggers": {"console": {"config": {"log_level": "DEBUG"}}, "progress": {}},
     }
-    print(f"running the nightly pipeline for {as_of} on {landing} (details: {log_file})", file=sys.stderr)
-    with output_to(log_file):
-        result = defs.resolve_job_def("nightly_warehouse").execute_in_process(
-            run_config=run_config, partition_key=as_of.isoformat(), run_id=run_id, raise_on_error=False
+    print(f"running the nightly pipeline for {as_of} on {settings.landing_dir} (details: {log_file})", file=sys.stderr)
+    with output_to(log_file), open_instance(settings) as instance:  # the run is recorded in the home's instance
+        result = job.execute_in_process(
+            run_config=run_config,
+            instance=instance,
+            partition_key=as_of.isoformat(),
+            run_id=run_id,
+            raise_on_error=False,
         )
     if not result.success:
         for event in result.all_events:
@@ -177,7 +193,7 @@ def _run(a, as_of: date, landing: Path, paths, run_id: str, summary: bool = True
                 print(f"FAILED check {check.check_name}: {check.metadata.get('failed_expectations')}", file=sys.stderr)
         print(f"data docs: {audit.data_docs_index()}", file=sys.stderr)
     if summary or not result.success:
-        print_summary(paths, as_of.isoformat(), result.success, log_file, a.json)
+        print_summary(settings, as_of.isoformat(), result.success, log_file, a.json)
     return 0 if result.success else 1
 
 

@@ -19,8 +19,9 @@ from pathlib import Path
 import duckdb
 
 from orchestration.crm_delta import write_crm_delta
+from tiering.landing import DUCKDB_DEFAULTS
 from tiering.project import PROJECT_DIR
-from tiering.settings import PUBLIC_MARTS, Paths, duckdb_config, mart_schemas, served_file_mode
+from tiering.settings import PUBLIC_MARTS, Settings, mart_schemas
 
 EXPORT_ORDER = {  # each export is written sorted by its key, so the bytes are deterministic
     "customer_value": "customer_id",
@@ -68,7 +69,7 @@ def now() -> str:
 # ---------------------------------------------------------------- build identity and verdict
 
 
-def prepare_build_file(paths: Paths, as_of: str, incremental: bool) -> Path:
+def prepare_build_file(paths: Settings, as_of: str, incremental: bool) -> Path:
     """The file dbt builds into. Full: a new file. Incremental: the latest earlier build of the
     same landing folder is copied first, so dbt reads only new files and re-judges only what
     they touch. An earlier verdict of this date is removed: it judged another build."""
@@ -93,10 +94,10 @@ def prepare_build_file(paths: Paths, as_of: str, incremental: bool) -> Path:
     return build_file
 
 
-def stamp_build(build_file: Path, run_id: str) -> str:
+def stamp_build(build_file: Path, run_id: str, duckdb_config: dict = DUCKDB_DEFAULTS) -> str:
     """Write a new build id into a finished build and fold its WAL in (the file is final after this)."""
     build_id = uuid.uuid4().hex
-    with duckdb.connect(str(build_file), config=duckdb_config()) as con:
+    with duckdb.connect(str(build_file), config=duckdb_config) as con:
         con.execute(
             f"create or replace table {BUILD_ID_TABLE} as select ? as build_id, ? as run_id, "
             "now()::timestamp as built_at",
@@ -106,11 +107,11 @@ def stamp_build(build_file: Path, run_id: str) -> str:
     return build_id
 
 
-def build_identity(build_file: Path) -> dict:
+def build_identity(build_file: Path, duckdb_config: dict = DUCKDB_DEFAULTS) -> dict:
     """The id written inside the build, with the file's size and modification time."""
     if not build_file.exists():
         return {"build_id": None}
-    with duckdb.connect(str(build_file), read_only=True, config=duckdb_config()) as con:
+    with duckdb.connect(str(build_file), read_only=True, config=duckdb_config) as con:
         found = con.sql(f"select count(*) from duckdb_tables() where table_name = '{BUILD_ID_TABLE}'").fetchone()[0]
         build_id = con.sql(f"select build_id from {BUILD_ID_TABLE}").fetchone()[0] if found else None
     stat = build_file.stat()
@@ -118,7 +119,7 @@ def build_identity(build_file: Path) -> dict:
 
 
 def write_verdict(
-    paths: Paths, as_of: str, identity: dict, failed: list[str], drift: dict, audit: dict | None = None
+    paths: Settings, as_of: str, identity: dict, failed: list[str], drift: dict, audit: dict | None = None
 ) -> dict:
     verdict = {
         "as_of": as_of,
@@ -136,7 +137,7 @@ def write_verdict(
     return verdict
 
 
-def passed_verdict(paths: Paths, as_of: str) -> dict:
+def passed_verdict(paths: Settings, as_of: str) -> dict:
     """The verdict of the build file as it is now, if it passed; else PublishRefused with one line."""
     build_file = paths.build_file(as_of)
     target = paths.verdict_file(as_of)
@@ -148,7 +149,7 @@ def passed_verdict(paths: Paths, as_of: str) -> dict:
         raise PublishRefused(
             f"audit of {as_of} did not pass ({', '.join(verdict.get('failed') or ['?'])}{causes}): nothing published"
         )
-    current = build_identity(build_file)
+    current = build_identity(build_file, paths.duckdb_config)
     if current["build_id"] is None or verdict.get("build") != current:
         raise PublishRefused(
             f"{build_file} is not the build the audit checked (audited {verdict.get('build')}, "
@@ -160,19 +161,19 @@ def passed_verdict(paths: Paths, as_of: str) -> dict:
 # ---------------------------------------------------------------- the served folder
 
 
-def served_as_of(paths: Paths) -> str | None:
+def served_as_of(paths: Settings) -> str | None:
     if not paths.publication_file.exists():
         return None
     return json.loads(paths.publication_file.read_text())["as_of"]
 
 
-def should_publish(paths: Paths, as_of: str) -> bool:
+def should_publish(paths: Settings, as_of: str) -> bool:
     """Only a date at or after the one being served replaces it (a backfill of the past does not)."""
     current = served_as_of(paths)
     return current is None or as_of >= current
 
 
-def record_alert(paths: Paths, event: dict) -> dict:
+def record_alert(paths: Settings, event: dict) -> dict:
     """Append an event to the alerts file operators watch (failed runs land there too)."""
     paths.alerts_file.parent.mkdir(parents=True, exist_ok=True)
     event = {"at": now(), **event}
@@ -181,7 +182,7 @@ def record_alert(paths: Paths, event: dict) -> dict:
     return event
 
 
-def remove_orphans(paths: Paths, log=print) -> list[Path]:
+def remove_orphans(paths: Settings, log=print) -> list[Path]:
     """Staged copies and export folders a crashed or failed publish left behind (the lock makes
     this run the only publisher)."""
     folder = paths.served_file.parent
@@ -218,13 +219,17 @@ def _descriptions(manifest_path: Path) -> dict[str, dict]:
 
 
 def write_served_file(
-    build_file: Path, target: Path, exports: Path, manifest_path: Path = PROJECT_DIR / "target" / "manifest.json"
+    build_file: Path,
+    target: Path,
+    exports: Path,
+    duckdb_config: dict = DUCKDB_DEFAULTS,
+    manifest_path: Path = PROJECT_DIR / "target" / "manifest.json",
 ) -> None:
     """A new DuckDB file with the public marts of `build_file`, in schemas by domain, commented
     from the dbt descriptions; and a Parquet export of each mart into `exports`."""
     schemas, nodes = mart_schemas(manifest_path), _descriptions(manifest_path)
     exports.mkdir(parents=True)
-    with duckdb.connect(str(target), config=duckdb_config()) as con:
+    with duckdb.connect(str(target), config=duckdb_config) as con:
         con.execute(f"attach {sql_string(build_file)} as build (read_only)")
         for schema in sorted(set(schemas.values())):
             con.execute(f"create schema {schema}")
@@ -259,7 +264,7 @@ def _swap_link(link: Path, target: Path) -> Path | None:
     return previous
 
 
-def _crm_delta(paths: Paths, as_of: str, exports: Path) -> tuple[str | None, int]:
+def _crm_delta(paths: Settings, as_of: str, exports: Path) -> tuple[str | None, int]:
     """The CRM delta against the night served now (a rerun of that night: against the one before it)."""
     last = paths.exports_link.resolve() if paths.exports_link.is_symlink() else None
     served = served_as_of(paths)
@@ -269,7 +274,7 @@ def _crm_delta(paths: Paths, as_of: str, exports: Path) -> tuple[str | None, int
     return since, rows
 
 
-def publish(paths: Paths, as_of: str, run_id: str = "", log=print, extra: dict | None = None) -> dict:
+def publish(paths: Settings, as_of: str, run_id: str = "", log=print, extra: dict | None = None) -> dict:
     """Publish the audited build of `as_of`; on any failure the served file and exports stay as they were."""
     verdict = passed_verdict(paths, as_of)
     served = paths.served_file
@@ -279,10 +284,10 @@ def publish(paths: Paths, as_of: str, run_id: str = "", log=print, extra: dict |
     staged = served.with_name(f".{served.name}.{stamp}.tmp")
     exports = served.parent / f"exports-{as_of}-{stamp}"
     try:
-        write_served_file(paths.build_file(as_of), staged, exports)
+        write_served_file(paths.build_file(as_of), staged, exports, paths.duckdb_config)
         crm_since, crm_rows = _crm_delta(paths, as_of, exports)
         for f in (staged, *exports.iterdir()):
-            os.chmod(f, served_file_mode())
+            os.chmod(f, paths.served_mode)
             _fsync(f)
     except BaseException:
         remove_orphans(paths, log)
@@ -309,12 +314,12 @@ def publish(paths: Paths, as_of: str, run_id: str = "", log=print, extra: dict |
     return record
 
 
-def store_snapshot(build_file: Path, history_dir: Path, as_of: str) -> Path:
+def store_snapshot(build_file: Path, history_dir: Path, as_of: str, duckdb_config: dict = DUCKDB_DEFAULTS) -> Path:
     """Keep this date's tier snapshot; a rebuild replaces that date's folder and nothing else."""
     folder = history_dir / f"as_of={as_of}"
     staged = history_dir / f".as_of={as_of}.{uuid.uuid4().hex}"
     staged.mkdir(parents=True)
-    with duckdb.connect(str(build_file), read_only=True, config=duckdb_config()) as con:
+    with duckdb.connect(str(build_file), read_only=True, config=duckdb_config) as con:
         export_mart(con, "int_tier_snapshot", "customer_id", staged / "tier_snapshot.parquet")
     retired = None
     if folder.exists():

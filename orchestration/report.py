@@ -17,7 +17,7 @@ import duckdb
 import vl_convert
 
 from orchestration.whatif import whatif_file
-from tiering.settings import Paths, duckdb_config
+from tiering.settings import Settings, duckdb_config
 
 SCHEMAS = ("marts", "data_quality", "history", "main")  # where a public mart may live, in order
 NEGATIVE, POSITIVE, NEUTRAL = "#c0392b", "#2e7d32", "#4c78a8"
@@ -753,14 +753,14 @@ def _json(path: Path) -> dict | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def publication_context(paths: Paths) -> tuple[dict | None, dict | None]:
+def publication_context(paths: Settings) -> tuple[dict | None, dict | None]:
     """The publication record and the audit verdict of the served date, when they exist."""
     publication = _json(paths.publication_file)
     audit = _json(paths.build_file(publication["as_of"]).with_suffix(".audit.json")) if publication else None
     return publication, audit
 
 
-def write_served_report(paths: Paths) -> Path:
+def write_served_report(paths: Settings) -> Path:
     """The served file's report, with the last what-if of the served date when there is one."""
     publication, audit = publication_context(paths)
     whatif = _json(whatif_file(paths, publication["as_of"])) if publication else None

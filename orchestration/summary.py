@@ -19,7 +19,7 @@ from orchestration.report import (
     whale,
     whale_headline,
 )
-from tiering.settings import Paths
+from tiering.settings import Settings
 
 
 @contextlib.contextmanager
@@ -188,7 +188,7 @@ def to_text(summary: dict) -> str:
     return "\n".join(lines)
 
 
-def print_summary(paths: Paths, as_of: str, success: bool, log_file: Path, as_json: bool) -> None:
+def print_summary(paths: Settings, as_of: str, success: bool, log_file: Path, as_json: bool) -> None:
     """The end of `warehouse-run`: figures of the file this run built, and what it published."""
     publication, _ = publication_context(paths)
     verdict = paths.build_file(as_of).with_suffix(".audit.json")

@@ -33,7 +33,7 @@ from orchestration.dbt_runner import run_dbt_build
 from orchestration.run_lock import LockHeld, acquire, release
 from tiering.landing import inventory_file
 from tiering.project import PROJECT_DIR
-from tiering.settings import Paths, duckdb_config
+from tiering.settings import Settings, duckdb_config
 
 SEEDS_DIR = PROJECT_DIR / "seeds"
 PROJECT_PARTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests/dbt")
@@ -106,7 +106,7 @@ def casts(value: str, kind: str) -> bool:
 # ---------------------------------------------------------------- the rebuild
 
 
-def latest_build(paths: Paths) -> Path | None:
+def latest_build(paths: Settings) -> Path | None:
     """The newest build file of the warehouse home that has its landing inventory."""
     builds = sorted(p for p in paths.build_dir.glob("warehouse-*.duckdb") if inventory_file(p).exists())
     return builds[-1] if builds else None
@@ -167,7 +167,7 @@ def copy_sides(source: Path, work: Path) -> tuple[Path, Path]:
     return sides[0], sides[1]
 
 
-def copy_base(paths: Paths, build: Path | None, work: Path) -> tuple[Path, Path, Path]:
+def copy_base(paths: Settings, build: Path | None, work: Path) -> tuple[Path, Path, Path]:
     """(before, after, landing inventory): copies of the given build, else of the latest build of
     the warehouse home (taken under its run lock, so no night writes it meanwhile), else of the
     landing folder built into `work`."""
@@ -193,7 +193,7 @@ def copy_base(paths: Paths, build: Path | None, work: Path) -> tuple[Path, Path,
     return *copy_sides(build, work), inventory_file(build)
 
 
-def run_whatif(alternatives: list[Path], paths: Paths, build: Path | None = None, work: Path | None = None) -> dict:
+def run_whatif(alternatives: list[Path], paths: Settings, build: Path | None = None, work: Path | None = None) -> dict:
     """Checks the alternatives, rebuilds a copy of the build with them and compares."""
     named = {check_alternative(p): Path(p).resolve() for p in alternatives}
     if len(named) != len(alternatives):
@@ -337,7 +337,7 @@ def to_csv(result: dict) -> str:
     return out.getvalue()
 
 
-def whatif_file(paths: Paths, as_of: str) -> Path:
+def whatif_file(paths: Settings, as_of: str) -> Path:
     """Where the last what-if of a date is kept for the tier report."""
     return paths.reports_dir / f"whatif-{as_of}.json"
 
@@ -351,7 +351,7 @@ def main(argv=None) -> int:
     p.add_argument("--json", action="store_true", help="print the result as JSON instead of tables")
     p.add_argument("--csv", type=Path, help="also write the comparison to this CSV file")
     a = p.parse_args(argv)
-    paths = Paths.from_env()
+    paths = Settings.from_env()
     try:
         result = run_whatif(a.alternatives, paths, a.build)
     except WhatIfError as e:

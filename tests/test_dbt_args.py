@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.dbt_args import build_args, dbt_env, dbt_vars
+from orchestration.dbt_args import build_args, dagster_dbt_env, dbt_env, dbt_vars
+from tiering.settings import Settings
 
 pytestmark = pytest.mark.fast  # the quick tier: make test-fast
 
@@ -18,9 +19,28 @@ def test_as_of_must_be_a_date_never_text():
         dbt_vars("{{ run_query('select 1') }}")
 
 
-def test_inventory_reaches_dbt_as_an_environment_variable(tmp_path, monkeypatch):
+def test_each_dbt_process_gets_its_files_and_limits_explicitly(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert dbt_env(Path("inv/inventory.json")) == {"WAREHOUSE_INVENTORY": str(tmp_path / "inv" / "inventory.json")}
+    settings = Settings(home=tmp_path, memory_limit="1GB", threads=1, dbt_threads=3)
+    base = {"PATH": "/bin", "WAREHOUSE_PATH": "stale.duckdb", "WAREHOUSE_MEMORY_LIMIT": "9GB"}
+    env = dbt_env(settings, Path("b/w.duckdb"), Path("inv/inventory.json"), base)
+    assert env == {
+        "PATH": "/bin",
+        "WAREHOUSE_PATH": str(tmp_path / "b" / "w.duckdb"),
+        "WAREHOUSE_INVENTORY": str(tmp_path / "inv" / "inventory.json"),
+        "WAREHOUSE_MEMORY_LIMIT": "1GB",
+        "WAREHOUSE_THREADS": "1",
+        "WAREHOUSE_DBT_THREADS": "3",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    assert base["WAREHOUSE_PATH"] == "stale.duckdb"  # the caller's environment is not changed
+
+
+def test_dagster_reads_json_logs_from_its_own_target_folder(tmp_path):
+    env = dagster_dbt_env({"PATH": "/bin"}, tmp_path / "t", None)
+    assert env["DBT_LOG_FORMAT"] == "json" and env["DBT_TARGET_PATH"] == env["DBT_LOG_PATH"] == str(tmp_path / "t")
+    assert "DBT_INDIRECT_SELECTION" not in env
+    assert dagster_dbt_env({}, tmp_path, "empty")["DBT_INDIRECT_SELECTION"] == "empty"
 
 
 def test_build_args_point_at_project_and_profiles():

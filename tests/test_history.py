@@ -11,7 +11,7 @@ import pytest
 from devtools.generator.cli import Spec, generate
 from orchestration.main_job import main
 from tiering.project import PROJECT_DIR
-from tiering.settings import Paths
+from tiering.settings import Settings
 
 DATES = ["2026-04-30", "2026-05-31", "2026-06-30"]
 
@@ -33,7 +33,7 @@ def history_run(tmp_path_factory):
 def snapshot_digests(root):
     return {
         p.parent.name: hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(Paths.from_env().history_dir.glob("as_of=*/tier_snapshot.parquet"))
+        for p in sorted(Settings.from_env().history_dir.glob("as_of=*/tier_snapshot.parquet"))
     }
 
 
@@ -56,7 +56,7 @@ def test_migration_totals_equal_both_dates_populations(history_run):
                                     from history.tier_migration where from_date = '{from_date}' and scheme = '{scheme}'""").fetchone()
                 populations = tuple(
                     duckdb.sql(
-                        f"select count(*) from read_parquet('{Paths.from_env().history_dir}/as_of={d}/tier_snapshot.parquet')"
+                        f"select count(*) from read_parquet('{Settings.from_env().history_dir}/as_of={d}/tier_snapshot.parquet')"
                     ).fetchone()[0]
                     for d in (from_date, to_date)
                 )
@@ -79,7 +79,7 @@ def add_months(d: date, months: int) -> date:
 
 
 def stored_assignments(as_of: str) -> dict[tuple[str, str], dict]:
-    path = Paths.from_env().history_dir / f"as_of={as_of}" / "tier_snapshot.parquet"
+    path = Settings.from_env().history_dir / f"as_of={as_of}" / "tier_snapshot.parquet"
     rows = duckdb.sql(f"select customer_id, unnest(tier_assignments) as a from read_parquet('{path}')").fetchall()
     return {(c, a["scheme"]): a for c, a in rows}
 
@@ -129,14 +129,14 @@ def test_crm_delta_lists_the_tier_changes_since_the_last_published_night(history
         day: dict(
             duckdb.sql(
                 f"""select customer_id, coalesce(pyramid_tier, 'non_buyer')
-                    from read_parquet('{Paths.from_env().history_dir}/as_of={day}/tier_snapshot.parquet')"""
+                    from read_parquet('{Settings.from_env().history_dir}/as_of={day}/tier_snapshot.parquet')"""
             ).fetchall()
         )
         for day in DATES[1:]
     }
     before, now = tiers[DATES[1]], tiers[DATES[2]]
     expected = {(c, before.get(c), t) for c, t in now.items() if before.get(c) != t}
-    exports = Paths.from_env().exports_link
+    exports = Settings.from_env().exports_link
     got = duckdb.sql(f"""select customer_id, old_value, new_value, as_of_date::varchar, previous_as_of_date::varchar
                          from read_csv('{exports}/crm_delta.csv') where change_type = 'tier'""").fetchall()
     assert {r[:3] for r in got} == expected and expected

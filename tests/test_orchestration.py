@@ -3,15 +3,31 @@
 import hashlib
 import json
 import threading
+from datetime import timedelta
 
 import duckdb
 import pytest
-from dagster import DefaultScheduleStatus, DefaultSensorStatus, Failure
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetKey,
+    AssetSelection,
+    DagsterInstance,
+    DagsterRunStatus,
+    DefaultScheduleStatus,
+    DefaultSensorStatus,
+    Failure,
+    Output,
+)
 
 from devtools.generator.cli import Spec, generate
 from orchestration import audit
+from orchestration.assets import dbt as dbt_step
+from orchestration.assets.audit import AUDITS
 from orchestration.dbt_failures import TransientDbtError, classify
+from orchestration.definitions import build_definitions
 from orchestration.main_job import main
+from tiering.settings import PUBLIC_MARTS, Settings
 
 AS_OF = "2026-06-30"
 
@@ -34,11 +50,27 @@ def digest(path):
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_definitions_load_with_schedule_checks_and_sensor():
-    from orchestration.definitions import AUDITS, defs, nightly_schedule
+TIE_OUTS = {  # dbt tie-out test -> the mart it checks
+    "assert_company_pnl_ties_to_accepted_rows": "company_pnl",
+    "assert_company_pnl_ties_to_customer_value": "company_pnl",
+    "assert_customer_cost_to_serve_ties_to_customer_value": "customer_cost_to_serve",
+    "assert_migration_totals_equal_populations": "tier_migration",
+    "assert_service_plan_vs_actual_ties_to_company_pnl": "service_plan_vs_actual",
+    "assert_tier_marts_tie_to_company_pnl": "tier_profitability",
+    "assert_whale_curve_ends_at_total": "whale_curve",
+    "assert_every_contract_table_has_accepted_rows": "landing_reconciliation",
+}
 
+
+@pytest.fixture(scope="module")
+def defs():
+    return build_definitions(Settings())
+
+
+def test_definitions_load_with_schedule_checks_and_sensor(defs):
     job = defs.resolve_job_def("nightly_warehouse")
     assert job.partitions_def is not None
+    nightly_schedule = defs.resolve_schedule_def("nightly_warehouse_schedule")
     assert nightly_schedule.cron_schedule == "0 2 * * *"
     assert defs.resolve_sensor_def("record_run_failure")
     graph = defs.resolve_asset_graph()
@@ -67,8 +99,79 @@ def test_definitions_load_with_schedule_checks_and_sensor():
     assert any(name.startswith("not_null_") or name.startswith("unique_") for name in checks)  # dbt tests
 
 
+def test_tie_out_tests_are_blocking_checks_of_their_marts_upstream_of_publish(defs):
+    graph = defs.resolve_asset_graph()
+    checks = {k.name: k for k in graph.asset_check_keys}
+    for test, mart in TIE_OUTS.items():
+        key = checks[test]
+        assert key.asset_key == AssetKey(mart) and graph.get_check_spec(key).blocking, test
+        assert AssetKey("published_warehouse") in AssetSelection.assets(mart).downstream().resolve(graph)
+
+
+def test_each_public_mart_and_only_they_have_the_nightly_freshness_policy(defs):
+    graph = defs.resolve_asset_graph()
+    fresh = {k.to_user_string(): graph.get(k).freshness_policy for k in graph.get_all_asset_keys()}
+    assert {k for k, policy in fresh.items() if policy} == set(PUBLIC_MARTS)
+    policy = fresh["customer_tiers"]
+    assert (policy.deadline_cron, policy.lower_bound_delta, policy.timezone) == (
+        "0 6 * * *",
+        timedelta(hours=24),
+        "UTC",
+    )
+
+
+class FailedTieOut:
+    """A dbt build whose company_pnl tie-out test fails (and whose exit code does not say so)."""
+
+    def __init__(self, context, build_file):
+        self.context, self.process = context, type("Done", (), {"poll": lambda self: 0})()
+        with duckdb.connect(str(build_file)) as con:
+            con.execute("create or replace table company_pnl as select 1 as line")
+
+    def stream(self):
+        pnl = AssetKey("company_pnl")
+        yield Output(None, output_name=self.context.assets_def.get_output_name_for_asset_key(pnl))
+        for check in self.context.selected_asset_check_keys:
+            failed = check.name == "assert_company_pnl_ties_to_accepted_rows"
+            yield AssetCheckResult(
+                asset_key=pnl, check_name=check.name, passed=not failed, severity=AssetCheckSeverity.ERROR
+            )
+
+    def is_successful(self):
+        return True
+
+
+def test_a_failing_tie_out_test_blocks_audit_and_publish(home, monkeypatch, defs):
+    monkeypatch.setattr(
+        dbt_step, "dbt_build", lambda context, settings, build_file, as_of: FailedTieOut(context, build_file)
+    )
+    settings = Settings.from_env()
+    job = build_definitions(settings).resolve_job_def("nightly_warehouse")
+    selection = [AssetKey(k) for k in ("landing_zone", "company_pnl", "warehouse_audit", "published_warehouse")]
+    result = job.execute_in_process(partition_key=AS_OF, asset_selection=selection, raise_on_error=False)
+    assert not result.success
+    done = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events() if e.asset_key}
+    assert "company_pnl" in done and not {"warehouse_audit", "published_warehouse"} & done
+    [step] = [e for e in result.all_events if e.is_step_failure]
+    assert step.step_key == "warehouse_models" and "blocking asset check failed" in step.step_failure_data.error.message
+    failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
+    assert [e.check_name for e in failed] == ["assert_company_pnl_ties_to_accepted_rows"]
+    assert not settings.served_file.exists()
+
+
 def test_pipeline_publishes_served_file_and_exports(home):
     assert main(["--as-of", AS_OF]) == 0
+    with DagsterInstance.from_config(str(home / "dagster")) as instance:  # the run is kept in the home's instance
+        [run] = instance.get_runs()
+        assert run.status == DagsterRunStatus.SUCCESS and run.tags["dagster/partition"] == AS_OF
+        recorded = {
+            m: instance.get_latest_materialization_event(AssetKey(m)).asset_materialization.metadata
+            for m in PUBLIC_MARTS
+        }
+    with duckdb.connect(str(home / "build" / f"warehouse-{AS_OF}.duckdb"), read_only=True) as con:
+        for mart, metadata in recorded.items():
+            assert metadata["as_of"].value == AS_OF
+            assert metadata["dagster/row_count"].value == con.sql(f"select count(*) from {mart}").fetchone()[0]
     served = home / "served" / "warehouse.duckdb"
     with duckdb.connect(str(served), read_only=True) as con:
         assert con.sql("select count(*) from marts.customer_tiers").fetchone()[0] > 500

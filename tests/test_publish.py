@@ -5,17 +5,11 @@ from pathlib import Path
 import duckdb
 
 from orchestration.publish import prepare_build_file, should_publish
-from tiering.settings import Paths
+from tiering.settings import Settings
 
 
 def paths(tmp_path, landing="/data/a"):
-    return Paths(
-        landing_dir=Path(landing),
-        build_dir=tmp_path / "build",
-        served_file=tmp_path / "served" / "warehouse.duckdb",
-        alerts_file=tmp_path / "alerts.jsonl",
-        history_dir=tmp_path / "history",
-    )
+    return Settings(home=tmp_path, landing_dir=Path(landing))
 
 
 def make_build(p, as_of, marker):

@@ -19,11 +19,12 @@ from conftest import HANDMADE_AS_OF, build, copy_handmade
 from dagster import AssetKey
 
 from orchestration import publish as pub
+from orchestration.definitions import build_definitions
 from orchestration.drift import breaches, describe, load_thresholds
 from orchestration.main_job import main
 from orchestration.run_lock import acquire, release
 from tiering.project import PROJECT_DIR
-from tiering.settings import Paths
+from tiering.settings import Settings
 
 AS_OF = HANDMADE_AS_OF.isoformat()
 SCHEMAS = {
@@ -61,7 +62,7 @@ def template(tmp_path_factory):
     is tested in test_orchestration)."""
     root = tmp_path_factory.mktemp("faults")
     landing = copy_handmade(root / "landing")
-    p = Paths(landing, root / "wh" / "build", root / "wh" / "served" / "warehouse.duckdb", root / "alerts", root / "h")
+    p = Settings(home=root / "wh", landing_dir=landing)
     build(landing, p.build_file(AS_OF), HANDMADE_AS_OF)
     pub.stamp_build(p.build_file(AS_OF), "template")
     pub.write_verdict(p, AS_OF, pub.build_identity(p.build_file(AS_OF)), [], {"compared_with": None, "breaches": []})
@@ -69,26 +70,26 @@ def template(tmp_path_factory):
 
 
 @pytest.fixture
-def home(tmp_path, template, monkeypatch) -> Paths:
+def home(tmp_path, template, monkeypatch) -> Settings:
     """A warehouse home holding a copy of the audited build (size and mtime kept), nothing served yet."""
     shutil.copytree(template.build_dir, tmp_path / "wh" / "build")  # copy2: the verdict still matches
     monkeypatch.setenv("WAREHOUSE_HOME", str(tmp_path / "wh"))
     monkeypatch.setenv("LANDING_DIR", str(template.landing_dir))
     monkeypatch.delenv("SERVED_PATH", raising=False)
-    return Paths.from_env()
+    return Settings.from_env()
 
 
 def env() -> dict:
     return {**os.environ, "PYTHONPATH": str(PROJECT_DIR)}
 
 
-def served_state(p: Paths) -> dict:
+def served_state(p: Settings) -> dict:
     """Hash of every file BI sees: the served file, publication.json and each export."""
     files = [p.served_file, p.publication_file, *sorted(p.exports_link.iterdir())]
     return {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in files}
 
 
-def served_folder(p: Paths) -> set[str]:
+def served_folder(p: Settings) -> set[str]:
     return {f.name for f in p.served_file.parent.iterdir()}
 
 
@@ -126,10 +127,12 @@ def test_a_killed_rebuild_is_not_published_with_the_old_verdict(home):
     killed = subprocess.run([sys.executable, "-c", script, str(home.build_file(AS_OF))], env=env())
     assert killed.returncode == -signal.SIGKILL
     home.verdict_file(AS_OF).write_text(verdict)  # even if the old verdict survived
-    from orchestration.definitions import defs
-
-    result = defs.resolve_job_def("nightly_warehouse").execute_in_process(
-        partition_key=AS_OF, asset_selection=[AssetKey("published_warehouse")], raise_on_error=False
+    result = (
+        build_definitions(home)
+        .resolve_job_def("nightly_warehouse")
+        .execute_in_process(
+            partition_key=AS_OF, asset_selection=[AssetKey("published_warehouse")], raise_on_error=False
+        )
     )
     assert not result.success
     [failure] = [e for e in result.all_events if e.is_step_failure]
@@ -184,11 +187,11 @@ def test_a_stale_lock_is_taken_over_with_a_log_line(home):
 # ---------------------------------------------------------------- crashes and a full disk during publish
 
 KILLER = (
-    "import os, signal, sys\nfrom orchestration import publish\nfrom tiering.settings import Paths\n"
+    "import os, signal, sys\nfrom orchestration import publish\nfrom tiering.settings import Settings\n"
     "name, n = sys.argv[1], int(sys.argv[2])\nreal, calls = getattr(publish, name), []\n"
     "def dying(*a, **k):\n    calls.append(1)\n"
     "    if len(calls) == n:\n        os.kill(os.getpid(), signal.SIGKILL)\n    return real(*a, **k)\n"
-    "setattr(publish, name, dying)\npublish.publish(Paths.from_env(), sys.argv[3])\n"
+    "setattr(publish, name, dying)\npublish.publish(Settings.from_env(), sys.argv[3])\n"
 )
 
 
@@ -232,7 +235,7 @@ def test_disk_full_in_served_folder_changes_nothing_and_retry_publishes(home, mo
 # ---------------------------------------------------------------- what the served file is
 
 
-def test_foreign_wal_is_not_replayed_and_served_file_is_read_only(home, monkeypatch):
+def test_foreign_wal_is_not_replayed_and_served_file_is_read_only(home):
     pub.publish(home, AS_OF)
     assert os.stat(home.served_file).st_mode & 0o777 == 0o440
     assert all(os.stat(f).st_mode & 0o777 == 0o440 for f in home.exports_link.iterdir())
@@ -244,8 +247,7 @@ def test_foreign_wal_is_not_replayed_and_served_file_is_read_only(home, monkeypa
     assert subprocess.run([sys.executable, "-c", writer, str(home.served_file)], env=env()).returncode == 0
     wal = home.served_file.with_name(home.served_file.name + ".wal")
     assert wal.exists()
-    monkeypatch.setenv("WAREHOUSE_SERVED_MODE", "400")
-    pub.publish(home, AS_OF)
+    pub.publish(home.model_copy(update={"served_mode": 0o400}), AS_OF)
     assert not wal.exists() and os.stat(home.served_file).st_mode & 0o777 == 0o400
     with duckdb.connect(str(home.served_file), read_only=True) as con:
         assert con.sql("select count(*) from duckdb_tables() where table_name = 'intruder'").fetchone()[0] == 0
@@ -301,13 +303,11 @@ def test_served_file_holds_the_public_marts_by_domain_with_types_and_comments(ho
 
 
 def test_a_later_date_served_alerts_and_republish_replaces_it(home):
-    from orchestration.definitions import defs
-
     pub.publish(home, AS_OF)
     record = json.loads(home.publication_file.read_text())
     home.publication_file.write_text(json.dumps({**record, "as_of": "2026-12-31"}))  # a run with a future --as-of
     before = served_state(home)
-    job = defs.resolve_job_def("nightly_warehouse")
+    job = build_definitions(home).resolve_job_def("nightly_warehouse")
     only_publish = {"partition_key": AS_OF, "asset_selection": [AssetKey("published_warehouse")]}
     assert job.execute_in_process(**only_publish).success
     assert served_state(home) == before
@@ -358,7 +358,7 @@ def test_history_is_kept_per_landing_source(tmp_path, monkeypatch):
     for landing in ("sample/landing", str(PROJECT_DIR / "sample" / "landing"), str(tmp_path / "other")):
         monkeypatch.setenv("LANDING_DIR", landing)
         monkeypatch.chdir(PROJECT_DIR)
-        folders.append(Paths.from_env().history_dir)
+        folders.append(Settings.from_env().history_dir)
     assert folders[0] == folders[1] != folders[2]
     assert all(f.parent == tmp_path / "history" for f in folders)
 

@@ -11,7 +11,7 @@ from conftest import HANDMADE_AS_OF
 from sqlalchemy.types import NullType
 
 from orchestration import publish as pub
-from tiering.settings import MART_FOLDER_SCHEMAS, PUBLIC_MARTS, Paths
+from tiering.settings import MART_FOLDER_SCHEMAS, PUBLIC_MARTS, Settings
 
 pytestmark = pytest.mark.fast
 AS_OF = HANDMADE_AS_OF.isoformat()
@@ -23,7 +23,7 @@ NESTED = ("MAP(", "STRUCT(", "UNION(", "JSON")
 def served(handmade_warehouse, tmp_path_factory):
     """The served file `publish` writes from an audited build of the handmade landing."""
     root = tmp_path_factory.mktemp("served")
-    p = Paths(root / "landing", root / "build", root / "served" / "warehouse.duckdb", root / "alerts", root / "h")
+    p = Settings(home=root, landing_dir=root / "landing", served_file=root / "served" / "warehouse.duckdb")
     p.build_file(AS_OF).parent.mkdir(parents=True)
     shutil.copy(handmade_warehouse, p.build_file(AS_OF))
     pub.stamp_build(p.build_file(AS_OF), "served-test")

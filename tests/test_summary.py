@@ -82,5 +82,14 @@ def test_warehouse_run_prints_the_summary_and_logs_the_rest(tmp_path, monkeypatc
     assert s["as_of"] == as_of and s["audit"]["passed"] and s["published"]["as_of"] == as_of
     assert Path(s["report"]) == tmp_path / "wh" / "reports" / f"tier_report-{as_of}.html" and Path(s["report"]).exists()
     assert (tmp_path / "wh" / "reports" / "tier_report-latest.html").exists()
-    assert "DEBUG" not in err and len(err.splitlines()) <= 3, err[-3000:]
+    lines = err.splitlines()
+    assert lines[2].startswith(f"running the nightly pipeline for {as_of}"), err[-3000:]
+    progress = [
+        re.fullmatch(r"(.+?)(?: \((.+)\))?: (started|done in \d+\.\d s)", line) for line in lines[:2] + lines[3:]
+    ]
+    assert all(progress), err[-3000:]  # nothing but one line per step as it starts and ends
+    steps = [(m[1], m[3].split(" ")[0]) for m in progress]
+    for step in ("as-of date", "landing inventory", "dbt build", "audit", "publish", "report"):
+        assert [s for s in steps if s[0] == step] == [(step, "started"), (step, "done")], steps
+    assert re.fullmatch(r"\d+ nodes", next(m[2] for m in progress if m[1] == "dbt build"))
     assert "DEBUG" in Path(s["log_file"]).read_text()

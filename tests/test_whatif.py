@@ -16,7 +16,7 @@ from conftest import query
 from orchestration import whatif
 from orchestration.report import render
 from tiering.landing import default_as_of, inventory_file, take_inventory
-from tiering.settings import Paths
+from tiering.settings import Settings
 
 SEEDS = Path(__file__).parent.parent / "seeds"
 
@@ -93,7 +93,7 @@ def vip_whatif(generated_warehouse, tmp_path_factory):
     """Moving the default scheme's A cut-off from its seed value to twice that, against a copy
     of the generated build; a served file and the build are hashed before and after."""
     tmp = tmp_path_factory.mktemp("whatif")
-    paths = Paths(tmp / "landing", tmp / "build", tmp / "served" / "warehouse.duckdb", tmp / "alerts", tmp / "history")
+    paths = Settings(home=tmp, landing_dir=tmp / "landing", served_file=tmp / "served" / "warehouse.duckdb")
     paths.served_file.parent.mkdir(parents=True)
     shutil.copyfile(generated_warehouse, paths.served_file)
     hashes = {p: sha256(p) for p in (paths.served_file, generated_warehouse)}
@@ -162,16 +162,16 @@ def test_an_alternative_that_fails_a_seed_test_names_it(generated_warehouse, tmp
     alt = tmp_path / "alt" / "tier_schemes.csv"
     alt.parent.mkdir()
     alt.write_text(rows)
-    paths = Paths(tmp_path, tmp_path / "build", tmp_path / "served.duckdb", tmp_path / "alerts", tmp_path / "h")
+    paths = Settings(home=tmp_path, landing_dir=tmp_path, served_file=tmp_path / "served.duckdb")
     with pytest.raises(whatif.WhatIfError) as e:
         whatif.run_whatif([alt], paths, build=generated_warehouse, work=tmp_path)
     assert "test.customer_tiers.accepted_values_tier_schemes" in str(e.value) and "\n" not in str(e.value)
 
 
-def home_with_build(tmp: Path, build: Path) -> Paths:
+def home_with_build(tmp: Path, build: Path) -> Settings:
     """A warehouse home whose build folder holds `build` (with its landing inventory) as the
     latest build."""
-    paths = Paths(tmp / "landing", tmp / "build", tmp / "served" / "warehouse.duckdb", tmp / "alerts", tmp / "history")
+    paths = Settings(home=tmp, landing_dir=tmp / "landing", served_file=tmp / "served" / "warehouse.duckdb")
     paths.build_dir.mkdir(parents=True)
     as_of = query(build, "select max(as_of_date) from company_pnl")[0][0].isoformat()
     shutil.copyfile(build, paths.build_file(as_of))
@@ -197,7 +197,7 @@ def test_the_latest_build_is_read_under_the_run_lock(handmade_warehouse, tmp_pat
 
 
 def test_without_a_build_the_landing_is_built_and_an_unchanged_seed_changes_nothing(handmade_landing, tmp_path):
-    paths = Paths(handmade_landing, tmp_path / "build", tmp_path / "served.duckdb", tmp_path / "alerts", tmp_path / "h")
+    paths = Settings(home=tmp_path, landing_dir=handmade_landing, served_file=tmp_path / "served.duckdb")
     same = tmp_path / "alt" / "service_policies.csv"
     same.parent.mkdir()
     shutil.copyfile(SEEDS / "service_policies.csv", same)

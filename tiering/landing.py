@@ -9,7 +9,7 @@ read, or whose name is a glob pattern, is a rejected file with its reason and is
 
 import csv
 import json
-import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -17,12 +17,12 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
-import yaml
 
 from tiering.contract import TABLES
-from tiering.settings import duckdb_config
 
 GLOB_CHARS = ("*", "?", "[")
+# DuckDB limits of the inventory's own connections when none are given (Settings' defaults)
+DUCKDB_DEFAULTS = {"memory_limit": "4GB", "threads": 2}
 CSV_DIALECT = "delim = ',', quote = '\"', escape = '\"', header = true, auto_detect = false"
 MALFORMED_SCHEMA = pa.schema(
     [
@@ -132,7 +132,7 @@ def scan_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[int, dict[
     return rows, dict(types)
 
 
-def _inventory_file(table: str, path: Path, inventory: Inventory) -> None:
+def _inventory_file(table: str, path: Path, inventory: Inventory, duckdb_config: Mapping) -> None:
     """Adds one file to the inventory: as a file to read, or as a rejected file."""
 
     def reject(reason):
@@ -141,7 +141,7 @@ def _inventory_file(table: str, path: Path, inventory: Inventory) -> None:
     if any(c in path.name for c in GLOB_CHARS):
         return reject("file name contains a glob character (* ? [): not read")
     try:
-        with duckdb.connect(config=duckdb_config()) as con:
+        with duckdb.connect(config=dict(duckdb_config)) as con:
             if path.suffix == ".csv":
                 header = read_header(path)
                 rows, malformed = scan_csv(con, path, header)
@@ -157,7 +157,9 @@ def _inventory_file(table: str, path: Path, inventory: Inventory) -> None:
     inventory.files[table].append({"path": str(path), "kind": path.suffix[1:], "columns": columns, "rows": rows})
 
 
-def take_inventory(landing: Path, history_dir: Path | None = None) -> Inventory:
+def take_inventory(
+    landing: Path, history_dir: Path | None = None, duckdb_config: Mapping = DUCKDB_DEFAULTS
+) -> Inventory:
     landing = Path(landing).resolve()
     refuse_glob_chars(landing, "landing folder")
     if not landing.is_dir():
@@ -165,7 +167,7 @@ def take_inventory(landing: Path, history_dir: Path | None = None) -> Inventory:
     inventory = Inventory(landing, {table: [] for table in TABLES})
     for table, paths in discover(landing).items():
         for path in paths:
-            _inventory_file(table, path, inventory)
+            _inventory_file(table, path, inventory, duckdb_config)
     if history_dir is not None:
         history_dir = Path(history_dir).resolve()
         refuse_glob_chars(history_dir, "history folder")
@@ -205,15 +207,6 @@ def write_inventory(inventory: Inventory, folder: Path, allowed_empty: list[str]
     return target
 
 
-def allowed_empty_tables(project_dir: Path) -> list[str]:
-    """Contract tables that may have no rows: $WAREHOUSE_ALLOWED_EMPTY_TABLES (comma-separated)
-    if set, else var allowed_empty_tables of dbt_project.yml. The inventory carries the list to dbt."""
-    if (listed := os.environ.get("WAREHOUSE_ALLOWED_EMPTY_TABLES")) is not None:
-        return [t.strip() for t in listed.split(",") if t.strip()]
-    config = yaml.safe_load((Path(project_dir) / "dbt_project.yml").read_text())
-    return list(config.get("vars", {}).get("allowed_empty_tables") or [])
-
-
 def completeness_failure(inventory: Inventory, allowed_empty: list[str]) -> str | None:
     """One line naming each contract table with no readable file holding rows, or None."""
     gaps = []
@@ -244,11 +237,12 @@ def _utc_timestamp(column: str, column_type: str) -> str:
     )
 
 
-def default_as_of(inventory: Inventory) -> date | None:
-    """The latest order or event date in the inventory's files that parses as a timestamp."""
+def _activity_dates(files: dict[str, list[dict]], aggregate: str, duckdb_config: Mapping) -> date | None:
+    """`aggregate` (min or max) of the order and event dates in `files` (table -> inventory
+    entries) that parse as timestamps."""
     parts = []
     for table, column in ACTIVITY_COLUMNS:
-        for f in inventory.files[table]:
+        for f in files.get(table, []):
             if column not in {c.lower() for c in f["columns"]}:
                 continue
             name = next(c for c in f["columns"] if c.lower() == column)
@@ -258,8 +252,35 @@ def default_as_of(inventory: Inventory) -> date | None:
                 if f["kind"] == "csv"
                 else f"read_parquet({sql_string(f['path'])})"
             )
-            parts.append(f"select max({_utc_timestamp(quoted, f['columns'][name])})::date as d from {source}")
+            parts.append(f"select {aggregate}({_utc_timestamp(quoted, f['columns'][name])})::date as d from {source}")
     if not parts:
         return None
-    with duckdb.connect(config=duckdb_config()) as con:
-        return con.sql(f"select max(d) from ({' union all '.join(parts)})").fetchone()[0]
+    with duckdb.connect(config=dict(duckdb_config)) as con:
+        return con.sql(f"select {aggregate}(d) from ({' union all '.join(parts)})").fetchone()[0]
+
+
+def default_as_of(inventory: Inventory, duckdb_config: Mapping = DUCKDB_DEFAULTS) -> date | None:
+    """The latest order or event date in the inventory's files that parses as a timestamp."""
+    return _activity_dates(inventory.files, "max", duckdb_config)
+
+
+def first_order_date(landing: Path, duckdb_config: Mapping = DUCKDB_DEFAULTS) -> date | None:
+    """The earliest order date in the landing's order files, without a full inventory (no
+    malformed-row scan): None when there is none, or the folder or a file cannot be read."""
+    try:
+        orders = discover(Path(landing))["orders"]
+        entries = [
+            {"path": str(p), "kind": "csv", "columns": dict.fromkeys(read_header(p), "VARCHAR")}
+            if p.suffix == ".csv"
+            else {"path": str(p), "kind": "parquet", "columns": _parquet_types(p, duckdb_config)}
+            for p in orders
+            if not any(c in p.name for c in GLOB_CHARS)
+        ]
+        return _activity_dates({"orders": entries}, "min", duckdb_config)
+    except (ValueError, duckdb.Error, OSError):
+        return None
+
+
+def _parquet_types(path: Path, duckdb_config: Mapping) -> dict[str, str]:
+    with duckdb.connect(config=dict(duckdb_config)) as con:
+        return scan_parquet(con, path)[1]

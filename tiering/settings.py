@@ -1,13 +1,18 @@
-"""Paths and names the pipeline uses, from the environment with in-repo defaults."""
+"""The pipeline's settings (one typed object, from the environment and the command line) and
+the names of the public marts."""
 
 import hashlib
 import json
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from tiering.landing import DUCKDB_DEFAULTS, Inventory, default_as_of
 from tiering.project import PROJECT_DIR, SAMPLE_LANDING
 
 PUBLIC_MARTS = (
@@ -50,28 +55,6 @@ MART_FOLDER_SCHEMAS = {
 DRIFT_THRESHOLDS_FILE = PROJECT_DIR / "config" / "drift_thresholds.csv"
 
 
-def duckdb_config() -> dict:
-    """The DuckDB limits dbt uses (profiles.yml), for the pipeline's own connections: they
-    spill beside the file instead of growing with the data."""
-    return {
-        "memory_limit": os.environ.get("WAREHOUSE_MEMORY_LIMIT", "4GB"),
-        "threads": int(os.environ.get("WAREHOUSE_THREADS", "2")),
-    }
-
-
-def served_file_mode() -> int:
-    """Permissions of the served file and its exports (octal, default 440: customer data, read-only)."""
-    return int(os.environ.get("WAREHOUSE_SERVED_MODE", "440"), 8)
-
-
-def warehouse_timezone() -> str:
-    return os.environ.get("WAREHOUSE_TIMEZONE", "UTC")
-
-
-def today() -> date:
-    return datetime.now(ZoneInfo(warehouse_timezone())).date()
-
-
 def mart_schemas(manifest_path: Path = PROJECT_DIR / "target" / "manifest.json") -> dict[str, str]:
     """Public mart -> schema of the served file, from the mart's folder under models/marts."""
     nodes = json.loads(manifest_path.read_text())["nodes"].values()
@@ -91,25 +74,114 @@ def landing_key(landing_dir: Path) -> str:
     return hashlib.sha256(str(Path(landing_dir).resolve()).encode()).hexdigest()[:12]
 
 
-@dataclass(frozen=True)
-class Paths:
-    landing_dir: Path
-    build_dir: Path  # dbt writes here, one file per as-of date
-    served_file: Path  # BI opens this read-only; only publish replaces it
-    alerts_file: Path
-    history_dir: Path  # one tier snapshot per as-of date, per landing source
+def dbt_allowed_empty_tables(project_dir: Path = PROJECT_DIR) -> tuple[str, ...]:
+    """Var allowed_empty_tables of dbt_project.yml: the default of Settings.allowed_empty_tables."""
+    config = yaml.safe_load((Path(project_dir) / "dbt_project.yml").read_text())
+    return tuple(config.get("vars", {}).get("allowed_empty_tables") or ())
+
+
+# environment variable -> Settings field (the CLI of each entry point overrides them)
+ENVIRONMENT = {
+    "WAREHOUSE_HOME": "home",
+    "LANDING_DIR": "landing_dir",
+    "SERVED_PATH": "served_file",
+    "WAREHOUSE_MEMORY_LIMIT": "memory_limit",
+    "WAREHOUSE_THREADS": "threads",
+    "WAREHOUSE_DBT_THREADS": "dbt_threads",
+    "WAREHOUSE_TIMEZONE": "timezone",
+    "WAREHOUSE_SERVED_MODE": "served_mode",
+    "WAREHOUSE_ALLOWED_EMPTY_TABLES": "allowed_empty_tables",
+    "WAREHOUSE_INCREMENTAL": "incremental",
+}
+
+
+class Settings(BaseModel):
+    """Everything a run needs to know about where and how: built once at each entry point
+    (warehouse-run, warehouse-build, the Dagster code location) and passed down."""
+
+    model_config = ConfigDict(frozen=True)
+
+    home: Path = PROJECT_DIR / "warehouse"  # builds, served file, history, logs, Dagster runs
+    landing_dir: Path = SAMPLE_LANDING
+    served_file: Path | None = None  # BI opens this read-only; default <home>/served/warehouse.duckdb
+    memory_limit: str = DUCKDB_DEFAULTS["memory_limit"]  # DuckDB, for dbt and the pipeline's own connections
+    threads: int = DUCKDB_DEFAULTS["threads"]
+    dbt_threads: int = 1
+    timezone: str = "UTC"  # of the nightly schedule, "today" and the partitions
+    served_mode: int = 0o440  # permissions of the served file and exports: customer data, read-only
+    allowed_empty_tables: tuple[str, ...] = Field(default_factory=dbt_allowed_empty_tables)
+    incremental: bool = False  # build on the latest earlier build of the landing folder
+
+    @field_validator("home", "landing_dir", "served_file")
+    @classmethod
+    def _resolved(cls, path: Path | None) -> Path | None:
+        return None if path is None else Path(path).resolve()
+
+    @field_validator("served_mode", mode="before")
+    @classmethod
+    def _octal(cls, mode):
+        return int(mode, 8) if isinstance(mode, str) else mode
+
+    @field_validator("allowed_empty_tables", mode="before")
+    @classmethod
+    def _comma_separated(cls, tables):
+        return tuple(t.strip() for t in tables.split(",") if t.strip()) if isinstance(tables, str) else tables
+
+    @field_validator("incremental", mode="before")
+    @classmethod
+    def _flag(cls, value):
+        return value == "1" if isinstance(value, str) else value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, zone: str) -> str:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {zone!r}") from None
+        return zone
+
+    @model_validator(mode="after")
+    def _served_default(self) -> "Settings":
+        if self.served_file is None:  # frozen: set once, while validating
+            object.__setattr__(self, "served_file", self.home / "served" / "warehouse.duckdb")
+        return self
 
     @classmethod
-    def from_env(cls) -> "Paths":
-        root = Path(os.environ.get("WAREHOUSE_HOME") or PROJECT_DIR / "warehouse").resolve()
-        landing = Path(os.environ.get("LANDING_DIR") or SAMPLE_LANDING).resolve()
-        return cls(
-            landing_dir=landing,
-            build_dir=root / "build",
-            served_file=Path(os.environ.get("SERVED_PATH") or root / "served" / "warehouse.duckdb").resolve(),
-            alerts_file=root / "alerts" / "run_failures.jsonl",
-            history_dir=root / "history" / landing_key(landing),
-        )
+    def from_env(cls, environ: Mapping[str, str] = os.environ, **overrides) -> "Settings":
+        """Settings from the environment (ENVIRONMENT), then `overrides` (the command line; None
+        values are ignored), then the defaults. Reads the environment, never writes it."""
+        values = {field: environ[name] for name, field in ENVIRONMENT.items() if environ.get(name)}
+        return cls(**{**values, **{k: v for k, v in overrides.items() if v is not None}})
+
+    @property
+    def duckdb_config(self) -> dict:
+        """The DuckDB limits dbt uses (profiles.yml), for the pipeline's own connections: they
+        spill beside the file instead of growing with the data."""
+        return {"memory_limit": self.memory_limit, "threads": self.threads}
+
+    def today(self) -> date:
+        return datetime.now(ZoneInfo(self.timezone)).date()
+
+    def default_as_of(self, inventory: Inventory) -> date | None:
+        """The as-of date when none is given: the one rule, tiering.landing.default_as_of."""
+        return default_as_of(inventory, self.duckdb_config)
+
+    @property
+    def build_dir(self) -> Path:  # dbt writes here, one file per as-of date
+        return self.home / "build"
+
+    @property
+    def alerts_file(self) -> Path:
+        return self.home / "alerts" / "run_failures.jsonl"
+
+    @property
+    def history_dir(self) -> Path:  # one tier snapshot per as-of date, per landing source
+        return self.home / "history" / landing_key(self.landing_dir)
+
+    @property
+    def dagster_home(self) -> Path:  # the Dagster instance recording warehouse-run's runs
+        return self.home / "dagster"
 
     def build_file(self, as_of: str) -> Path:
         return self.build_dir / f"warehouse-{as_of}.duckdb"
@@ -119,7 +191,7 @@ class Paths:
 
     @property
     def lock_file(self) -> Path:  # one run at a time per warehouse home
-        return self.build_dir.parent / "run.lock"
+        return self.home / "run.lock"
 
     @property
     def exports_link(self) -> Path:
@@ -127,11 +199,16 @@ class Paths:
 
     @property
     def reports_dir(self) -> Path:
-        return self.build_dir.parent / "reports"
+        return self.home / "reports"
 
     def log_file(self, as_of: str) -> Path:
-        return self.build_dir.parent / "logs" / f"warehouse-run-{as_of}.log"
+        return self.home / "logs" / f"warehouse-run-{as_of}.log"
 
     @property
     def publication_file(self) -> Path:
         return self.served_file.parent / "publication.json"
+
+
+def duckdb_config() -> dict:
+    """DuckDB limits for code not yet handed a Settings (report, audit, dev tools)."""
+    return Settings.from_env().duckdb_config

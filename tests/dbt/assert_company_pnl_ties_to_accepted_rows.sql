@@ -1,4 +1,7 @@
 -- company_pnl recomputed straight from the accepted source rows, with its own rate lookup.
+-- Dagster: a blocking asset check of the mart it ties out (publish waits for it)
+{{ config(meta={'dagster': {'ref': {'name': 'company_pnl'}}}) }}
+
 with params as (select * from {{ ref('int_run_parameters') }}),
 
 sales as (

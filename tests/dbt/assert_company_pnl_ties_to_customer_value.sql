@@ -1,5 +1,8 @@
 -- company_pnl equals the sum over customer_value (and over customer_cost_to_serve per activity), exactly.
 -- Each branch is cast to DECIMAL(38,4): a union of DECIMAL(38,2) and (38,4) rounds to two decimals.
+-- Dagster: a blocking asset check of the mart it ties out (publish waits for it)
+{{ config(meta={'dagster': {'ref': {'name': 'company_pnl'}}}) }}
+
 with v as (select * from {{ ref('customer_value') }}),
 
 customers as (

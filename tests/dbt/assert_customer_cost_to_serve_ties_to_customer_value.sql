@@ -1,4 +1,7 @@
 -- Per customer, the activity costs add up to customer_value.cost_to_serve exactly.
+-- Dagster: a blocking asset check of the mart it ties out (publish waits for it)
+{{ config(meta={'dagster': {'ref': {'name': 'customer_cost_to_serve'}}}) }}
+
 select v.customer_id, v.cost_to_serve, c.total
 from {{ ref('customer_value') }} as v
 left join (

@@ -1,5 +1,8 @@
 -- For every compared pair and scheme, the from-side total is the earlier date's population
 -- and the to-side total the later date's.
+-- Dagster: a blocking asset check of the mart it ties out (publish waits for it)
+{{ config(meta={'dagster': {'ref': {'name': 'tier_migration'}}}) }}
+
 with history as (select as_of_date, count(*) as customers from {{ ref('int_tier_history') }} group by all),
 
 sides as (

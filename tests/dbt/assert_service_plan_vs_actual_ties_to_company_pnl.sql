@@ -1,5 +1,8 @@
 -- Actual service cost in service_plan_vs_actual sums to company_pnl's cost to serve exactly,
 -- in total and per activity.
+-- Dagster: a blocking asset check of the mart it ties out (publish waits for it)
+{{ config(meta={'dagster': {'ref': {'name': 'service_plan_vs_actual'}}}) }}
+
 with plan as (
     select null::varchar as activity, sum(actual_cost) as amount from {{ ref('service_plan_vs_actual') }}
     union all

@@ -1,5 +1,8 @@
 -- Every scheme of tier_profitability, the quadrants and the grid add up to company_pnl exactly,
 -- in total and (through customer_scheme_tiers x customer_cost_to_serve) per activity.
+-- Dagster: a blocking asset check of the mart it ties out (publish waits for it)
+{{ config(meta={'dagster': {'ref': {'name': 'tier_profitability'}}}) }}
+
 with pnl as (
     select
         max(amount) filter (where line_item = 'net_revenue') as net_revenue,

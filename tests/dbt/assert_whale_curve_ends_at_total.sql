@@ -1,5 +1,8 @@
 -- The whale curve's last point is all buyers and exactly all of buyers' contribution: share 1
 -- for a profit, -1 for a loss (share rule part / |total|), none for a zero total.
+-- Dagster: a blocking asset check of the mart it ties out (publish waits for it)
+{{ config(meta={'dagster': {'ref': {'name': 'whale_curve'}}}) }}
+
 with last_point as (
     select * from {{ ref('whale_curve') }} where row_type = 'customer'
     qualify customer_rank = max(customer_rank) over ()

@@ -1,0 +1,28 @@
+"""The nightly job and its schedule."""
+
+from dagster import (
+    AssetSelection,
+    DefaultScheduleStatus,
+    ScheduleDefinition,
+    build_schedule_from_partitioned_job,
+    define_asset_job,
+)
+
+NIGHTLY_JOB = "nightly_warehouse"
+
+
+def nightly_job():
+    """Every asset and its checks (partitioned by as-of date, as the assets are)."""
+    return define_asset_job(
+        NIGHTLY_JOB,
+        selection=AssetSelection.all(),
+        description="Land, build and test with dbt, audit with Great Expectations, publish.",
+    )
+
+
+def nightly_schedule(job) -> ScheduleDefinition:
+    """Yesterday's partition at 02:00 in the partitions' time zone. On by default: `dagster dev`
+    (with its daemon) runs it; stop it in the UI or with `dagster schedule stop nightly_warehouse_schedule`."""
+    return build_schedule_from_partitioned_job(
+        job, hour_of_day=2, minute_of_hour=0, default_status=DefaultScheduleStatus.RUNNING
+    )
