@@ -16,7 +16,7 @@ customers as (
         p.is_buyer,
         p.buyer_status,
         p.net_revenue,
-        t.tier,
+        coalesce(t.tier, 'non_buyer') as tier,
         pol.tier_order,
         pol.contact_cadence,
         pol.service_channel,
@@ -28,7 +28,7 @@ customers as (
             and charging.fee_charged as small_balance_fee_applies
     from {{ ref('int_customer_profitability') }} as p
     left join default_tiers as t on t.customer_id = p.customer_id
-    left join {{ ref('int_tier_service_policies') }} as pol on pol.tier = t.tier
+    left join {{ ref('int_tier_service_policies') }} as pol on pol.tier = coalesce(t.tier, 'non_buyer')
     left join {{ ref('small_balance_fee_charging') }} as charging on charging.buyer_status = p.buyer_status
 )
 

@@ -23,6 +23,7 @@ cohorts as (
 )
 
 select
+    params.as_of_date,
     cohorts.cohort_date,
     cohorts.follow_up_date,
     count(*) as high_value_customers,
@@ -33,4 +34,5 @@ inner join history as cohort_members
     on cohort_members.as_of_date = cohorts.cohort_date and cohort_members.is_high_value
 left join history as later
     on later.as_of_date = cohorts.follow_up_date and later.customer_id = cohort_members.customer_id
-group by cohorts.cohort_date, cohorts.follow_up_date
+cross join {{ ref('int_run_parameters') }} as params
+group by params.as_of_date, cohorts.cohort_date, cohorts.follow_up_date
