@@ -150,8 +150,10 @@ def test_analysis_states_figure_cause_and_design_of_each_missed_target_only():
         assert DESIGNS[key] in text
     assert DESIGNS["pipeline_peak_mb"] not in text and DESIGNS["pipeline_over_single_pass"] not in text
     assert "Targets at 100,000" not in text  # the targets are set at 1M
-    only_small = analysis({**results, "sizes": results["sizes"][:1]})
-    assert "### Missed" not in only_small and "targets are not judged" in only_small
+    only_small = analysis({**results, "sizes": results["sizes"][:1]})  # then shown at the largest, as an indication
+    assert "shown at 100,000 as an indication only" in only_small and "Targets at 100,000" in only_small
+    assert "measured 10.0, bound <= 5.0" in only_small
+    assert "targets are not judged" in analysis({**results, "sizes": []})
 
 
 def test_committed_analysis_is_generated_from_the_committed_results():
