@@ -25,13 +25,18 @@ run: manifest
 dagster: manifest
 	DAGSTER_HOME=$$($(BIN)/python -m orchestration.instance) $(BIN)/dagster dev
 
+# pytest-xdist: one worker per core, a test file stays on one worker (its module fixtures are
+# built once); builds shared by several files are made once per run (tests/conftest.py: shared)
+PYTEST_WORKERS ?= auto
+XDIST := -n $(PYTEST_WORKERS) --dist loadfile
+
 # the whole suite (CI); lint first, so a style slip fails in seconds
 test: lint manifest
-	$(BIN)/pytest
+	$(BIN)/pytest $(XDIST)
 
 # the quick tier for every change: unit tests, dbt unit tests and one small build
 test-fast: manifest
-	$(BIN)/pytest -m fast
+	$(BIN)/pytest $(XDIST) -m fast
 
 lint: setup
 	$(BIN)/ruff check .

@@ -1,16 +1,67 @@
+import json
+import os
 import shutil
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pyarrow.parquet as pq
 import pytest
+from filelock import FileLock
 
 from devtools.generator.cli import Spec, generate
 from orchestration.dbt_runner import run_dbt_build
+from tiering.project import PROJECT_DIR
 
 FIXTURES = Path(__file__).parent / "fixtures"
 HANDMADE_AS_OF = date(2026, 6, 30)
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")  # gw0, gw1, ... under pytest-xdist
+
+
+def pytest_configure(config):
+    """Each pytest process gives dbt its own target and log folder, so two builds at once
+    (pytest-xdist workers) never share dbt's artifacts; `target/` itself is left to `mf`
+    (tests that need it set DBT_TARGET_PATH back) and to the manifest Dagster loads."""
+    os.environ["DBT_TARGET_PATH"] = str(PROJECT_DIR / "target" / f"pytest-{WORKER}")
+    os.environ["DBT_LOG_PATH"] = str(PROJECT_DIR / "logs" / f"pytest-{WORKER}")
+
+
+# The files with the most builds and pipeline runs go first: with one file per worker at a time
+# (--dist loadfile), a long file started last would leave the other worker idle at the end.
+HEAVY_FIRST = (
+    "test_orchestration.py",
+    "test_publish_faults.py",
+    "test_tiers.py",
+    "test_report.py",
+    "test_history.py",
+    "test_increment.py",
+    "test_customer_value.py",
+    "test_bad_deliveries.py",
+    "test_benchmark.py",
+    "test_churn.py",
+)
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: i for i, name in enumerate(HEAVY_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: order within a file kept
+
+
+def shared(tmp_path_factory, key: str, make: Callable[[Path], None]) -> Path:
+    """A folder made once per test run under `key` (name it after everything that goes into
+    it): the first worker to ask makes it while the others wait on a file lock, then all read it."""
+    base = tmp_path_factory.getbasetemp()
+    root = (base.parent if WORKER != "main" else base) / "shared"
+    root.mkdir(exist_ok=True)
+    folder = root / key
+    with FileLock(str(root / f"{key}.lock")):
+        if not (folder / ".made").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            make(folder)
+            (folder / ".made").touch()
+    return folder
 
 
 def copy_handmade(dest: Path) -> Path:
@@ -38,27 +89,38 @@ def query(warehouse: Path, sql: str) -> list[tuple]:
         return con.sql(sql).fetchall()
 
 
+def shared_build(tmp_path_factory, key: str, landing: Path, as_of: date | None) -> Path:
+    """One build per (landing, as-of) and test run, read by every test (and worker) that needs it."""
+    made = shared(tmp_path_factory, key, lambda folder: build(landing, folder / "warehouse.duckdb", as_of))
+    return made / "warehouse.duckdb"
+
+
+# Built once per test run; tests only read them (read-only connections, or a copy to change).
 @pytest.fixture(scope="session")
 def handmade_landing(tmp_path_factory) -> Path:
-    return copy_handmade(tmp_path_factory.mktemp("handmade") / "landing")
+    return shared(tmp_path_factory, "handmade", lambda folder: copy_handmade(folder / "landing")) / "landing"
 
 
 @pytest.fixture(scope="session")
 def handmade_warehouse(handmade_landing, tmp_path_factory) -> Path:
-    warehouse = tmp_path_factory.mktemp("handmade_wh") / "warehouse.duckdb"
-    build(handmade_landing, warehouse, HANDMADE_AS_OF)
-    return warehouse
+    return shared_build(tmp_path_factory, f"handmade-{HANDMADE_AS_OF}", handmade_landing, HANDMADE_AS_OF)
+
+
+GENERATED = Spec(customers=3000, seed=11)
 
 
 @pytest.fixture(scope="session")
 def generated_landing(tmp_path_factory) -> tuple[Path, dict]:
-    out = tmp_path_factory.mktemp("generated") / "landing"
-    counts = generate(Spec(customers=3000, seed=11), out)
-    return out, counts
+    def make(folder: Path) -> None:
+        counts = generate(GENERATED, folder / "landing")
+        (folder / "counts.json").write_text(json.dumps(counts))
+
+    folder = shared(tmp_path_factory, f"generated-{GENERATED.customers}-{GENERATED.seed}", make)
+    return folder / "landing", json.loads((folder / "counts.json").read_text())
 
 
 @pytest.fixture(scope="session")
 def generated_warehouse(generated_landing, tmp_path_factory) -> Path:
-    warehouse = tmp_path_factory.mktemp("generated_wh") / "warehouse.duckdb"
-    build(generated_landing[0], warehouse)
-    return warehouse
+    return shared_build(
+        tmp_path_factory, f"generated-{GENERATED.customers}-{GENERATED.seed}-default", generated_landing[0], None
+    )

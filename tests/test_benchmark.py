@@ -1,12 +1,14 @@
 """Benchmark smoke run (CI): the command works end to end and writes its results. No timing asserts."""
 
 import json
+from pathlib import Path
 
 import duckdb
 import pytest
 
 from devtools import benchmark
 from devtools.benchmark import baseline_stages, machine, main, starting_results
+from devtools.benchmark_analysis import DBT_FIXED, DESIGNS, analysis, time_by_part
 from devtools.generator.cli import Spec, generate
 from devtools.profile import profile_sql
 
@@ -27,6 +29,10 @@ def test_benchmark_smoke_writes_results(tmp_path):
     assert stages["pandas"]["answer"].startswith(f"{buyers} ")
     assert {"dbt_build_over_single_pass", "pandas_over_dbt_build", "increment_over_dbt_build"} <= set(size["ratios"])
     assert "| 300 |" in out.with_suffix(".md").read_text()
+    parts = stages["dbt_build"]["parts"]  # dbt's node times by project layer, plus dbt's own time
+    assert parts["data tests"] > 0 and parts["marts"] > 0 and DBT_FIXED in parts
+    assert sum(parts.values()) == pytest.approx(stages["dbt_build"]["seconds"], abs=0.05)
+    assert (tmp_path / "ANALYSIS.md").read_text() == analysis(results)
 
 
 def test_a_size_the_pipeline_cannot_finish_is_recorded(tmp_path, monkeypatch):
@@ -78,3 +84,80 @@ def test_profile_ranks_the_operators_of_a_query(tmp_path):
         assert con.sql("select count(*) from duckdb_tables() where table_name = '__warehouse_profile'").fetchone() == (
             0,
         )
+
+
+def test_time_by_part_groups_dbt_nodes_by_layer():
+    run_results = {
+        "results": [
+            {"unique_id": "model.p.int_orders__validated", "execution_time": 4.0},
+            {"unique_id": "model.p.customer_value", "execution_time": 2.0},
+            {"unique_id": "model.p.int_customer_sales", "execution_time": 1.5},
+            {"unique_id": "test.p.unique_x", "execution_time": 1.0},
+            {"unique_id": "unit_test.p.customer_value.a_rule", "execution_time": 0.5},
+        ]
+    }
+    paths = {
+        "model.p.int_orders__validated": "models/intermediate/landing/int_orders__validated.sql",
+        "model.p.customer_value": "models/marts/customer_value/customer_value.sql",
+        "model.p.int_customer_sales": "models/intermediate/customer_value/int_customer_sales.sql",
+    }
+    manifest = {"nodes": {k: {"original_file_path": v} for k, v in paths.items()}}
+    parts = time_by_part(run_results, manifest, wall_seconds=12.0)
+    assert list(parts.values()) == [4.0, 3.0, 2.0, 1.5, 1.0, 0.5]  # largest first
+    assert parts[DBT_FIXED] == 3.0 and parts["marts"] == 2.0 and parts["customer-level intermediate"] == 1.5
+    assert parts["data tests"] == 1.0 and parts["dbt unit tests"] == 0.5
+
+
+def a_size(customers: int, build: float, single: float, pandas: float, increment: float, peak: int) -> dict:
+    stage = lambda seconds, **more: {"seconds": seconds, "peak_mb": peak, "runs": [{}], **more}
+    parts = {"landing validation (every landed row with its verdict)": build * 0.6, "data tests": build * 0.3}
+    stages = {
+        "dbt_build": stage(build, parts=parts, slowest=[{"node": "int_order_lines__validated", "seconds": 9.5}]),
+        "gx_audit": stage(10.0),
+        "publish": stage(5.0),
+        "single_pass_query": stage(single),
+        "pandas": stage(pandas),
+        "dbt_increment": stage(increment, parts={"customer-level intermediate": increment * 0.5}, slowest=[]),
+    }
+    pipeline = build + 15.0
+    ratios = {
+        "dbt_build_over_single_pass": round(build / single, 2),
+        "pipeline_over_single_pass": round(pipeline / single, 2),
+        "pandas_over_dbt_build": round(pandas / build, 2),
+        "increment_over_dbt_build": round(increment / build, 2),
+        "pipeline_seconds": pipeline,
+        "pipeline_peak_mb": peak,
+    }
+    return {"customers": customers, "order_lines": customers * 30, "stages": stages, "ratios": ratios}
+
+
+def test_analysis_states_figure_cause_and_design_of_each_missed_target_only():
+    results = {
+        "machine": machine(),
+        "sizes": [a_size(100_000, 20.0, 2.0, 10.0, 15.0, 900), a_size(1_000_000, 120.0, 20.0, 150.0, 30.0, 4000)],
+    }
+    text = analysis(results)
+    # at 1M: build 6x (missed), pipeline 6.75x (met), pandas 1.25x (missed), memory (met), increment 0.25 (missed)
+    assert text.count("### Missed:") == 3
+    assert "measured 6.0, bound <= 5.0" in text and "measured 1.25, bound >= 4.0" in text
+    assert (
+        "measured 0.25, bound <= 0.2" in text
+        and "pipeline within 7x the single-pass query | 6.75 | <= 7.0 | yes" in text
+    )
+    # what dominates the build: the parts of its last run (108 s: the test's parts are 90% of 120 s)
+    assert "the last run's 108.0 s: landing validation (every landed row with its verdict) 72.0 s (67%)" in text
+    assert "`int_order_lines__validated` 9.5 s" in text and "customer-level intermediate 15.0 s (100%)" in text
+    for key in ("dbt_build_over_single_pass", "pandas_over_dbt_build", "increment_over_dbt_build"):
+        assert DESIGNS[key] in text
+    assert DESIGNS["pipeline_peak_mb"] not in text and DESIGNS["pipeline_over_single_pass"] not in text
+    assert "Targets at 100,000" not in text  # the targets are set at 1M
+    only_small = analysis({**results, "sizes": results["sizes"][:1]})  # then shown at the largest, as an indication
+    assert "shown at 100,000 as an indication only" in only_small and "Targets at 100,000" in only_small
+    assert "measured 10.0, bound <= 5.0" in only_small
+    assert "targets are not judged" in analysis({**results, "sizes": []})
+
+
+def test_committed_analysis_is_generated_from_the_committed_results():
+    folder = Path(__file__).parents[1] / "benchmarks"
+    results = json.loads((folder / "results.json").read_text())
+    assert (folder / "ANALYSIS.md").read_text() == analysis(results)

@@ -7,6 +7,7 @@ prints floats)."""
 
 import csv
 import os
+import shutil
 import subprocess
 import sys
 from decimal import Decimal as D
@@ -38,7 +39,9 @@ class DuckDbDialect:
 @pytest.fixture(scope="module")
 def manifest(handmade_warehouse):
     """`dbt parse` for the hand-made warehouse: the semantic manifest names its file's
-    database (DuckDB calls it by the file name), as `mf` needs."""
+    database (DuckDB calls it by the file name), as `mf` needs. dbt writes into this test
+    process's target folder; `mf` reads target/semantic_manifest.json, so that one file is
+    put there whole (os.replace: a dbt run of another worker never sees half of it)."""
     env = {**os.environ, "WAREHOUSE_PATH": str(handmade_warehouse)}
     result = subprocess.run(
         [dbt_executable(), "parse", "--quiet", "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)],
@@ -47,6 +50,11 @@ def manifest(handmade_warehouse):
         text=True,
     )
     assert result.returncode == 0, result.stdout[-3000:]
+    written = Path(os.environ.get("DBT_TARGET_PATH", PROJECT_DIR / "target")) / SEMANTIC_MANIFEST.name
+    if written != SEMANTIC_MANIFEST:
+        staged = SEMANTIC_MANIFEST.with_suffix(f".{os.getpid()}.tmp")
+        shutil.copyfile(written, staged)
+        os.replace(staged, SEMANTIC_MANIFEST)
     return parse_manifest_from_dbt_generated_manifest(SEMANTIC_MANIFEST.read_text())
 
 
