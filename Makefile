@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup manifest run dagster test test-fast lint format clean sample
+.PHONY: setup manifest run dagster test test-fast lint format clean sample doc-figures
 
 setup: $(VENV)/.installed
 
@@ -56,3 +56,7 @@ clean:
 # the bundled sample: a profitable company whose top fifth of buyers earns about twice the profit
 sample: setup
 	$(BIN)/warehouse-generate --customers 3000 --seed 7 --out sample/landing --force
+
+# the sample's figures quoted in docs/, rewritten from a build of the sample
+doc-figures: manifest
+	$(BIN)/python -m devtools.doc_figures

@@ -6,7 +6,7 @@ import csv
 from pathlib import Path
 
 import pytest
-from conftest import build, query
+from conftest import query, shared_build
 
 from tiering.landing import default_as_of, take_inventory
 from tiering.project import PROJECT_DIR, SAMPLE_LANDING
@@ -14,9 +14,8 @@ from tiering.project import PROJECT_DIR, SAMPLE_LANDING
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory) -> Path:
-    warehouse = tmp_path_factory.mktemp("sample_wh") / "warehouse.duckdb"
-    build(SAMPLE_LANDING, warehouse, default_as_of(take_inventory(SAMPLE_LANDING)))
-    return warehouse
+    as_of = default_as_of(take_inventory(SAMPLE_LANDING))
+    return shared_build(tmp_path_factory, f"sample-{as_of}", SAMPLE_LANDING, as_of)
 
 
 def action_rules() -> list[dict]:
