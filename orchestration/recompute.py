@@ -36,6 +36,9 @@ COLUMNS = {
         "segment": "text",
         "region": "text",
         "created_date": "date",
+        "industry": "text",  # optional columns: absent from a file means null
+        "employee_count": "integer",
+        "annual_revenue": "money",
     },
     "orders": {"order_id": "text", "customer_id": "text", "order_ts": "timestamp", "channel": "code", "status": "code"},
     "order_lines": {
@@ -474,7 +477,14 @@ def _sums(table: pa.Table, columns: list[str]) -> dict[str, dict]:
 
 def recompute(inventory: dict, as_of: date) -> Recomputed:
     """Per-customer window figures from the landing files the inventory lists."""
-    customers = judge("customers", read_landed(inventory, "customers"), lambda t: pa.repeat(True, t.num_rows))
+    customers = judge(
+        "customers",
+        read_landed(inventory, "customers"),
+        lambda t: pc.and_(
+            pc.fill_null(pc.greater_equal(t["employee_count"], 0), True),
+            pc.fill_null(pc.greater_equal(t["annual_revenue"], 0), True),
+        ),
+    )
     known = customers.accepted["customer_id"]
     orders = judge(
         "orders",
