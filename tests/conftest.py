@@ -23,8 +23,13 @@ def pytest_configure(config):
     """Each pytest process gives dbt its own target and log folder, so two builds at once
     (pytest-xdist workers) never share dbt's artifacts; `target/` itself is left to `mf`
     (tests that need it set DBT_TARGET_PATH back) and to the manifest Dagster loads."""
-    os.environ["DBT_TARGET_PATH"] = str(PROJECT_DIR / "target" / f"pytest-{WORKER}")
-    os.environ["DBT_LOG_PATH"] = str(PROJECT_DIR / "logs" / f"pytest-{WORKER}")
+    config.dbt_folders = pytest.MonkeyPatch()  # undone when the session ends
+    config.dbt_folders.setenv("DBT_TARGET_PATH", str(PROJECT_DIR / "target" / f"pytest-{WORKER}"))
+    config.dbt_folders.setenv("DBT_LOG_PATH", str(PROJECT_DIR / "logs" / f"pytest-{WORKER}"))
+
+
+def pytest_unconfigure(config):
+    config.dbt_folders.undo()
 
 
 # The files with the most builds and pipeline runs go first: with one file per worker at a time
