@@ -144,9 +144,9 @@ def dbt_failure(project: Path, output: str) -> str:
     return f"dbt failed: {lines[-1] if lines else 'no output'}"
 
 
-def rebuild(project: Path, warehouse: Path, inventory: Path, as_of: date, seeds: list[str]) -> None:
+def rebuild(project: Path, warehouse: Path, inventory: Path, as_of: date, seeds: list[str], settings: Settings) -> None:
     """`dbt build` of the alternative seeds and everything downstream of them, into `warehouse`."""
-    env = {**os.environ, "WAREHOUSE_PATH": str(warehouse), **dbt_env(inventory)}
+    env = dbt_env(settings, warehouse, inventory, os.environ)
     cmd = [dbt_executable(), *build_args(project, as_of, downstream_selector(seeds))]
     done = subprocess.run(cmd, cwd=project, env=env, capture_output=True, text=True)
     if done.returncode != 0:
@@ -184,7 +184,7 @@ def copy_base(paths: Settings, build: Path | None, work: Path) -> tuple[Path, Pa
         finally:
             release(paths.lock_file, run_id)
         build = work / "base" / "warehouse.duckdb"
-        done = run_dbt_build(paths.landing_dir, None, build, capture=True)
+        done = run_dbt_build(paths.landing_dir, None, build, capture=True, settings=paths)
         if done.returncode != 0:
             lines = done.stdout.strip().splitlines() or ["no output"]
             raise WhatIfError(f"no build in {paths.build_dir} and the landing folder does not build: {lines[-1]}")
@@ -202,7 +202,7 @@ def run_whatif(alternatives: list[Path], paths: Settings, build: Path | None = N
         tmp = Path(tmp)
         before, after, inventory = copy_base(paths, build, tmp)
         as_of = build_as_of(before)
-        rebuild(copy_project(tmp / "project", named), after, inventory, as_of, list(named))
+        rebuild(copy_project(tmp / "project", named), after, inventory, as_of, list(named), paths)
         result = compare(before, after)
     result["as_of"] = as_of.isoformat()
     result["alternatives"] = {name: str(path) for name, path in sorted(named.items())}

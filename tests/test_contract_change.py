@@ -13,6 +13,7 @@ from conftest import copy_handmade
 from orchestration.dbt_args import build_args, dbt_env, dbt_executable
 from orchestration.dbt_runner import prepare_landing
 from tiering.project import PROJECT_DIR
+from tiering.settings import Settings
 
 DBT_FILES = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds")
 NEW_COLUMN = {
@@ -53,14 +54,15 @@ def test_a_column_added_to_the_contract_only_is_typed_and_validated(tmp_path):
     landing = copy_handmade(tmp_path / "landing")
     (landing / "orders" / "2026-06-30-points.csv").write_text(ORDERS_WITH_POINTS)
     warehouse = tmp_path / "warehouse.duckdb"
-    as_of, inventory = prepare_landing(landing, None, warehouse, tmp_path / "history")
+    settings = Settings(home=tmp_path / "home", landing_dir=landing)
+    as_of, inventory = prepare_landing(settings, None, warehouse, tmp_path / "history")
     command = [
         dbt_executable(),
         *build_args(project, as_of, "+int_orders__validated"),
         "--indirect-selection",
         "cautious",
     ]
-    env = {**os.environ, "WAREHOUSE_PATH": str(warehouse), **dbt_env(inventory)}
+    env = dbt_env(settings, warehouse, inventory, os.environ)
     result = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-3000:]
     with duckdb.connect(str(warehouse), read_only=True) as con:

@@ -53,6 +53,7 @@ SCHEMAS = {
     "high_value_retention": "marts",
     "assigned_tiers": "management",
     "tier_assignment_history": "history",
+    "prospect_scores": "management",
 }
 
 

@@ -95,7 +95,13 @@ def test_score_scheme_tiers_follow_the_score_with_ties_by_customer_id(generated_
     n = len(ranked)
     bounds = {t: int((s * n).quantize(Decimal(1), rounding=ROUND_HALF_UP)) for t, s in shares.items()}
     expected = {c: min(t for t, b in bounds.items() if i < b) for i, (c, _) in enumerate(ranked)}
-    got = dict(query(generated_warehouse, f"select customer_id, scheme_tiers['{scheme[0][0]}'] from customer_tiers"))
+    got = dict(
+        query(
+            generated_warehouse,
+            f"""select customer_id, case when tier <> 'non_buyer' then tier end
+                from customer_scheme_tiers where scheme = '{scheme[0][0]}'""",
+        )
+    )
     assert {c: got[c] for c in expected} == expected
     assert all(t is None for c, t in got.items() if c not in expected)  # non-buyers have no tier
 
