@@ -21,6 +21,7 @@ import pytest
 from conftest import build, query
 from websockets.sync.client import connect as ws_connect
 
+from orchestration import audit
 from orchestration.publish import store_snapshot
 from orchestration.report import SECTIONS, money, render, write_report
 from tiering.landing import default_as_of, take_inventory
@@ -77,15 +78,37 @@ AUDIT = {
 
 
 @pytest.fixture(scope="module")
-def report(sample_warehouse, tmp_path_factory) -> Path:
-    return write_report(sample_warehouse, tmp_path_factory.mktemp("reports"), PUBLICATION, AUDIT)
+def sample_audit(sample_warehouse) -> dict:
+    """The verdict the pipeline records for the sample: the real audit's figures (the screenshot shows them)."""
+    results = audit.audit_warehouse(sample_warehouse, run_name="report test")
+    as_of = query(sample_warehouse, "select max(as_of_date) from company_pnl")[0][0]
+    failed = [r.name for r in results if not r.success]
+    return {"as_of": as_of.isoformat(), "passed": not failed, "failed": failed, **audit.verdict_checks(results)}
 
 
-def test_report_files_and_same_bytes_on_re_render(sample_warehouse, report):
+@pytest.fixture(scope="module")
+def report(sample_warehouse, sample_audit, tmp_path_factory) -> Path:
+    return write_report(sample_warehouse, tmp_path_factory.mktemp("reports"), PUBLICATION, sample_audit)
+
+
+def test_quality_section_shows_every_audit_figure_of_the_sample(report, sample_audit):
+    figures = [f for check in sample_audit["checks"] for f in check["figures"]]
+    page = report.read_text()
+    assert sample_audit["passed"] and len(figures) > 50
+    assert f"{len(figures)} figures, 0 differ." in page
+    assert all(html.escape(f["figure"]) in page for f in figures)
+
+
+def test_audit_figures_keep_every_decimal_and_their_sign(sample_warehouse):
+    page = render(sample_warehouse, PUBLICATION, AUDIT)[1]
+    assert '<td class="num neg">-1,234.5678</td>' in page
+
+
+def test_report_files_and_same_bytes_on_re_render(sample_warehouse, sample_audit, report):
     as_of = query(sample_warehouse, "select max(as_of_date) from company_pnl")[0][0]
     assert report.name == f"tier_report-{as_of}.html"
     assert (report.parent / "tier_report-latest.html").read_bytes() == report.read_bytes()
-    assert render(sample_warehouse, PUBLICATION, AUDIT)[1] == report.read_text()
+    assert render(sample_warehouse, PUBLICATION, sample_audit)[1] == report.read_text()
 
 
 def test_report_loads_nothing(report):
@@ -94,7 +117,6 @@ def test_report_loads_nothing(report):
     # in-page anchors, and the Data Docs as a plain link (followed only when clicked)
     assert links and all(link.startswith("#") or link == DATA_DOCS.as_uri() for link in links)
     assert DATA_DOCS.as_uri() in links
-    assert '<td class="num neg">-1,234.5678</td>' in page  # audit figures keep every decimal and their sign
     assert "<script" not in page and "@import" not in page and not re.search(r"url\((?!#)", page)
 
 
