@@ -124,7 +124,8 @@ def rewrite(text: str, figures: dict[str, str]) -> str:
 
 
 def doc_files() -> list[Path]:
-    return sorted(p for p in DOCS.glob("*.md") if BLOCK.search(p.read_text()))
+    candidates = [PROJECT_DIR / "README.md", *sorted(DOCS.glob("*.md"))]
+    return [p for p in candidates if BLOCK.search(p.read_text())]
 
 
 def main(argv: list[str] | None = None) -> None:

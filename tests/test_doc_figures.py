@@ -23,9 +23,7 @@ def test_rewrite_fills_blocks_and_keeps_a_list_items_indent():
 def test_docs_quote_the_figures_of_the_sample(tmp_path_factory):
     as_of = default_as_of(take_inventory(SAMPLE_LANDING))
     figures = rendered(shared_build(tmp_path_factory, f"sample-{as_of}", SAMPLE_LANDING, as_of))
-    quoted = {}
-    for doc in doc_files():
-        quoted.update({name: (doc.name, body) for name, body in blocks(doc.read_text()).items()})
-    assert set(quoted) == set(RENDERERS), "every rendered block is quoted in a doc"
-    stale = [f"{doc}: {name}" for name, (doc, body) in quoted.items() if body != figures[name]]
+    quoted = [(doc.name, name, body) for doc in doc_files() for name, body in blocks(doc.read_text()).items()]
+    assert {name for _, name, _ in quoted} == set(RENDERERS), "every rendered block is quoted in a doc"
+    stale = [f"{doc}: {name}" for doc, name, body in quoted if body != figures[name]]
     assert not stale, f"figures typed by hand or stale (run make doc-figures): {stale}"
