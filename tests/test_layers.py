@@ -2,6 +2,8 @@
 read a mart (run `dbt parse` first; `make test` does)."""
 
 import json
+import re
+import subprocess
 
 import pytest
 
@@ -54,3 +56,16 @@ def test_no_staging_or_intermediate_model_reads_a_mart():
     lower = [n for n in manifest["nodes"].values() if n["original_file_path"].startswith(LOWER_LAYERS)]
     assert any(n["name"] == "int_tier_snapshot" for n in lower)  # the manifest is this project's
     assert marts_read_below(manifest) == []
+
+
+def readme_layout_folders(readme: str) -> set[str]:
+    """Top-level folders the README's layout table names (`models/...` counts as `models`)."""
+    section = readme.split("## Layout", 1)[1].split("\n## ", 1)[0]
+    return {cell.split("/")[0] for cell in re.findall(r"^\| `([^`]+)` \|", section, flags=re.M)}
+
+
+def test_readme_layout_names_every_top_level_folder_and_no_other():
+    tracked = subprocess.run(["git", "ls-files"], cwd=PROJECT_DIR, capture_output=True, text=True, check=True)
+    folders = {path.split("/")[0] for path in tracked.stdout.splitlines() if "/" in path}
+    folders -= {f for f in folders if f.startswith(".")}  # .ci and tool settings
+    assert readme_layout_folders((PROJECT_DIR / "README.md").read_text()) == folders
