@@ -23,6 +23,7 @@ import great_expectations as gx
 import great_expectations.expectations as gxe
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -111,41 +112,55 @@ def to_frame(rows: list[dict]) -> pd.DataFrame:
     return table.to_pandas(types_mapper=pd.ArrowDtype)
 
 
-def _mart_customers(con) -> dict[str, dict]:
-    rows = con.sql(f"select customer_id, {', '.join(AMOUNTS)}, is_buyer from customer_value").fetchall()
-    return {r[0]: dict(zip((*AMOUNTS, "is_buyer"), r[1:])) for r in rows}
+def _mart_customers(con) -> pa.Table:
+    return con.sql(f"select customer_id, {', '.join(AMOUNTS)}, is_buyer from customer_value").fetch_arrow_table()
 
 
-def _recomputed_customer(figures: dict | None) -> dict:
-    f = figures or {"net_revenue": Decimal(0), "cogs": Decimal(0), "cost_to_serve": Decimal(0), "is_buyer": False}
-    margin = f["net_revenue"] - f["cogs"]
-    return {**f, "gross_margin": margin, "contribution": margin - f["cost_to_serve"]}
+def _recomputed_customers(recomputed) -> pa.Table:
+    f = recomputed.figures
+    margin = pc.subtract(f["net_revenue"], f["cogs"])
+    return f.append_column("gross_margin", margin).append_column(
+        "contribution", pc.subtract(margin, f["cost_to_serve"])
+    )
+
+
+def _side(joined: pa.Table, column: str, item: str):
+    """One side's figure per customer of the outer join, zero (or not a buyer) where it has none."""
+    if item == "is_buyer":
+        return pc.fill_null(joined[column], False)
+    return pc.fill_null(joined[column].cast(FIGURE), pa.scalar(Decimal(0), FIGURE))
 
 
 def recomputed_pnl_rows(con, recomputed) -> list[dict]:
     """customer_value per customer and in total, and company_pnl, against the recomputation."""
     mart = _mart_customers(con)
-    zero = dict.fromkeys(AMOUNTS, Decimal(0)) | {"is_buyer": False}
-    ids = sorted(set(mart) | set(recomputed.customers))
-    mine = {c: _recomputed_customer(recomputed.customers.get(c)) for c in ids}
+    mine = _recomputed_customers(recomputed)
+    names = [*AMOUNTS, "is_buyer"]
+    joined = mart.join(
+        mine.select(["customer_id", *names]).rename_columns(["customer_id", *(f"mine_{n}" for n in names)]),
+        "customer_id",
+        join_type="full outer",
+    )
     totals = recomputed.totals()
     rows = []
-    for item in (*AMOUNTS, "is_buyer"):
-        differing = [c for c in ids if mart.get(c, zero)[item] != mine[c][item]]
-        example = differing[0] if differing else None
+    for item in names:
+        left_values, right_values = _side(joined, item, item), _side(joined, f"mine_{item}", item)
+        differ = pc.not_equal(left_values, right_values)
+        differing = pc.sum(pc.cast(differ, pa.int64())).as_py() or 0
         show = str if item == "is_buyer" else amount
-        detail = (
-            f"{len(differing)} customer(s) differ, e.g. {example}: mart {show(mart.get(example, zero)[item])} "
-            f"vs recomputed {show(mine[example][item])}"
-            if differing
-            else ""
-        )
-        left = (
-            sum((v[item] for v in mart.values()), Decimal(0))
-            if item != "is_buyer"
-            else sum(v["is_buyer"] for v in mart.values())
-        )
-        right = totals[item] if item != "is_buyer" else recomputed.buyers()
+        detail = ""
+        if differing:
+            example = pc.min(pc.filter(joined["customer_id"], differ)).as_py()
+            at = pc.equal(joined["customer_id"], example)
+            detail = (
+                f"{differing} customer(s) differ, e.g. {example}: mart {show(pc.filter(left_values, at)[0].as_py())} "
+                f"vs recomputed {show(pc.filter(right_values, at)[0].as_py())}"
+            )
+        if item == "is_buyer":
+            left, right = pc.sum(pc.cast(mart[item], pa.int64())).as_py() or 0, recomputed.buyers()
+        else:
+            total = pc.sum(mart[item]).as_py()
+            left, right = Decimal(0) if total is None else total, totals[item]
         label = "buyers" if item == "is_buyer" else item
         rows.append(
             compared(
@@ -154,7 +169,7 @@ def recomputed_pnl_rows(con, recomputed) -> list[dict]:
                 left,
                 "recomputed",
                 right,
-                customers_differing=len(differing),
+                customers_differing=differing,
                 detail=detail,
             )
         )
@@ -228,7 +243,7 @@ def landing_count_rows(con, recomputed, database: Path) -> list[dict]:
         if table in recomputed.counts:
             mine = recomputed.counts[table]
             for name, left, right in (
-                ("accepted", accepted, mine.accepted.num_rows),
+                ("accepted", accepted, mine.accepted),
                 ("quarantined", quarantined, mine.quarantined),
                 ("superseded", superseded, mine.superseded),
                 ("malformed", malformed, mine.malformed),

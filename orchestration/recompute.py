@@ -12,11 +12,14 @@ two implementations of the same contract that must agree to the last decimal.
 import csv
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -259,18 +262,20 @@ def typed_column(raw: pa.Array, kind: str) -> tuple[pa.Array, pa.Array]:
 
 # ---------------------------------------------------------------- reading
 
+BATCH_ROWS = 1 << 20  # rows typed at a time: memory follows the batch and the customers, not the tables
 
-def _csv_table(path: Path) -> tuple[pa.Table, int]:
-    """One CSV file (contract dialect) as text columns named by the header lower-cased, and how
-    many rows were malformed (wrong field count, invalid UTF-8)."""
+
+def _csv_batches(path: Path, batch_rows: int, on_malformed) -> Iterator[pa.Table]:
+    """One CSV file (contract dialect) in batches of text columns named by the header lower-cased;
+    malformed rows (wrong field count, invalid UTF-8) are counted through `on_malformed`."""
     with path.open("rb") as f:
         header = next(csv.reader([f.readline().decode("utf-8-sig")]))
     names = [n.strip().lower() for n in header]
     slots = [f"c{i}" for i in range(len(names))]
     bad = []
-    table = pacsv.read_csv(
+    reader = pacsv.open_csv(
         path,
-        read_options=pacsv.ReadOptions(use_threads=False, column_names=slots, skip_rows=1),
+        read_options=pacsv.ReadOptions(use_threads=False, column_names=slots, skip_rows=1, block_size=1 << 24),
         parse_options=pacsv.ParseOptions(
             delimiter=",",
             quote_char='"',
@@ -282,17 +287,35 @@ def _csv_table(path: Path) -> tuple[pa.Table, int]:
             column_types=dict.fromkeys(slots, pa.binary()), strings_can_be_null=False, quoted_strings_can_be_null=False
         ),
     )
-    good = pa.repeat(True, table.num_rows)
-    for column in table.columns:
-        try:
-            column.cast(pa.string())
-        except pa.ArrowInvalid:  # a value that is not UTF-8 makes its row malformed
-            good = pc.and_(good, pa.array([_utf8(v) for v in column.to_pylist()]))
-    kept = table.filter(good)
-    columns = {}
-    for name, column in zip(names, kept.columns):
-        columns.setdefault(name, column.cast(pa.string()))
-    return pa.table(columns), len(bad) + table.num_rows - kept.num_rows
+    for batch in reader:
+        for table in _slices(pa.Table.from_batches([batch]), batch_rows):
+            good = pa.repeat(True, table.num_rows)
+            for column in table.columns:
+                try:
+                    column.cast(pa.string())
+                except pa.ArrowInvalid:  # a value that is not UTF-8 makes its row malformed
+                    good = pc.and_(good, pa.array([_utf8(v) for v in column.to_pylist()]))
+            kept = table.filter(good)
+            on_malformed(table.num_rows - kept.num_rows)
+            columns = {}
+            for name, column in zip(names, kept.columns):
+                columns.setdefault(name, column.cast(pa.string()))
+            yield pa.table(columns) if columns else pa.table({"_": pa.nulls(kept.num_rows)})
+    on_malformed(len(bad))
+
+
+def _slices(table: pa.Table, batch_rows: int) -> Iterator[pa.Table]:
+    for start in range(0, table.num_rows, batch_rows):
+        yield table.slice(start, batch_rows)
+
+
+def _parquet_batches(path: Path, columns: dict, batch_rows: int) -> Iterator[pa.Table]:
+    """One Parquet file in batches, only the contract's columns read (names matched case-insensitively)."""
+    f = pq.ParquetFile(path)
+    names = {n.lower(): n for n in f.schema_arrow.names}
+    wanted = [names[c] for c in columns if c in names] or f.schema_arrow.names[:1]
+    for batch in f.iter_batches(batch_size=batch_rows, columns=wanted):
+        yield pa.Table.from_batches([batch])
 
 
 def _utf8(value: bytes) -> bool:
@@ -323,33 +346,43 @@ def _typed_file(table: pa.Table, columns: dict, file_index: int) -> pa.Table:
     return pa.table(out)
 
 
-def read_landed(inventory: dict, table: str) -> tuple[pa.Table, int]:
-    """Typed rows of every readable file of `table` the inventory lists (name order) and the
-    number of malformed rows."""
-    files = sorted(inventory["tables"].get(table, {}).get("files", []), key=lambda f: f["path"])
-    parts, malformed = [], 0
-    for i, f in enumerate(files):
-        path = Path(f["path"])
-        if f["kind"] == "csv":
-            raw, broken = _csv_table(path)
-            malformed += broken
-        else:
-            raw = pq.read_table(path)
-        parts.append(_typed_file(raw, COLUMNS[table], i))
-    if not parts:
-        parts = [_typed_file(pa.table({c: pa.array([], pa.string()) for c in COLUMNS[table]}), COLUMNS[table], 0)]
-    return pa.concat_tables(parts), malformed
-
-
-# ---------------------------------------------------------------- judging
-
-
 @dataclass
-class Judged:
-    accepted: pa.Table
-    quarantined: int
-    superseded: int
-    malformed: int
+class Landed:
+    """The files of one table the inventory lists, read batch by batch in name (delivery) order."""
+
+    table: str
+    files: list[dict]
+    batch_rows: int = BATCH_ROWS
+    malformed: int = 0  # malformed rows met by the last complete read
+
+    @classmethod
+    def of(cls, inventory: dict, table: str, batch_rows: int = BATCH_ROWS) -> "Landed":
+        files = sorted(inventory["tables"].get(table, {}).get("files", []), key=lambda f: f["path"])
+        return cls(table, files, batch_rows)
+
+    def batches(self, columns: dict) -> Iterator[pa.Table]:
+        """Typed rows of `columns` (contract name -> kind), file after file."""
+        self.malformed = 0
+        for i, f in enumerate(self.files):
+            path = Path(f["path"])
+            if f["kind"] == "csv":
+                raws = _csv_batches(path, self.batch_rows, self._count_malformed)
+            else:
+                raws = _parquet_batches(path, columns, self.batch_rows)
+            for raw in raws:
+                yield _typed_file(raw, columns, i)
+
+    def _count_malformed(self, n: int) -> None:
+        self.malformed += n
+
+
+# ---------------------------------------------------------------- keys
+
+
+def _hashes(text) -> np.ndarray:
+    """64-bit hashes of text values: equal texts hash equal; distinct texts may collide, so every
+    use confirms a match on the text itself or only narrows what the exact rule then sees."""
+    return pd.util.hash_array(pc.fill_null(text, "").to_numpy(zero_copy_only=False), categorize=False)
 
 
 def _key(rows: pa.Table, table: str) -> pa.Array:
@@ -357,19 +390,89 @@ def _key(rows: pa.Table, table: str) -> pa.Array:
     return pc.binary_join_element_wise(*parts, "\x1f") if len(parts) > 1 else parts[0]
 
 
-def latest_versions(table: str, rows: pa.Table) -> tuple[pa.Table, int, int]:
-    """The version of each key that counts before the row rules (from the key's last file), with
-    unkeyed and conflicting rows counted as quarantined and older or repeated copies as superseded."""
-    key = _key(rows, table)
-    keyed = pc.is_valid(key)
-    rows = rows.append_column("_key", key).filter(keyed)
-    unkeyed = len(key) - rows.num_rows
-    counts = rows.group_by("_key").aggregate([("_key", "count")])
-    repeated = pc.filter(counts["_key"], pc.greater(counts["_key_count"], 1))
-    is_repeated = pc.is_in(rows["_key"], value_set=repeated)
-    single = rows.filter(pc.invert(is_repeated))
-    keep, quarantined, superseded = _resolve_repeated(rows.filter(is_repeated), table)
-    return pa.concat_tables([single, keep]), unkeyed + quarantined, superseded
+def repeated_hashes(landed: Landed) -> np.ndarray:
+    """Sorted hashes that occur more than once among the keyed rows of every file: they cover every
+    key delivered more than once (and, for a collision, a few keys delivered once)."""
+    key_columns = {k: COLUMNS[landed.table][k] for k in KEYS[landed.table]}
+    parts = [_hashes(pc.drop_null(_key(rows, landed.table))) for rows in landed.batches(key_columns)]
+    hashes = np.concatenate(parts) if parts else np.empty(0, np.uint64)
+    del parts
+    hashes.sort()
+    return np.unique(hashes[1:][hashes[1:] == hashes[:-1]])
+
+
+class KeyIndex:
+    """Exact lookup of text keys among the rows of a large table: the hash finds the row, the text
+    confirms it (a colliding hash falls back to Arrow's exact index_in)."""
+
+    def __init__(self, rows: pa.Table, key: str):
+        hashes = _hashes(rows[key])
+        order = np.argsort(hashes, kind="stable")
+        self.rows, self.key, self.hashes = rows.take(pa.array(order)), key, hashes[order]
+
+    def index(self, probe) -> pa.Array:
+        """The row of each probed key (null when absent or null)."""
+        hashes = _hashes(probe)
+        if not len(self.hashes):
+            return pa.nulls(len(hashes), pa.int64())
+        at = np.minimum(np.searchsorted(self.hashes, hashes), len(self.hashes) - 1)
+        keys = self.rows[self.key].take(pa.array(at))
+        found = pc.fill_null(pc.equal(keys, probe), False).to_numpy(zero_copy_only=False)
+        collided = (self.hashes[at] == hashes) & ~found & pc.is_valid(probe).to_numpy(zero_copy_only=False)
+        index = pa.array(at, pa.int64(), mask=~found)
+        if collided.any():
+            mask = pa.array(collided)
+            exact = pc.index_in(pc.filter(probe, mask), value_set=self.rows[self.key]).cast(pa.int64())
+            index = pc.replace_with_mask(index, mask, exact)
+        return index
+
+    def column(self, name: str, index: pa.Array) -> pa.Array:
+        return self.rows[name].take(index).combine_chunks()
+
+
+# ---------------------------------------------------------------- judging
+
+
+@dataclass
+class Judged:
+    accepted: int = 0
+    quarantined: int = 0
+    superseded: int = 0
+    malformed: int = 0
+
+
+def judge(landed: Landed, rule, consume) -> Judged:
+    """Judge a table batch by batch: the version of each key that counts (from the key's last file)
+    and passes typing, the required columns and `rule` (table -> boolean array) goes to `consume`.
+    Only the rows of keys delivered more than once are held until every file has been read."""
+    table, repeated, counts, held = landed.table, repeated_hashes(landed), Judged(), []
+
+    def accept(latest: pa.Table) -> None:
+        passes = pc.invert(latest["_error"])
+        for column in REQUIRED[table]:
+            passes = pc.and_(passes, pc.is_valid(latest[column]))
+        accepted = latest.filter(pc.fill_null(pc.and_(passes, rule(latest)), False))
+        counts.accepted += accepted.num_rows
+        counts.quarantined += latest.num_rows - accepted.num_rows
+        if accepted.num_rows:
+            consume(accepted)
+
+    for rows in landed.batches(COLUMNS[table]):
+        key = _key(rows, table)
+        keyed = pc.is_valid(key)
+        rows, key = rows.filter(keyed), key.filter(keyed)
+        counts.quarantined += len(keyed) - rows.num_rows  # unkeyed
+        again = np.isin(_hashes(key), repeated)
+        held.append(rows.append_column("_key", key).filter(pa.array(again)))
+        accept(rows.filter(pa.array(~again)))
+    held = [h for h in held if h.num_rows]
+    if held:
+        keep, quarantined, superseded = _resolve_repeated(pa.concat_tables(held), table)
+        counts.quarantined += quarantined
+        counts.superseded += superseded
+        accept(keep.drop_columns(["_key"]))
+    counts.malformed = landed.malformed
+    return counts
 
 
 def _resolve_repeated(rows: pa.Table, table: str) -> tuple[pa.Table, int, int]:
@@ -394,28 +497,30 @@ def _resolve_repeated(rows: pa.Table, table: str) -> tuple[pa.Table, int, int]:
     return rows.take(pa.array(kept, pa.int64())), quarantined, len(records) - len(kept) - quarantined
 
 
-def judge(table: str, landed: tuple[pa.Table, int], rule) -> Judged:
-    """Accepted rows of a table: the latest version of each key that passes typing, the required
-    columns and `rule` (table -> boolean array)."""
-    rows, malformed = landed
-    latest, quarantined, superseded = latest_versions(table, rows)
-    passes = pc.invert(latest["_error"])
-    for column in REQUIRED[table]:
-        passes = pc.and_(passes, pc.is_valid(latest[column]))
-    passes = pc.fill_null(pc.and_(passes, rule(latest)), False)
-    accepted = latest.filter(passes)
-    return Judged(accepted, quarantined + latest.num_rows - accepted.num_rows, superseded, malformed)
+class Collected:
+    """Accepted rows kept whole (columns pruned): customers, orders and rates."""
+
+    def __init__(self, columns: list[str]):
+        self.columns, self.parts = columns, []
+
+    def add(self, rows: pa.Table) -> None:
+        self.parts.append(rows.select(self.columns))
+
+    def table(self, schema: pa.Schema) -> pa.Table:
+        return pa.concat_tables(self.parts) if self.parts else schema.empty_table()
 
 
-def accepted_rates(landed: tuple[pa.Table, int]) -> Judged:
+def accepted_rates(landed: Landed) -> tuple[Judged, pa.Table]:
     """Rates without overlapping validity: overlapping accepted rates of one activity are all quarantined."""
     until = lambda t: pc.fill_null(t["valid_to"], date.max)  # noqa: E731
+    kept = Collected(["activity", "valid_from", "valid_to", "rate_per_unit"])
     base = judge(
-        "activity_rates",
         landed,
         lambda t: pc.and_(pc.greater_equal(t["rate_per_unit"], 0), pc.greater_equal(until(t), t["valid_from"])),
+        kept.add,
     )
-    rates = base.accepted.select(["activity", "valid_from", "valid_to"]).to_pylist()
+    accepted = kept.table(pa.schema([(c, ARROW[COLUMNS["activity_rates"][c]]) for c in kept.columns]))
+    rates = accepted.to_pylist()
     clear = [
         not any(
             o is not r
@@ -426,8 +531,9 @@ def accepted_rates(landed: tuple[pa.Table, int]) -> Judged:
         )
         for r in rates
     ]
-    keep = base.accepted.filter(pa.array(clear, pa.bool_()))
-    return Judged(keep, base.quarantined + base.accepted.num_rows - keep.num_rows, base.superseded, base.malformed)
+    keep = accepted.filter(pa.array(clear, pa.bool_()))
+    dropped = accepted.num_rows - keep.num_rows
+    return Judged(keep.num_rows, base.quarantined + dropped, base.superseded, base.malformed), keep
 
 
 def rate_on(events: pa.Table, rates: pa.Table) -> pa.Array:
@@ -445,105 +551,152 @@ def rate_on(events: pa.Table, rates: pa.Table) -> pa.Array:
 
 # ---------------------------------------------------------------- the customer P&L
 
+SUMS = {"net_revenue": pa.decimal128(38, 2), "cogs": pa.decimal128(38, 2), "cost_to_serve": pa.decimal128(38, 4)}
+REDUCE_AT = 1 << 22  # partial per-customer rows held before they are summed again
+
+
+class CustomerSums:
+    """Per-customer sums of money columns, reduced as batches arrive: memory follows the customers."""
+
+    def __init__(self, columns: list[str]):
+        self.columns, self.parts, self.rows = columns, [], 0
+
+    def add(self, rows: pa.Table) -> None:
+        sums = rows.group_by("customer_id").aggregate([(c, "sum") for c in self.columns])
+        self.parts.append(
+            pa.table({"customer_id": sums["customer_id"]} | {c: sums[f"{c}_sum"].cast(SUMS[c]) for c in self.columns})
+        )
+        self.rows += sums.num_rows
+        if self.rows > REDUCE_AT:
+            self.parts = [self.table()]
+            self.rows = self.parts[0].num_rows
+
+    def table(self) -> pa.Table:
+        if not self.parts:
+            return pa.schema([("customer_id", pa.string())] + [(c, SUMS[c]) for c in self.columns]).empty_table()
+        whole = pa.concat_tables(self.parts)
+        sums = whole.group_by("customer_id").aggregate([(c, "sum") for c in self.columns])
+        return pa.table(
+            {"customer_id": sums["customer_id"]} | {c: sums[f"{c}_sum"].cast(SUMS[c]) for c in self.columns}
+        )
+
 
 @dataclass
 class Recomputed:
     as_of: date
-    customers: dict[str, dict]  # customer_id -> net_revenue, cogs, cost_to_serve, is_buyer
+    figures: pa.Table  # one row per customer with window activity: customer_id, *SUMS, is_buyer
     counts: dict[str, Judged]
 
     def totals(self) -> dict[str, Decimal]:
-        out = {"net_revenue": Decimal(0), "cogs": Decimal(0), "cost_to_serve": Decimal(0)}
-        for c in self.customers.values():
-            for k in out:
-                out[k] += c[k]
+        out = {}
+        for k in SUMS:
+            total = pc.sum(self.figures[k]).as_py()
+            out[k] = Decimal(0) if total is None else total
         out["gross_margin"] = out["net_revenue"] - out["cogs"]
         out["contribution"] = out["gross_margin"] - out["cost_to_serve"]
         return out
 
     def buyers(self) -> int:
-        return sum(c["is_buyer"] for c in self.customers.values())
+        return pc.sum(pc.cast(self.figures["is_buyer"], pa.int64())).as_py() or 0
 
 
-def _in_window(ts: pa.ChunkedArray, as_of: date) -> pa.Array:
+def _in_window(ts, as_of: date) -> pa.Array:
     day = pc.cast(ts, pa.date32())
     return pc.and_(pc.greater(day, as_of - timedelta(days=365)), pc.less_equal(day, as_of))
 
 
-def _sums(table: pa.Table, columns: list[str]) -> dict[str, dict]:
-    totals = table.group_by("customer_id").aggregate([(c, "sum") for c in columns])
-    return {r["customer_id"]: r for r in totals.to_pylist()}
+def _order_rows(orders: pa.Table, as_of: date) -> pa.Table:
+    """An accepted order's id, customer and whether it sold in the window (completed)."""
+    sold = pc.and_(pc.equal(orders["status"], "completed"), _in_window(orders["order_ts"], as_of))
+    return orders.select(["order_id", "customer_id"]).append_column("sold", sold)
 
 
-def recompute(inventory: dict, as_of: date) -> Recomputed:
-    """Per-customer window figures from the landing files the inventory lists."""
+def _sales(lines: pa.Table, orders: KeyIndex) -> pa.Table:
+    """Accepted lines of sold orders: their customer, net revenue and COGS."""
+    index = orders.index(lines["order_id"])
+    sold = pc.fill_null(orders.column("sold", index), False)
+    lines, index = lines.filter(sold), index.filter(sold)
+    quantity = pc.cast(lines["quantity"], pa.decimal128(10, 0))
+    return pa.table(
+        {
+            "customer_id": orders.column("customer_id", index),
+            "net_revenue": pc.subtract(pc.multiply(quantity, lines["unit_price"]), lines["discount_amount"]),
+            "cogs": pc.multiply(quantity, lines["unit_cost"]),
+        }
+    )
+
+
+def _costs(events: pa.Table, rates: pa.Table, as_of: date) -> pa.Table:
+    served = events.filter(_in_window(events["event_ts"], as_of))
+    return pa.table(
+        {"customer_id": served["customer_id"], "cost_to_serve": pc.multiply(served["quantity"], rate_on(served, rates))}
+    )
+
+
+def _figures(sales: pa.Table, costs: pa.Table, buyers: pa.Array) -> pa.Table:
+    """One row per customer with sales, costs or a sold order, zero where a figure is missing."""
+    ids = pc.unique(pa.chunked_array([*sales["customer_id"].chunks, *costs["customer_id"].chunks, buyers], pa.string()))
+    figures = pa.table({"customer_id": ids}).join(sales, "customer_id").join(costs, "customer_id")
+    columns = {"customer_id": figures["customer_id"]}
+    for c, kind in SUMS.items():
+        columns[c] = pc.fill_null(figures[c], pa.scalar(Decimal(0), kind))
+    columns["is_buyer"] = pc.is_in(figures["customer_id"], value_set=buyers)
+    return pa.table(columns).sort_by("customer_id")
+
+
+def recompute(inventory: dict, as_of: date, batch_rows: int = BATCH_ROWS) -> Recomputed:
+    """Per-customer window figures from the landing files the inventory lists, read in batches of
+    `batch_rows` rows (the figures do not depend on it)."""
+    landed = lambda table: Landed.of(inventory, table, batch_rows)  # noqa: E731
+    kept_customers = Collected(["customer_id"])
     customers = judge(
-        "customers",
-        read_landed(inventory, "customers"),
+        landed("customers"),
         lambda t: pc.and_(
             pc.fill_null(pc.greater_equal(t["employee_count"], 0), True),
             pc.fill_null(pc.greater_equal(t["annual_revenue"], 0), True),
         ),
+        kept_customers.add,
     )
-    known = customers.accepted["customer_id"]
+    known = KeyIndex(kept_customers.table(pa.schema([("customer_id", pa.string())])), "customer_id")
+    kept_orders = Collected(["order_id", "customer_id", "sold"])
     orders = judge(
-        "orders",
-        read_landed(inventory, "orders"),
+        landed("orders"),
         lambda t: pc.and_(
             pc.and_(
                 pc.is_in(t["channel"], pa.array(sorted(CHANNELS))), pc.is_in(t["status"], pa.array(sorted(STATUSES)))
             ),
-            pc.is_in(t["customer_id"], value_set=known),
+            pc.is_valid(known.index(t["customer_id"])),
         ),
+        lambda t: kept_orders.add(_order_rows(t, as_of)),
     )
+    accepted_orders = KeyIndex(
+        kept_orders.table(pa.schema([("order_id", pa.string()), ("customer_id", pa.string()), ("sold", pa.bool_())])),
+        "order_id",
+    )
+    sales = CustomerSums(["net_revenue", "cogs"])
     lines = judge(
-        "order_lines",
-        read_landed(inventory, "order_lines"),
+        landed("order_lines"),
         lambda t: pc.and_(
             pc.and_(pc.not_equal(t["quantity"], 0), pc.greater_equal(t["unit_price"], 0)),
             pc.and_(
                 pc.and_(pc.greater_equal(t["discount_amount"], 0), pc.greater_equal(t["unit_cost"], 0)),
-                pc.is_in(t["order_id"], value_set=orders.accepted["order_id"]),
+                pc.is_valid(accepted_orders.index(t["order_id"])),
             ),
         ),
+        lambda t: sales.add(_sales(t, accepted_orders)),
     )
-    rates = accepted_rates(read_landed(inventory, "activity_rates"))
+    rates, accepted_rate_rows = accepted_rates(landed("activity_rates"))
+    costs = CustomerSums(["cost_to_serve"])
     events = judge(
-        "service_events",
-        read_landed(inventory, "service_events"),
+        landed("service_events"),
         lambda t: pc.and_(
-            pc.and_(pc.greater(t["quantity"], 0), pc.is_in(t["customer_id"], value_set=known)),
-            pc.is_valid(rate_on(t, rates.accepted)),
+            pc.and_(pc.greater(t["quantity"], 0), pc.is_valid(known.index(t["customer_id"]))),
+            pc.is_valid(rate_on(t, accepted_rate_rows)),
         ),
+        lambda t: costs.add(_costs(t, accepted_rate_rows, as_of)),
     )
-    sold = orders.accepted.filter(
-        pc.and_(pc.equal(orders.accepted["status"], "completed"), _in_window(orders.accepted["order_ts"], as_of))
-    ).select(["order_id", "customer_id"])
-    sales = lines.accepted.select(["order_id", "quantity", "unit_price", "discount_amount", "unit_cost"]).join(
-        sold, keys="order_id", join_type="inner"
-    )
-    quantity = pc.cast(sales["quantity"], pa.decimal128(10, 0))
-    sales = pa.table(
-        {
-            "customer_id": sales["customer_id"],
-            "net_revenue": pc.subtract(pc.multiply(quantity, sales["unit_price"]), sales["discount_amount"]),
-            "cogs": pc.multiply(quantity, sales["unit_cost"]),
-        }
-    )
-    served = events.accepted.filter(_in_window(events.accepted["event_ts"], as_of))
-    costs = pa.table(
-        {
-            "customer_id": served["customer_id"],
-            "cost_to_serve": pc.multiply(served["quantity"], rate_on(served, rates.accepted)),
-        }
-    )
-    figures = {}
-    for customer in set(sold["customer_id"].to_pylist()):
-        figures[customer] = _blank() | {"is_buyer": True}
-    for customer, r in _sums(sales, ["net_revenue", "cogs"]).items():
-        figures.setdefault(customer, _blank()).update(net_revenue=r["net_revenue_sum"], cogs=r["cogs_sum"])
-    for customer, r in _sums(costs, ["cost_to_serve"]).items():
-        figures.setdefault(customer, _blank())["cost_to_serve"] = r["cost_to_serve_sum"]
+    sold = accepted_orders.rows.filter(accepted_orders.rows["sold"])
+    buyers = pc.unique(sold["customer_id"]) if sold.num_rows else pa.array([], pa.string())
     counts = {
         "customers": customers,
         "orders": orders,
@@ -551,8 +704,4 @@ def recompute(inventory: dict, as_of: date) -> Recomputed:
         "service_events": events,
         "activity_rates": rates,
     }
-    return Recomputed(as_of, figures, counts)
-
-
-def _blank() -> dict:
-    return {"net_revenue": Decimal(0), "cogs": Decimal(0), "cost_to_serve": Decimal(0), "is_buyer": False}
+    return Recomputed(as_of, _figures(sales.table(), costs.table(), buyers), counts)
