@@ -118,10 +118,9 @@ def _mart_customers(con) -> pa.Table:
 
 def _recomputed_customers(recomputed) -> pa.Table:
     f = recomputed.figures
-    margin = pc.subtract(f["net_revenue"], f["cogs"])
-    return f.append_column("gross_margin", margin).append_column(
-        "contribution", pc.subtract(margin, f["cost_to_serve"])
-    )
+    net_revenue, cogs, cost = (f[c].cast(pa.decimal128(36, 4)) for c in ("net_revenue", "cogs", "cost_to_serve"))
+    margin = pc.subtract(net_revenue, cogs)  # the result widens by one digit: two steps fit 38
+    return f.append_column("gross_margin", margin).append_column("contribution", pc.subtract(margin, cost))
 
 
 def _side(joined: pa.Table, column: str, item: str):
