@@ -113,7 +113,7 @@ def to_frame(rows: list[dict]) -> pd.DataFrame:
 
 
 def _mart_customers(con) -> pa.Table:
-    return con.sql(f"select customer_id, {', '.join(AMOUNTS)}, is_buyer from customer_value").fetch_arrow_table()
+    return con.sql(f"select customer_id, {', '.join(AMOUNTS)}, is_buyer from customer_value").to_arrow_table()
 
 
 def _recomputed_customers(recomputed) -> pa.Table:
