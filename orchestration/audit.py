@@ -2,7 +2,7 @@
 
 The audit checks what the dbt tests cannot: the marts against an independent recomputation.
 orchestration/recompute.py re-reads the landing files with pyarrow and recomputes every
-customer's net revenue, COGS and cost to serve in Python Decimal; the suites compare that with
+customer's net revenue, COGS and cost to serve in exact Arrow decimals; the suites compare that with
 customer_value, customer_tiers and company_pnl (per customer and in total), every scheme of
 tier_profitability, the quadrants and the grid (each must add up to the recomputed company
 figures), the landing reconciliation (against the recomputed row verdicts and the landing
