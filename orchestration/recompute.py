@@ -507,7 +507,9 @@ class Collected:
         self.parts.append(rows.select(self.columns))
 
     def table(self, schema: pa.Schema) -> pa.Table:
-        return pa.concat_tables(self.parts) if self.parts else schema.empty_table()
+        """The rows collected, handed over once (the parts are let go)."""
+        parts, self.parts = self.parts, []
+        return pa.concat_tables(parts) if parts else schema.empty_table()
 
 
 def accepted_rates(landed: Landed) -> tuple[Judged, pa.Table]:
