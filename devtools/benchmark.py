@@ -26,7 +26,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from devtools.benchmark_analysis import analysis, time_by_part, verdicts
+from devtools.benchmark_analysis import PIPELINE, analysis, time_by_part, verdicts
 from tiering.contract import TABLES
 from tiering.project import PROJECT_DIR
 from tiering.settings import duckdb_config
@@ -261,6 +261,13 @@ def pipeline_stages(landing: Path, work: Path, build_file: Path, env: dict, tag:
             ),
             env,
         ),
+        "report": measured(
+            python(
+                "from orchestration.report import write_served_report; from tiering.settings import Settings;"
+                "print(write_served_report(Settings.from_env()))"
+            ),
+            env,
+        ),
     }
     failed = {name: stage["error"] for name, stage in stages.items() if "error" in stage}
     if failed:
@@ -268,7 +275,7 @@ def pipeline_stages(landing: Path, work: Path, build_file: Path, env: dict, tag:
     return stages
 
 
-def baseline_stages(landing: Path, work: Path, customers: int, pandas_max: int) -> dict:
+def baseline_stages(landing: Path, work: Path, customers: int, pandas_max: int, with_pandas: bool = True) -> dict:
     single = measured(
         python(
             f"import duckdb, sys; con = duckdb.connect(config={{'threads': {DUCKDB_SETTINGS['threads']}, "
@@ -280,6 +287,8 @@ def baseline_stages(landing: Path, work: Path, customers: int, pandas_max: int) 
     )
     if customers > pandas_max:
         pandas = {"skipped": f"above --pandas-max-customers {pandas_max:,} (16.6 GB peak at 1M customers)"}
+    elif not with_pandas:
+        pandas = {"skipped": "beyond --pandas-repeat"}
     else:
         pandas = measured(python(PANDAS_SCRIPT, str(landing), AS_OF.isoformat()))
     return {"single_pass_query": single, "pandas": pandas}
@@ -333,7 +342,7 @@ def in_child(code: str, *args: str) -> None:
     )  # DuckDB's progress bars
 
 
-def run_size(customers: int, work: Path, repeat: int, pandas_max: int) -> dict:
+def run_size(customers: int, work: Path, repeat: int, pandas_max: int, pandas_repeat: int | None = None) -> dict:
     pristine = work / f"landing-{customers}"
     if not (pristine / ".complete").exists():
         shutil.rmtree(pristine, ignore_errors=True)
@@ -360,7 +369,7 @@ def run_size(customers: int, work: Path, repeat: int, pandas_max: int) -> dict:
         build_file.unlink(missing_ok=True)
         runs = {
             **pipeline_stages(landing, work, build_file, env, f"{customers}-{i}"),
-            **baseline_stages(landing, work, customers, pandas_max),
+            **baseline_stages(landing, work, customers, pandas_max, pandas_repeat is None or i < pandas_repeat),
         }
         for name, value in runs.items():
             stages.setdefault(name, []).append(value)
@@ -388,14 +397,14 @@ def ratio(a: float | None, b: float | None) -> float | None:
 
 
 def ratios(med: dict) -> dict:
-    pipeline = sum(seconds(med, s) for s in ("dbt_build", "gx_audit", "publish"))
+    pipeline = sum(seconds(med, s) for s in PIPELINE)
     return {
         "dbt_build_over_single_pass": ratio(seconds(med, "dbt_build"), seconds(med, "single_pass_query")),
         "pipeline_over_single_pass": ratio(pipeline, seconds(med, "single_pass_query")),
         "pandas_over_dbt_build": ratio(seconds(med, "pandas"), seconds(med, "dbt_build")),
         "increment_over_dbt_build": ratio(seconds(med, "dbt_increment"), seconds(med, "dbt_build")),
         "pipeline_seconds": round(pipeline, 2),
-        "pipeline_peak_mb": max(med[s]["peak_mb"] for s in ("dbt_build", "gx_audit", "publish", "dbt_increment")),
+        "pipeline_peak_mb": max(med[s]["peak_mb"] for s in (*PIPELINE, "dbt_increment")),
     }
 
 
@@ -437,13 +446,16 @@ def markdown(results: dict) -> str:
         )
         + ".\n",
         "## Seconds per stage (peak MB in brackets)\n",
-        "| customers | order lines | runs | dbt build | GX audit | publish | pipeline | single pass | pandas | increment |",
-        "|" + "---|" * 10,
+        "| customers | order lines | runs | dbt build | GX audit | publish | report | pipeline | single pass | pandas "
+        "| increment |",
+        "|" + "---|" * 11,
     ]
     for r in results["sizes"]:
         s = r["stages"]
         cell = lambda st: (
-            f"{_cell(s, st)} ({_cell(s, st, 'peak_mb')})"
+            "not measured"  # a stage added after these figures were taken
+            if st not in s
+            else f"{_cell(s, st)} ({_cell(s, st, 'peak_mb')})"
             if "seconds" in s[st]
             else "failed"
             if s[st].get("note", "").startswith("failed")
@@ -451,7 +463,7 @@ def markdown(results: dict) -> str:
         )
         out.append(
             f"| {r['customers']:,} | {r['order_lines']:,} | {len(s['dbt_build']['runs'])} | {cell('dbt_build')} | "
-            f"{cell('gx_audit')} | {cell('publish')} | {r['ratios']['pipeline_seconds']} | {cell('single_pass_query')} | "
+            f"{cell('gx_audit')} | {cell('publish')} | {cell('report')} | {r['ratios']['pipeline_seconds']} | {cell('single_pass_query')} | "
             f"{cell('pandas')} | {cell('dbt_increment')} |"
         )
     out += [
@@ -559,6 +571,12 @@ def main(argv=None) -> int:
         help="skip the pandas baseline above this size (it needs about 17 GB at 1M customers)",
     )
     p.add_argument(
+        "--pandas-repeat",
+        type=int,
+        default=None,
+        help="run the pandas baseline in only the first N repetitions of a size (default: every one)",
+    )
+    p.add_argument(
         "--append",
         action="store_true",
         help="keep the other sizes of an earlier results file from the same machine and settings",
@@ -583,7 +601,10 @@ def main(argv=None) -> int:
         repeat = a.repeat_largest if size == max(a.sizes) and a.repeat_largest else a.repeat
         try:
             results["sizes"].append(
-                {**run_size(size, a.work, repeat, a.pandas_max_customers), "measured": provenance(load_at_start)}
+                {
+                    **run_size(size, a.work, repeat, a.pandas_max_customers, a.pandas_repeat),
+                    "measured": provenance(load_at_start),
+                }
             )
         except (RuntimeError, subprocess.CalledProcessError) as failure:  # a size that cannot finish is a result too
             results.setdefault("failed", []).append(

@@ -6,12 +6,13 @@ slowest nodes, the pipeline's stages) and the design that would close it.
 """
 
 TARGET_SIZE = 1_000_000  # the issue sets its targets at 1M customers
+PIPELINE = ("dbt_build", "gx_audit", "publish", "report")  # the nightly stages, in order
 
 TARGETS = (  # (what, ratio key, comparison, bound), set at 1M customers, shown for every size from 1M
     ("full build (with its tests) within 5x the single-pass query", "dbt_build_over_single_pass", "<=", 5.0),
     ("whole pipeline within 7x the single-pass query", "pipeline_over_single_pass", "<=", 7.0),
     ("at least 4x faster than pandas", "pandas_over_dbt_build", ">=", 4.0),
-    ("peak memory at most 6 GB (build, audit, publish, increment)", "pipeline_peak_mb", "<=", 6144),
+    ("peak memory at most 6 GB (build, audit, publish, report, increment)", "pipeline_peak_mb", "<=", 6144),
     ("one-day increment at most 20% of a full build", "increment_over_dbt_build", "<=", 0.2),
 )
 
@@ -112,7 +113,7 @@ def dominates(size: dict, key: str) -> str:
     if key == "dbt_build_over_single_pass":
         return f"Build {build['seconds']} s (median); {build_parts}. Slowest nodes: {_nodes(build)}."
     if key == "pipeline_over_single_pass":
-        stages = {st: s[st]["seconds"] for st in ("dbt_build", "gx_audit", "publish")}
+        stages = {st: s[st]["seconds"] for st in PIPELINE if st in s}
         total = q["pipeline_seconds"]
         return "Pipeline " + "; ".join(f"{st} {v} s ({v / total:.0%})" for st, v in stages.items()) + "."
     if key == "pandas_over_dbt_build":
@@ -122,7 +123,7 @@ def dominates(size: dict, key: str) -> str:
             f"{build['seconds']} s (median); {build_parts}. Slowest nodes: {_nodes(build)}."
         )
     if key == "pipeline_peak_mb":
-        stage = max(("dbt_build", "gx_audit", "publish", "dbt_increment"), key=lambda st: s[st]["peak_mb"])
+        stage = max((st for st in (*PIPELINE, "dbt_increment") if st in s), key=lambda st: s[st]["peak_mb"])
         return f"Highest peak: {stage} {s[stage]['peak_mb']} MB."
     return (
         f"Increment {increment['seconds']} s (median); {_shares(increment.get('parts') or {})}. "

@@ -8,7 +8,7 @@ import pytest
 
 from devtools import benchmark
 from devtools.benchmark import baseline_stages, machine, main, starting_results
-from devtools.benchmark_analysis import DBT_FIXED, DESIGNS, analysis, time_by_part
+from devtools.benchmark_analysis import DBT_FIXED, DESIGNS, PIPELINE, analysis, time_by_part
 from devtools.generator.cli import Spec, generate
 from devtools.profile import profile_sql
 
@@ -20,7 +20,8 @@ def test_benchmark_smoke_writes_results(tmp_path):
     size = results["sizes"][0]
     assert results["machine"]["cpus"] >= 1 and size["customers"] == 300
     stages = size["stages"]
-    assert set(stages) == {"dbt_build", "gx_audit", "publish", "single_pass_query", "pandas", "dbt_increment"}
+    assert set(stages) == {*PIPELINE, "single_pass_query", "pandas", "dbt_increment"}
+    assert stages["report"]["answer"].endswith(".html")  # the tier report, written from the served file
     assert all(stage["seconds"] > 0 and stage["peak_mb"] > 0 for stage in stages.values())
     assert stages["dbt_build"]["slowest"] and stages["dbt_increment"]["slowest"]  # dbt's timing artifact
     # the warehouse and both baselines report the same buyers and default pyramid
@@ -69,6 +70,8 @@ def test_pandas_baseline_is_skipped_above_its_limit(tmp_path):
     generate(Spec(customers=200, seed=3), landing)
     stages = baseline_stages(landing, tmp_path, customers=200, pandas_max=100)
     assert "seconds" in stages["single_pass_query"] and "pandas-max-customers" in stages["pandas"]["skipped"]
+    beyond = baseline_stages(landing, tmp_path, customers=200, pandas_max=1000, with_pandas=False)
+    assert "pandas-repeat" in beyond["pandas"]["skipped"]  # a later repetition of a size
 
 
 def test_profile_ranks_the_operators_of_a_query(tmp_path):
