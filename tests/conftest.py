@@ -84,8 +84,11 @@ def copy_handmade(dest: Path) -> Path:
     return dest
 
 
-def build(landing: Path, warehouse: Path, as_of: date | None = None):
-    result = run_dbt_build(landing, as_of, warehouse, capture=True)
+def build(landing: Path, warehouse: Path, as_of: date | None = None, select: str | None = None):
+    """`dbt build` of `landing`; with `select`, only those models (dbt syntax, e.g. "+customer_value")
+    and the tests whose every parent is selected."""
+    extra = ["--select", select, "--indirect-selection", "cautious"] if select else None
+    result = run_dbt_build(landing, as_of, warehouse, capture=True, extra=extra)
     assert result.returncode == 0, result.stdout[-5000:]
     return result
 
