@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import shutil
 import threading
 from datetime import timedelta
 
@@ -41,9 +42,29 @@ def landing(tmp_path_factory):
 
 @pytest.fixture
 def home(tmp_path, monkeypatch, landing):
+    """An empty warehouse home."""
     monkeypatch.setenv("WAREHOUSE_HOME", str(tmp_path / "wh"))
     monkeypatch.setenv("LANDING_DIR", str(landing))
     return tmp_path / "wh"
+
+
+@pytest.fixture(scope="module")
+def published(landing, tmp_path_factory):
+    """A home after one successful night at AS_OF (run once per module, copied by each test)."""
+    wh = tmp_path_factory.mktemp("published") / "wh"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("WAREHOUSE_HOME", str(wh))
+        mp.setenv("LANDING_DIR", str(landing))
+        assert main(["--as-of", AS_OF]) == 0
+    return wh
+
+
+@pytest.fixture
+def published_home(home, published):
+    """A copy of `published` (build, verdict, served file, exports link, history, Dagster runs):
+    as if this test had run the first night itself."""
+    shutil.copytree(published, home, symlinks=True)
+    return home
 
 
 def digest(path):
@@ -159,8 +180,8 @@ def test_a_failing_tie_out_test_blocks_audit_and_publish(home, monkeypatch, defs
     assert not settings.served_file.exists()
 
 
-def test_pipeline_publishes_served_file_and_exports(home):
-    assert main(["--as-of", AS_OF]) == 0
+def test_pipeline_publishes_served_file_and_exports(published_home):
+    home = published_home
     with DagsterInstance.from_config(str(home / "dagster")) as instance:  # the run is kept in the home's instance
         [run] = instance.get_runs()
         assert run.status == DagsterRunStatus.SUCCESS and run.tags["dagster/partition"] == AS_OF
@@ -185,15 +206,15 @@ def test_pipeline_publishes_served_file_and_exports(home):
     assert audit.data_docs_index().exists()
 
 
-def test_same_input_gives_byte_identical_exports(home):
-    assert main(["--as-of", AS_OF]) == 0
+def test_same_input_gives_byte_identical_exports(published_home):
+    home = published_home
     first = {p.name: digest(p) for p in (home / "served" / "exports").iterdir()}
     assert main(["--as-of", AS_OF]) == 0
     assert {p.name: digest(p) for p in (home / "served" / "exports").iterdir()} == first
 
 
-def test_broken_marts_fail_audit_with_amounts_and_leave_served_file_untouched(home, monkeypatch, capsys):
-    assert main(["--as-of", AS_OF]) == 0
+def test_broken_marts_fail_audit_with_amounts_and_leave_served_file_untouched(published_home, monkeypatch, capsys):
+    home = published_home
     served = home / "served" / "warehouse.duckdb"
     before = digest(served), (home / "served" / "publication.json").read_text()
     real = audit.audit_warehouse
@@ -224,8 +245,8 @@ def test_broken_marts_fail_audit_with_amounts_and_leave_served_file_untouched(ho
     assert len(failed_lines) == 1 and "difference 0.01" in failed_lines[0]
 
 
-def test_crash_mid_build_leaves_served_file_intact(home, monkeypatch):
-    assert main(["--as-of", AS_OF]) == 0
+def test_crash_mid_build_leaves_served_file_intact(published_home, monkeypatch):
+    home = published_home
     served = home / "served" / "warehouse.duckdb"
     before = digest(served)
     monkeypatch.setenv("WAREHOUSE_MEMORY_LIMIT", "2MB")  # DuckDB runs out of memory part way
@@ -259,8 +280,8 @@ def test_read_only_reader_keeps_working_across_a_run(home):
         assert fresh.sql("select distinct as_of_date::varchar from marts.customer_value").fetchall() == [(AS_OF,)]
 
 
-def test_backfill_of_an_older_date_is_audited_but_not_published(home):
-    assert main(["--as-of", AS_OF]) == 0
+def test_backfill_of_an_older_date_is_audited_but_not_published(published_home):
+    home = published_home
     assert main(["--as-of", "2026-05-31"]) == 0
     assert json.loads((home / "served" / "publication.json").read_text())["as_of"] == AS_OF
     alert = json.loads((home / "alerts" / "run_failures.jsonl").read_text().splitlines()[-1])
