@@ -41,7 +41,7 @@ test-fast: manifest
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/sqlfluff lint models tests/dbt macros
+	$(BIN)/sqlfluff lint --processes 0 models tests/dbt macros
 
 format: setup
 	$(BIN)/ruff check --fix .

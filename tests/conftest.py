@@ -12,11 +12,13 @@ from filelock import FileLock
 
 from devtools.generator.cli import Spec, generate
 from orchestration.dbt_runner import run_dbt_build
+from orchestration.main_job import main
 from tiering.project import PROJECT_DIR
 
 FIXTURES = Path(__file__).parent / "fixtures"
 HANDMADE_AS_OF = date(2026, 6, 30)
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")  # gw0, gw1, ... under pytest-xdist
+SKIP_UNIT_TESTS = "DBT_EXCLUDE_RESOURCE_TYPES"  # dbt's environment variable for --exclude-resource-type
 
 
 def pytest_configure(config):
@@ -26,6 +28,8 @@ def pytest_configure(config):
     config.dbt_folders = pytest.MonkeyPatch()  # undone when the session ends
     config.dbt_folders.setenv("DBT_TARGET_PATH", str(PROJECT_DIR / "target" / f"pytest-{WORKER}"))
     config.dbt_folders.setenv("DBT_LOG_PATH", str(PROJECT_DIR / "logs" / f"pytest-{WORKER}"))
+    # dbt unit tests do not read the landing: they run once, in the handmade build (with_unit_tests)
+    config.dbt_folders.setenv(SKIP_UNIT_TESTS, "unit_test")
 
 
 def pytest_unconfigure(config):
@@ -34,18 +38,19 @@ def pytest_unconfigure(config):
 
 # The files with the most builds and pipeline runs go first: with one file per worker at a time
 # (--dist loadfile), a long file started last would leave the other worker idle at the end.
-HEAVY_FIRST = (  # by their share of the suite's test time, measured with --durations (2026-11-26)
-    "test_orchestration.py",
-    "test_increment.py",
-    "test_publish_faults.py",
-    "test_tiers.py",
-    "test_customer_value.py",
-    "test_bad_deliveries.py",
+HEAVY_FIRST = (  # by their pipeline runs and dbt builds (counted 2026-11-26, after sharing the repeated ones)
+    "test_orchestration.py",  # makes the published night that test_orchestration_nights copies
     "test_history.py",
-    "test_semantic_layer.py",
+    "test_publish_faults.py",
+    "test_orchestration_nights.py",
+    "test_tiers.py",
+    "test_increment.py",
+    "test_bad_deliveries.py",
+    "test_churn.py",
+    "test_customer_value.py",
     "test_report.py",
     "test_benchmark.py",
-    "test_churn.py",
+    "test_semantic_layer.py",
 )
 
 
@@ -84,8 +89,11 @@ def copy_handmade(dest: Path) -> Path:
     return dest
 
 
-def build(landing: Path, warehouse: Path, as_of: date | None = None):
-    result = run_dbt_build(landing, as_of, warehouse, capture=True)
+def build(landing: Path, warehouse: Path, as_of: date | None = None, select: str | None = None):
+    """`dbt build` of `landing`; with `select`, only those models (dbt syntax, e.g. "+customer_value")
+    and the tests whose every parent is selected."""
+    extra = ["--select", select, "--indirect-selection", "cautious"] if select else None
+    result = run_dbt_build(landing, as_of, warehouse, capture=True, extra=extra)
     assert result.returncode == 0, result.stdout[-5000:]
     return result
 
@@ -107,9 +115,26 @@ def handmade_landing(tmp_path_factory) -> Path:
     return shared(tmp_path_factory, "handmade", lambda folder: copy_handmade(folder / "landing")) / "landing"
 
 
+def with_unit_tests(folder: Path, landing: Path, as_of: date) -> None:
+    """A build that runs the dbt unit tests too (every other build of the test run skips them)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv(SKIP_UNIT_TESTS)
+        result = build(landing, folder / "warehouse.duckdb", as_of)
+    assert "unit_test" in {r["unique_id"].split(".")[0] for r in run_results()["results"]}, result.stdout[-2000:]
+
+
+def run_results() -> dict:
+    return json.loads((Path(os.environ["DBT_TARGET_PATH"]) / "run_results.json").read_text())
+
+
 @pytest.fixture(scope="session")
 def handmade_warehouse(handmade_landing, tmp_path_factory) -> Path:
-    return shared_build(tmp_path_factory, f"handmade-{HANDMADE_AS_OF}", handmade_landing, HANDMADE_AS_OF)
+    made = shared(
+        tmp_path_factory,
+        f"handmade-{HANDMADE_AS_OF}",
+        lambda folder: with_unit_tests(folder, handmade_landing, HANDMADE_AS_OF),
+    )
+    return made / "warehouse.duckdb"
 
 
 GENERATED = Spec(customers=3000, seed=11)
@@ -130,3 +155,39 @@ def generated_warehouse(generated_landing, tmp_path_factory) -> Path:
     return shared_build(
         tmp_path_factory, f"generated-{GENERATED.customers}-{GENERATED.seed}-default", generated_landing[0], None
     )
+
+
+PIPELINE, PIPELINE_AS_OF = Spec(customers=600, seed=5), "2026-06-30"  # the pipeline tests' landing and night
+
+
+@pytest.fixture(scope="session")
+def pipeline_landing(tmp_path_factory) -> Path:
+    def make(folder: Path) -> None:
+        generate(PIPELINE, folder / "landing")
+
+    return shared(tmp_path_factory, f"generated-{PIPELINE.customers}-{PIPELINE.seed}", make) / "landing"
+
+
+@pytest.fixture(scope="session")
+def published_night(pipeline_landing, tmp_path_factory) -> Path:
+    """A warehouse home after one successful night of the pipeline at PIPELINE_AS_OF; made once
+    per test run, only copied (published_home)."""
+
+    def make(folder: Path) -> None:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("WAREHOUSE_HOME", str(folder / "wh"))
+            mp.setenv("LANDING_DIR", str(pipeline_landing))
+            assert main(["--as-of", PIPELINE_AS_OF]) == 0
+
+    return shared(tmp_path_factory, f"published-{PIPELINE.customers}-{PIPELINE.seed}-{PIPELINE_AS_OF}", make) / "wh"
+
+
+@pytest.fixture
+def published_home(published_night, pipeline_landing, tmp_path, monkeypatch) -> Path:
+    """This test's copy of `published_night` (build, verdict, served file, relative exports link,
+    history, the Dagster instance's runs), set as WAREHOUSE_HOME: as if the test had run that night."""
+    home = tmp_path / "wh"
+    shutil.copytree(published_night, home, symlinks=True)
+    monkeypatch.setenv("WAREHOUSE_HOME", str(home))
+    monkeypatch.setenv("LANDING_DIR", str(pipeline_landing))
+    return home

@@ -9,14 +9,13 @@ from decimal import Decimal
 
 import duckdb
 import pytest
-from conftest import build, query
-from test_bad_deliveries import write_bad_night
+from conftest import query, shared, shared_build
+from test_bad_deliveries import bad_night, make_bad_night
 
-from devtools.generator.cli import Spec, generate
 from orchestration import audit, data_docs
 from orchestration.recompute import TYPERS, Invalid, recompute
 from orchestration.report import audit_section
-from tiering.landing import inventory_dir, inventory_file
+from tiering.landing import default_as_of, inventory_dir, inventory_file, take_inventory
 from tiering.project import SAMPLE_LANDING
 
 REMOTE = re.compile(r"https?://")
@@ -24,9 +23,9 @@ REMOTE = re.compile(r"https?://")
 
 @pytest.fixture(scope="module")
 def sample_build(tmp_path_factory):
-    warehouse = tmp_path_factory.mktemp("audit_sample") / "warehouse.duckdb"
-    build(SAMPLE_LANDING, warehouse)
-    return warehouse
+    """The sample at its default as-of, built once per test run (shared with other files)."""
+    as_of = default_as_of(take_inventory(SAMPLE_LANDING))
+    return shared_build(tmp_path_factory, f"sample-{as_of}", SAMPLE_LANDING, as_of)
 
 
 def mart_customers(warehouse) -> dict:
@@ -69,20 +68,15 @@ def test_recomputation_agrees_on_the_handmade_landing(handmade_warehouse):
     assert_recomputation_agrees(handmade_warehouse)  # offsets, typed Parquet, conflicts, every bad row kind
 
 
-def test_recomputation_agrees_on_a_generated_landing(tmp_path):
-    landing = tmp_path / "landing"
-    generate(Spec(customers=500, seed=23), landing)  # with bad rows of every kind and re-sent keys
-    warehouse = tmp_path / "warehouse.duckdb"
-    build(landing, warehouse)
-    assert_recomputation_agrees(warehouse)
+def test_recomputation_agrees_on_a_generated_landing(generated_warehouse):
+    assert_recomputation_agrees(generated_warehouse)  # with bad rows of every kind and re-sent keys
 
 
-def test_recomputation_agrees_on_a_bad_night(tmp_path):
+def test_recomputation_agrees_on_a_bad_night(tmp_path_factory):
     """Malformed rows (field counts, a broken quote, bad UTF-8), zoned timestamps in Parquet, a
-    nested Parquet column: the recomputation judges them as the warehouse does."""
-    write_bad_night(tmp_path / "landing")
-    warehouse = tmp_path / "warehouse.duckdb"
-    build(tmp_path / "landing", warehouse)
+    nested Parquet column: the recomputation judges them as the warehouse does (the build
+    test_bad_deliveries reads)."""
+    warehouse = bad_night(shared(tmp_path_factory, "bad-night", make_bad_night))[2]["UTC"]
     assert query(warehouse, "select sum(rows_malformed) from landing_reconciliation")[0][0] > 0
     assert_recomputation_agrees(warehouse)
 

@@ -15,7 +15,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import copy_handmade, query
+from conftest import copy_handmade, query, shared
 
 from orchestration.dbt_runner import run_dbt_build
 from tiering.landing import GLOB_CHARS
@@ -33,10 +33,8 @@ ORDERS_TAIL = (
 BIG_ROWS, BIG_BAD_LINE = 21_000, 20_900  # past DuckDB's sniffer sample
 
 
-def write_bad_night(landing: Path) -> dict[str, Path]:
-    """The handmade landing plus one file per fault; returns the faulty files."""
-    copy_handmade(landing)
-    files = {
+def bad_night_files(landing: Path) -> dict[str, Path]:
+    return {
         "orders": landing / "orders" / "2026-06-30.csv",
         "big": landing / "order_lines" / "2026-07-01.csv",
         "latin1": landing / "customers" / "2026-07-01.csv",
@@ -44,6 +42,12 @@ def write_bad_night(landing: Path) -> dict[str, Path]:
         "tstz": landing / "service_events" / "2026-07-01.parquet",
         "glob": landing / "orders" / "2026-0*.csv",
     }
+
+
+def write_bad_night(landing: Path) -> dict[str, Path]:
+    """The handmade landing plus one file per fault; returns the faulty files."""
+    copy_handmade(landing)
+    files = bad_night_files(landing)
     with files["orders"].open("a") as f:
         f.write(ORDERS_TAIL)
     lines = ["order_id,line_number,product_id,quantity,unit_price,discount_amount,unit_cost"]
@@ -85,19 +89,31 @@ def write_bad_night(landing: Path) -> dict[str, Path]:
     return files
 
 
-@pytest.fixture(scope="module")
-def night(tmp_path_factory):
-    root = tmp_path_factory.mktemp("bad") / "night's {{ 1+1 }}"
-    files = write_bad_night(root / "landing")
-    built = {}
-    for tz in ("UTC", "America/New_York"):
+TIME_ZONES = ("UTC", "America/New_York")
+
+
+def bad_night(folder: Path) -> tuple[Path, dict[str, Path], dict[str, Path]]:
+    """The bad night in `folder`, under a name with a quote and Jinja braces: its landing, its
+    faulty files and its builds, one per host time zone."""
+    root = folder / "night's {{ 1+1 }}"
+    built = {tz: root / tz.replace("/", "_") / "wh.duckdb" for tz in TIME_ZONES}
+    return root / "landing", bad_night_files(root / "landing"), built
+
+
+def make_bad_night(folder: Path) -> None:
+    landing, _, built = bad_night(folder)
+    write_bad_night(landing)
+    for tz, warehouse in built.items():
         with pytest.MonkeyPatch.context() as mp:
             mp.setenv("TZ", tz)
-            warehouse = root / tz.replace("/", "_") / "wh.duckdb"
-            result = run_dbt_build(root / "landing", None, warehouse, capture=True)
-            assert result.returncode == 0, result.stdout[-5000:]
-            built[tz] = warehouse
-    return root / "landing", files, built
+            result = run_dbt_build(landing, None, warehouse, capture=True)
+        assert result.returncode == 0, result.stdout[-5000:]
+
+
+@pytest.fixture(scope="module")
+def night(tmp_path_factory):
+    """Built once per test run (test_audit reads it too)."""
+    return bad_night(shared(tmp_path_factory, "bad-night", make_bad_night))
 
 
 def quarantined(warehouse: Path, source_file: Path) -> list[tuple]:

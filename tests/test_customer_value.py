@@ -12,7 +12,9 @@ from reference import connect_landing, customer_figures
 
 from devtools.generator.cli import Spec, generate
 from orchestration.dbt_args import dbt_executable
+from orchestration.dbt_runner import prepare_landing
 from tiering.project import PROJECT_DIR
+from tiering.settings import Settings
 
 COLUMNS = "customer_id, buyer_status, net_revenue, cogs, cost_to_serve, contribution, frequency, recency_days"
 
@@ -76,15 +78,16 @@ def test_handmade_company_pnl(handmade_warehouse):
 
 def test_backfilled_as_of_gives_that_dates_figures(handmade_landing, tmp_path):
     warehouse = tmp_path / "march.duckdb"
-    build(handmade_landing, warehouse, date(2026, 3, 31))
+    build(handmade_landing, warehouse, date(2026, 3, 31), select="+customer_value")
     assert query(warehouse, f"select {COLUMNS} from customer_value order by customer_id") == AT_MARCH_31
 
 
 def test_as_of_defaults_to_latest_order_or_event_date(handmade_landing, tmp_path):
-    warehouse = tmp_path / "default.duckdb"
-    build(handmade_landing, warehouse)
-    # E9 on 2026-07-02 is the latest accepted order or event date
-    assert query(warehouse, "select distinct as_of_date::varchar from customer_value") == [("2026-07-02",)]
+    """The as-of date a build without one is given (run_dbt_build passes it to dbt as the var
+    every explicit build passes)."""
+    settings = Settings(landing_dir=handmade_landing)
+    as_of, _ = prepare_landing(settings, None, tmp_path / "default.duckdb", tmp_path / "history")
+    assert as_of == date(2026, 7, 2)  # E9 on 2026-07-02 is the latest order or event date
 
 
 @pytest.fixture(scope="module")

@@ -2,11 +2,11 @@
 
 import hashlib
 import json
-import threading
 from datetime import timedelta
 
 import duckdb
 import pytest
+from conftest import PIPELINE_AS_OF
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
@@ -20,7 +20,6 @@ from dagster import (
     Output,
 )
 
-from devtools.generator.cli import Spec, generate
 from orchestration import audit
 from orchestration.assets import dbt as dbt_step
 from orchestration.assets.audit import AUDITS
@@ -29,20 +28,14 @@ from orchestration.definitions import build_definitions
 from orchestration.main_job import main
 from tiering.settings import PUBLIC_MARTS, Settings, mart_schemas
 
-AS_OF = "2026-06-30"
-
-
-@pytest.fixture(scope="module")
-def landing(tmp_path_factory):
-    out = tmp_path_factory.mktemp("orch") / "landing"
-    generate(Spec(customers=600, seed=5), out)
-    return out
+AS_OF = PIPELINE_AS_OF
 
 
 @pytest.fixture
-def home(tmp_path, monkeypatch, landing):
+def home(tmp_path, monkeypatch, pipeline_landing):
+    """An empty warehouse home."""
     monkeypatch.setenv("WAREHOUSE_HOME", str(tmp_path / "wh"))
-    monkeypatch.setenv("LANDING_DIR", str(landing))
+    monkeypatch.setenv("LANDING_DIR", str(pipeline_landing))
     return tmp_path / "wh"
 
 
@@ -159,8 +152,8 @@ def test_a_failing_tie_out_test_blocks_audit_and_publish(home, monkeypatch, defs
     assert not settings.served_file.exists()
 
 
-def test_pipeline_publishes_served_file_and_exports(home):
-    assert main(["--as-of", AS_OF]) == 0
+def test_pipeline_publishes_served_file_and_exports(published_home):
+    home = published_home
     with DagsterInstance.from_config(str(home / "dagster")) as instance:  # the run is kept in the home's instance
         [run] = instance.get_runs()
         assert run.status == DagsterRunStatus.SUCCESS and run.tags["dagster/partition"] == AS_OF
@@ -185,15 +178,15 @@ def test_pipeline_publishes_served_file_and_exports(home):
     assert audit.data_docs_index().exists()
 
 
-def test_same_input_gives_byte_identical_exports(home):
-    assert main(["--as-of", AS_OF]) == 0
+def test_same_input_gives_byte_identical_exports(published_home):
+    home = published_home
     first = {p.name: digest(p) for p in (home / "served" / "exports").iterdir()}
     assert main(["--as-of", AS_OF]) == 0
     assert {p.name: digest(p) for p in (home / "served" / "exports").iterdir()} == first
 
 
-def test_broken_marts_fail_audit_with_amounts_and_leave_served_file_untouched(home, monkeypatch, capsys):
-    assert main(["--as-of", AS_OF]) == 0
+def test_broken_marts_fail_audit_with_amounts_and_leave_served_file_untouched(published_home, monkeypatch, capsys):
+    home = published_home
     served = home / "served" / "warehouse.duckdb"
     before = digest(served), (home / "served" / "publication.json").read_text()
     real = audit.audit_warehouse
@@ -222,49 +215,6 @@ def test_broken_marts_fail_audit_with_amounts_and_leave_served_file_untouched(ho
         line for line in capsys.readouterr().err.splitlines() if line.startswith("FAILED check gx_recomputed_pnl")
     ]
     assert len(failed_lines) == 1 and "difference 0.01" in failed_lines[0]
-
-
-def test_crash_mid_build_leaves_served_file_intact(home, monkeypatch):
-    assert main(["--as-of", AS_OF]) == 0
-    served = home / "served" / "warehouse.duckdb"
-    before = digest(served)
-    monkeypatch.setenv("WAREHOUSE_MEMORY_LIMIT", "2MB")  # DuckDB runs out of memory part way
-    assert main(["--as-of", AS_OF]) == 1
-    assert digest(served) == before
-
-
-def test_read_only_reader_keeps_working_across_a_run(home):
-    assert main(["--as-of", "2026-06-29"]) == 0
-    served = home / "served" / "warehouse.duckdb"
-    reader = duckdb.connect(str(served), read_only=True)
-    before = reader.sql("select distinct as_of_date::varchar from marts.customer_value").fetchall()
-    answers = []
-    stop = threading.Event()
-
-    def keep_reading():
-        while not stop.is_set():
-            answers.append(reader.cursor().sql("select count(*) from marts.customer_tiers").fetchone()[0])
-
-    thread = threading.Thread(target=keep_reading)
-    thread.start()
-    try:
-        assert main(["--as-of", AS_OF]) == 0
-    finally:
-        stop.set()
-        thread.join()
-    assert before == [("2026-06-29",)] and answers and all(a > 0 for a in answers)
-    assert reader.sql("select count(*) from marts.customer_value").fetchone()[0] > 0  # old snapshot still answers
-    reader.close()
-    with duckdb.connect(str(served), read_only=True) as fresh:
-        assert fresh.sql("select distinct as_of_date::varchar from marts.customer_value").fetchall() == [(AS_OF,)]
-
-
-def test_backfill_of_an_older_date_is_audited_but_not_published(home):
-    assert main(["--as-of", AS_OF]) == 0
-    assert main(["--as-of", "2026-05-31"]) == 0
-    assert json.loads((home / "served" / "publication.json").read_text())["as_of"] == AS_OF
-    alert = json.loads((home / "alerts" / "run_failures.jsonl").read_text().splitlines()[-1])
-    assert alert["kind"] == "not_published" and alert["served_as_of"] == AS_OF and "--republish" in alert["error"]
 
 
 def test_failed_tests_are_not_retried_but_lock_errors_are():

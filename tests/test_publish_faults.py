@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pytest
 import yaml
-from conftest import HANDMADE_AS_OF, build, copy_handmade
+from conftest import HANDMADE_AS_OF, copy_handmade
 from dagster import AssetKey
 
 from orchestration import publish as pub
@@ -58,13 +58,15 @@ SCHEMAS = {
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    """A finished, stamped build of the handmade landing with a passed verdict (the audit itself
-    is tested in test_orchestration)."""
+def template(handmade_warehouse, tmp_path_factory):
+    """A finished, stamped build of the handmade landing (a copy of the shared build) with a
+    passed verdict (the audit itself is tested in test_orchestration); the landing is this
+    module's own copy, which a test changes and a rebuild reads."""
     root = tmp_path_factory.mktemp("faults")
     landing = copy_handmade(root / "landing")
     p = Settings(home=root / "wh", landing_dir=landing)
-    build(landing, p.build_file(AS_OF), HANDMADE_AS_OF)
+    p.build_dir.mkdir(parents=True)
+    shutil.copy(handmade_warehouse, p.build_file(AS_OF))
     pub.stamp_build(p.build_file(AS_OF), "template")
     pub.write_verdict(p, AS_OF, pub.build_identity(p.build_file(AS_OF)), [], {"compared_with": None, "breaches": []})
     return p

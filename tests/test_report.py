@@ -43,7 +43,7 @@ def sample_warehouse(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("report_wh")
     as_of = default_as_of(take_inventory(SAMPLE_LANDING))
     earlier = previous_month_end(as_of)
-    build(SAMPLE_LANDING, folder / f"warehouse-{earlier}.duckdb", earlier)
+    build(SAMPLE_LANDING, folder / f"warehouse-{earlier}.duckdb", earlier, select="+int_tier_snapshot")
     store_snapshot(folder / f"warehouse-{earlier}.duckdb", folder / "history", earlier.isoformat())
     build(SAMPLE_LANDING, folder / "warehouse.duckdb", as_of)
     return folder / "warehouse.duckdb"

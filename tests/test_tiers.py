@@ -14,6 +14,8 @@ SHARE_SCHEMES = {
     "pyramid_1_19_30_50": ["0.01", "0.20", "0.50", "1.00"],
 }
 TIERS = "ABCD"
+# the marts these tests read and what they are built from (customer_tiers needs every model)
+TIER_MARTS = "+customer_scheme_tiers +tier_profitability +quadrant_profitability +grid_profitability"
 
 
 @pytest.fixture(autouse=True)
@@ -103,7 +105,7 @@ def test_revenue_bands_include_their_lower_edge(tmp_path):
     revenues = [Decimal(v) for v in ("150000.00", "100000.00", "99999.99", "50000.00", "20000.00", "19999.99", "5.00")]
     revenue = write_landing(tmp_path / "landing", revenues)
     warehouse = tmp_path / "wh.duckdb"
-    build(tmp_path / "landing", warehouse)
+    build(tmp_path / "landing", warehouse, select="+customer_scheme_tiers")
     got = dict(query(warehouse, "select customer_id, tier from customer_scheme_tiers where scheme = 'revenue_bands'"))
     by_revenue = {str(revenue[c]): t for c, t in got.items()}
     assert by_revenue == {
@@ -122,7 +124,7 @@ def test_empty_categories_keep_their_rows(tmp_path):
     cells are all there, with zeros."""
     write_landing(tmp_path / "landing", [Decimal("300.00"), Decimal("200.00"), Decimal("100.00")])
     warehouse = tmp_path / "wh.duckdb"
-    build(tmp_path / "landing", warehouse)
+    build(tmp_path / "landing", warehouse, select=TIER_MARTS)
     schemes = query(
         warehouse,
         "select scheme, tier from tier_schemes union all "
