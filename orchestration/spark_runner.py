@@ -1,8 +1,9 @@
-"""`warehouse-build-spark`: the same landing inventory and `dbt build` as warehouse-build, on
+"""`warehouse-build-spark`: the same landing inventory and dbt project as warehouse-build, on
 Apache Spark (profiles.yml target `spark`: a local pyspark session, docs/spark.md). Tables and
-the Hive metastore are kept under the Spark folder; each build goes into its own schema.
+the Hive metastore are kept under the Spark folder; each build goes into its own build schema
+and, with --publish, is served once audited (orchestration/spark_steps.py).
 
-    warehouse-build-spark [--landing-dir D] [--as-of YYYY-MM-DD] [--spark-dir DIR] [--schema S] [dbt options]
+    warehouse-build-spark [--landing-dir D] [--as-of YYYY-MM-DD] [--spark-dir DIR] [--schema S] [--publish SERVED]
 """
 
 import argparse
@@ -12,7 +13,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from orchestration.dbt_args import build_args, dbt_env, dbt_executable
+from orchestration.dbt_args import dbt_env
 from orchestration.dbt_runner import prepare_landing
 from tiering.landing import LandingError
 from tiering.project import PROJECT_DIR
@@ -31,12 +32,13 @@ def run_spark_build(
     as_of: date | None,
     spark_dir: Path,
     schema: str = DEFAULT_SCHEMA,
+    served: str | None = None,
     capture: bool = False,
-    extra: list[str] | None = None,
     settings: Settings | None = None,
 ) -> subprocess.CompletedProcess:
-    """`dbt build --target spark` of `landing_dir` into `schema` of the Spark folder `spark_dir`
-    (a subprocess). A landing folder that cannot be built gives return code 2 and its cause."""
+    """The Spark build of `landing_dir` into `schema` of the Spark folder `spark_dir` (the
+    steps of orchestration/spark_steps.py in a subprocess), published to schema `served` when
+    given and audited. A landing folder that cannot be built gives return code 2 and its cause."""
     settings = (settings or Settings.from_env()).model_copy(update={"landing_dir": Path(landing_dir).resolve()})
     spark_dir = Path(spark_dir).resolve()
     spark_dir.mkdir(parents=True, exist_ok=True)
@@ -48,7 +50,7 @@ def run_spark_build(
             print(e, file=sys.stderr)
         return subprocess.CompletedProcess(["warehouse-build-spark"], 2, stdout=f"{e}\n", stderr=f"{e}\n")
     env = spark_env(dbt_env(settings, build_file, inventory, os.environ), spark_dir, schema)
-    cmd = [dbt_executable(), *build_args(PROJECT_DIR, as_of), "--target", "spark", *(extra or [])]
+    cmd = [sys.executable, "-m", "orchestration.spark_steps", as_of.isoformat(), schema, *([served] if served else [])]
     return subprocess.run(cmd, cwd=PROJECT_DIR, env=env, capture_output=capture, text=True)
 
 
@@ -59,15 +61,16 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--landing-dir", type=Path, default=None, help="default: $LANDING_DIR, else the sample")
     p.add_argument("--as-of", type=date.fromisoformat, default=None, help="default: as warehouse-build")
     p.add_argument("--spark-dir", type=Path, default=PROJECT_DIR / "warehouse" / "spark", help="tables and metastore")
-    p.add_argument("--schema", default=DEFAULT_SCHEMA, help="the schema the build writes (a fresh one per build)")
+    p.add_argument("--schema", default=DEFAULT_SCHEMA, help="the build schema (a fresh one per build)")
+    p.add_argument("--publish", metavar="SERVED", default=None, help="serve the audited build in this schema")
     return p
 
 
 def main(argv=None) -> int:
-    a, extra = parser().parse_known_args(argv)
+    a = parser().parse_args(argv)
     settings = Settings.from_env(landing_dir=a.landing_dir)
     return run_spark_build(
-        settings.landing_dir, a.as_of, a.spark_dir, a.schema, extra=extra, settings=settings
+        settings.landing_dir, a.as_of, a.spark_dir, a.schema, a.publish, settings=settings
     ).returncode
 
 

@@ -13,8 +13,12 @@
         {%- for name, kind in file.columns.items() %}{% do types.update({name | lower: kind}) %}{% endfor -%}
         {%- if file.kind == 'csv' -%}
             {%- set relation = spark_csv_table(table, loop.index, file) -%}
+            {#- the filter reads every column: Spark refuses a query that reads only _corrupt_record -#}
+            {%- set every_column = [] -%}
+            {%- for name in file.columns %}{% do every_column.append('`' ~ name | replace('`', '``') ~ '`') %}{% endfor -%}
             {%- do sources.append((types, '(select *, ' ~ sql_string(file.path) ~ ' as filename from ' ~ relation
-                                           ~ ' where _corrupt_record is null)')) -%}
+                                           ~ ' where _corrupt_record is null and length(concat_ws(\'\', ' ~ every_column | join(', ')
+                                           ~ ')) >= 0)')) -%}
         {%- else -%}
             {%- do sources.append((types, '(select *, ' ~ sql_string(file.path) ~ ' as filename from parquet.`' ~ file.path ~ '`)')) -%}
         {%- endif -%}
