@@ -1,7 +1,7 @@
 """The steps of one Spark build, in one process and one Spark session (started once by dbt's
 `session` connection, reused by every step):
 
-1. dbt builds every model up to int_clv_purchase_history (tests later, in step 4);
+1. dbt builds everything int_clv_predictions reads (tests later, in step 4);
 2. the Arrow step: the per-customer summary is read from Spark as an Arrow table, the CLV fit
    of tiering.clv_predictions runs on it (the same function as the dbt Python model on
    DuckDB) and the predictions are written back as table int_clv_predictions (dbt-spark's
@@ -39,8 +39,8 @@ def dbt_steps(as_of: date) -> list[tuple[str, list[str]]]:
     test = ["test", *build[1:]]
     target = ["--target", "spark"]
     return [
-        ("upstream", [*build, *target, "--select", f"+{SUMMARY}", "--exclude", *NO_TESTS]),
-        ("downstream", [*build, *target, "--exclude", f"+{SUMMARY}", PREDICTIONS, *NO_TESTS]),
+        ("upstream", [*build, *target, "--select", f"+{PREDICTIONS}", "--exclude", PREDICTIONS, *NO_TESTS]),
+        ("downstream", [*build, *target, "--exclude", f"+{PREDICTIONS}", *NO_TESTS]),
         ("audit", [*test, *target]),
     ]
 

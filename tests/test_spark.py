@@ -22,6 +22,7 @@ from tiering.settings import PUBLIC_MARTS
 pytestmark = pytest.mark.spark
 
 SCHEMA = "sample_build"
+SERVED = "served"
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +41,7 @@ def spark_sample(tmp_path_factory, sample_as_of) -> Path:
     folder = tmp_path_factory.mktemp("spark")
     with pytest.MonkeyPatch.context() as env:
         env.setenv("DBT_TARGET_PATH", str(folder / "target"))
-        result = run_spark_build(SAMPLE_LANDING, sample_as_of, folder, SCHEMA, capture=True)
+        result = run_spark_build(SAMPLE_LANDING, sample_as_of, folder, SCHEMA, SERVED, capture=True)
     assert result.returncode == 0, result.stdout[-5000:]
     return folder
 
@@ -93,16 +94,17 @@ def test_public_mart_equals_duckdb(mart, duckdb_sample, spark_sample):
 EMPTY_ON_SAMPLE = {"rejected_files"}
 
 
-def test_every_model_ran_on_spark(spark_sample):
-    """A model added without a Spark form fails here: every model of the manifest ran on Spark."""
-    target = spark_sample / "target"
-    manifest = json.loads((target / "manifest.json").read_text())
-    models = {k for k, n in manifest["nodes"].items() if n["resource_type"] == "model"}
-    results = json.loads((target / "run_results.json").read_text())["results"]
-    succeeded = {r["unique_id"] for r in results if r["status"] == "success"}
-    assert models - succeeded == set()
-    failed = [r["unique_id"] for r in results if r["status"] not in ("success", "pass")]
-    assert failed == []
+def test_every_model_and_test_ran_on_spark(spark_sample):
+    """A model added without a Spark form fails here: every model of the manifest ran on
+    Spark (int_clv_predictions in the Arrow step), every data and unit test passed."""
+    manifest = json.loads((spark_sample / "target" / "manifest.json").read_text())
+    steps = json.loads((spark_sample / f"{SCHEMA}.results.json").read_text())
+    status = {node: s for step in steps.values() for node, s in step.items()}
+    models = [k for k, n in manifest["nodes"].items() if n["resource_type"] == "model"]
+    tests = [k for k, n in manifest["nodes"].items() if n["resource_type"] == "test"] + list(manifest["unit_tests"])
+    assert [m for m in models if status.get(m) != "success"] == []
+    assert [t for t in tests if status.get(t) != "pass"] == []
+    assert len(models) > 50 and len(tests) > 200
 
 
 def test_spark_reads_the_rows_the_inventory_counts(spark_sample):
@@ -115,3 +117,28 @@ def test_spark_reads_the_rows_the_inventory_counts(spark_sample):
             validated = spark_table(spark_sample, f"int_{table}__validated")
             staged = con.sql(f"select source_file, count(*) from read_parquet('{validated}') group by all").fetchall()
             assert dict(staged) == {f["path"]: f["rows"] for f in entry["files"]}, table
+
+
+def test_publish_serves_the_audited_build(spark_sample):
+    """Write-audit-publish: the served schema has a view per public mart over the build schema."""
+    from pyspark.sql import SparkSession
+
+    spark = (
+        SparkSession.builder.master("local[1]")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.warehouse.dir", str(spark_sample / "tables"))
+        .config(
+            "spark.hadoop.javax.jdo.option.ConnectionURL",
+            f"jdbc:derby:;databaseName={spark_sample / 'metastore_db'};create=false",
+        )
+        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={spark_sample}")
+        .enableHiveSupport()
+        .getOrCreate()
+    )
+    try:
+        views = {r.tableName for r in spark.sql(f"show views in {SERVED}").collect()}
+        definitions = {m: spark.sql(f"show create table {SERVED}.{m}").collect()[0][0] for m in PUBLIC_MARTS}
+    finally:
+        spark.stop()
+    assert views == set(PUBLIC_MARTS)
+    assert all(f"{SCHEMA}.{m}" in d.replace("`", "") for m, d in definitions.items()), definitions

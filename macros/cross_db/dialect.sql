@@ -87,7 +87,7 @@
     (({{ numerator }}) div ({{ denominator }}))
 {%- endmacro %}
 
-{#- Days from date `start` to date `end` (an integer). -#}
+{#- Days from date `start` to date `end` (a bigint). -#}
 {% macro days_between(start, end) -%}
     {{ return(adapter.dispatch('days_between')(start, end)) }}
 {%- endmacro %}
@@ -95,7 +95,7 @@
     (({{ end }}) - ({{ start }}))
 {%- endmacro %}
 {% macro spark__days_between(start, end) -%}
-    datediff({{ end }}, {{ start }})
+    cast(datediff({{ end }}, {{ start }}) as bigint)
 {%- endmacro %}
 
 {#- Calendar-month boundaries crossed from `start` to `end` (DuckDB's datediff('month')). -#}
@@ -336,4 +336,34 @@ select explode(sequence(date '{{ start }}', date_sub(date '{{ end }}', 1), inter
     union all
     {%- endif %}
     {{ prototype }}
+{%- endmacro %}
+
+{#- An expression that fails the query with the text `message` (SQL) as its error. -#}
+{% macro raise_error(message) -%}
+    {{ return(adapter.dispatch('raise_error')(message)) }}
+{%- endmacro %}
+{% macro duckdb__raise_error(message) %}error({{ message }}){% endmacro %}
+{% macro spark__raise_error(message) %}raise_error({{ message }}){% endmacro %}
+
+{#- Date `d` plus `months` calendar months (a month-end past the target month's end clamps). -#}
+{% macro add_months(d, months) -%}
+    {{ return(adapter.dispatch('add_months')(d, months)) }}
+{%- endmacro %}
+{% macro duckdb__add_months(d, months) -%}
+    ({{ d }} + to_months({{ months }}))::date
+{%- endmacro %}
+{% macro spark__add_months(d, months) -%}
+    add_months({{ d }}, {{ months }})
+{%- endmacro %}
+
+{#- `numerator` / `denominator` as a double, as DuckDB divides decimals (Spark would divide
+    them in decimal, to 6 decimals, before the cast). -#}
+{% macro divide_as_double(numerator, denominator) -%}
+    {{ return(adapter.dispatch('divide_as_double')(numerator, denominator)) }}
+{%- endmacro %}
+{% macro duckdb__divide_as_double(numerator, denominator) -%}
+    (({{ numerator }}) / {{ denominator }})::double
+{%- endmacro %}
+{% macro spark__divide_as_double(numerator, denominator) -%}
+    (cast({{ numerator }} as double) / cast({{ denominator }} as double))
 {%- endmacro %}

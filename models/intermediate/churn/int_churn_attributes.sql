@@ -94,12 +94,12 @@ select
     {{ days_between('rhythm.last_purchase', 'rhythm.snapshot_date') }} as recency_days,
     rhythm.mean_gap_days,
     ({{ days_between('rhythm.last_purchase', 'rhythm.snapshot_date') }} / coalesce(rhythm.mean_gap_days, typical_gap.median_gap_days))::double as recency_ratio,
-    coalesce(((2 * rhythm.net_revenue_recent_half - rhythm.net_revenue)
-              / nullif(abs(rhythm.net_revenue_recent_half) + abs(rhythm.net_revenue - rhythm.net_revenue_recent_half), 0))::double,
+    coalesce({{ divide_as_double('2 * rhythm.net_revenue_recent_half - rhythm.net_revenue',
+                                 'nullif(abs(rhythm.net_revenue_recent_half) + abs(rhythm.net_revenue - rhythm.net_revenue_recent_half), 0)') }},
              0.0) as spend_trend,
     lateness.late_days::double as late_days,
     case when rhythm.net_revenue > 0
-         then (coalesce(service.cost_to_serve, 0) / rhythm.net_revenue)::double end as service_intensity,
+         then {{ divide_as_double('coalesce(service.cost_to_serve, 0)', 'rhythm.net_revenue') }} end as service_intensity,
     case when rhythm.snapshot_date + horizon.days::integer <= snapshots.as_of_date
          then later_purchases.customer_id is null end as lapsed
 from rhythm

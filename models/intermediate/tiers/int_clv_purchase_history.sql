@@ -25,10 +25,10 @@ per_customer as (
 select
     per_customer.customer_id,
     per_customer.x::integer as x,
-    ({{ days_between('per_customer.first_purchase', 'per_customer.last_purchase') }} / 7.0)::double as t_x,
-    ({{ days_between('per_customer.first_purchase', 'params.as_of_date') }} / 7.0)::double as t_age,
+    {{ divide_as_double(days_between('per_customer.first_purchase', 'per_customer.last_purchase'), '7.0') }} as t_x,
+    {{ divide_as_double(days_between('per_customer.first_purchase', 'params.as_of_date'), '7.0') }} as t_age,
     case when per_customer.x > 0
-         then ((per_customer.total_revenue - per_customer.first_revenue) / per_customer.x)::double end as mean_repeat_spend,
-    (per_customer.total_revenue / (per_customer.x + 1))::double as mean_spend
+         then {{ divide_as_double('per_customer.total_revenue - per_customer.first_revenue', 'per_customer.x') }} end as mean_repeat_spend,
+    {{ divide_as_double('per_customer.total_revenue', '(per_customer.x + 1)') }} as mean_spend
 from per_customer
 cross join params

@@ -35,7 +35,7 @@ shares as (
 ),
 
 peak as (
-    select {{ star_replace([], {'row_type': "'peak'"}) }}
+    select 'peak' as row_type, {{ star_except('row_type') }}  -- row_type is the first column of shares
     from shares
     qualify row_number() over (order by cumulative_contribution desc, customer_rank asc) = 1
 )
