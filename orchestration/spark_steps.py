@@ -12,14 +12,17 @@
    public mart's view in the served schema is replaced by one over the audited build schema.
 
 Run by orchestration/spark_runner.py in a subprocess with the build's environment; writes
-<spark dir>/<schema>.results.json (every node's status per step).
+<spark dir>/<schema>.results.json (every node's status per step) and <schema>.timing.json
+(each step's wall seconds and each node's execution seconds, for docs/scaling.md).
 
     python -m orchestration.spark_steps AS_OF BUILD_SCHEMA [SERVED_SCHEMA]
 """
 
 import json
 import os
+import shutil
 import sys
+import time
 from datetime import date
 from pathlib import Path
 
@@ -31,6 +34,7 @@ from tiering.settings import PUBLIC_MARTS
 SUMMARY = "int_clv_purchase_history"
 PREDICTIONS = "int_clv_predictions"
 NO_TESTS = ["resource_type:test", "resource_type:unit_test"]
+CONTRACT = PROJECT_DIR / "models" / "staging" / "_sources.yml"
 
 
 def dbt_steps(as_of: date) -> list[tuple[str, list[str]]]:
@@ -45,6 +49,9 @@ def dbt_steps(as_of: date) -> list[tuple[str, list[str]]]:
     ]
 
 
+TIMING: dict[str, dict[str, float]] = {}  # node execution seconds of this process's dbt runs
+
+
 def run_dbt(args: list[str]) -> dict[str, str]:
     """One dbt invocation in this process: {unique_id: status}."""
     from dbt.cli.main import dbtRunner
@@ -52,7 +59,15 @@ def run_dbt(args: list[str]) -> dict[str, str]:
     result = dbtRunner().invoke(args)
     if result.result is None:
         raise RuntimeError(f"dbt {args[0]} did not run: {result.exception}")
+    TIMING.setdefault("nodes", {}).update({r.node.unique_id: round(r.execution_time, 2) for r in result.result.results})
     return {r.node.unique_id: str(r.status) for r in result.result.results}
+
+
+def timed(step: str, fn, *args):
+    start = time.monotonic()
+    out = fn(*args)
+    TIMING.setdefault("steps", {})[step] = round(time.monotonic() - start, 1)
+    return out
 
 
 def spark_session():
@@ -81,21 +96,24 @@ def publish(spark, build_schema: str, served_schema: str) -> None:
 def main(argv=None) -> int:
     argv = argv or sys.argv[1:]
     as_of, schema, served = date.fromisoformat(argv[0]), argv[1], (argv[2] if len(argv) > 2 else None)
+    spark_dir = Path(os.environ["WAREHOUSE_SPARK_DIR"])
+    # dbt's unit tests read the contract file itself; Spark skips files named _*
+    os.environ["WAREHOUSE_CONTRACT_FILE"] = str(shutil.copy(CONTRACT, spark_dir / "contract.yml"))
     statuses: dict[str, dict[str, str]] = {}
     ok = True
     for name, args in dbt_steps(as_of):
-        statuses[name] = run_dbt(args)
+        statuses[name] = timed(name, run_dbt, args)
         ok = ok and all(s in ("success", "pass") for s in statuses[name].values())
         if name == "upstream":
             if not ok:
                 break
-            write_predictions(spark_session(), schema)
+            timed("arrow", write_predictions, spark_session(), schema)
             statuses["arrow"] = {f"model.customer_tiers.{PREDICTIONS}": "success"}
     if ok and served:
-        publish(spark_session(), schema, served)
+        timed("publish", publish, spark_session(), schema, served)
         statuses["publish"] = {served: "success"}
-    spark_dir = Path(os.environ["WAREHOUSE_SPARK_DIR"])
     (spark_dir / f"{schema}.results.json").write_text(json.dumps(statuses, indent=1))
+    (spark_dir / f"{schema}.timing.json").write_text(json.dumps(TIMING, indent=1))
     return 0 if ok else 1
 
 
