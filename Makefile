@@ -39,8 +39,9 @@ test-fast: manifest
 	$(BIN)/pytest $(XDIST) -m fast
 
 # the Spark tier (CI, after `make test`): the sample on a local Spark equals DuckDB's build
+# (its own temp folder: pytest keeps only the last three of the default ones)
 test-spark: manifest
-	$(BIN)/pytest -m spark tests/test_spark.py
+	$(BIN)/pytest -m spark --basetemp=warehouse/pytest-spark tests/test_spark.py
 
 lint: setup
 	$(BIN)/ruff check .

@@ -38,7 +38,7 @@
     {%- endif %}
     repeated as {{ materialized_cte() }} (  -- null (unkeyed) never joins
         {%- for slice in range(passes) %}
-        select key_hash from {{ rows }} {% if passes > 1 %}where key_hash % {{ passes }} = {{ slice }} {% endif -%}
+        select key_hash from {{ rows }} {% if passes > 1 %}where {{ hash_slice('key_hash', passes) }} = {{ slice }} {% endif -%}
         group by key_hash having count(*) > 1
         {%- if not loop.last %}
         union all

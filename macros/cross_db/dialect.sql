@@ -367,3 +367,11 @@ select explode(sequence(date '{{ start }}', date_sub(date '{{ end }}', 1), inter
 {% macro spark__divide_as_double(numerator, denominator) -%}
     (cast({{ numerator }} as double) / cast({{ denominator }} as double))
 {%- endmacro %}
+
+{#- Which of `passes` slices a 64-bit hash falls in (0 .. passes - 1): DuckDB's hash is
+    unsigned, Spark's xxhash64 signed (pmod keeps the slice non-negative). -#}
+{% macro hash_slice(hash, passes) -%}
+    {{ return(adapter.dispatch('hash_slice')(hash, passes)) }}
+{%- endmacro %}
+{% macro duckdb__hash_slice(hash, passes) %}{{ hash }} % {{ passes }}{% endmacro %}
+{% macro spark__hash_slice(hash, passes) %}pmod({{ hash }}, {{ passes }}){% endmacro %}
