@@ -35,7 +35,7 @@
 
     select
         customer_id,
-        round(100 * sum(weight * percentile_rank) / sum(weight), 4)::decimal(38, 4) as score,
+        round({{ divide_as_double('100 * sum(weight * percentile_rank)', 'sum(weight)') }}, 4)::decimal(38, 4) as score,
         count(*)::integer as factors_used
     from ranked
     where factor_values > 0
