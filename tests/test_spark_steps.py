@@ -40,6 +40,11 @@ def test_an_audited_build_is_published_after_every_step(recorded):
     assert list(results) == ["upstream", "arrow", "downstream", "audit", "publish"]
 
 
+def test_nodes_with_nothing_to_run_do_not_stop_publish(recorded):
+    code, calls, _ = recorded({"downstream": "no-op"})
+    assert (code, calls[-1]) == (0, ("publish", "build_1", "served"))
+
+
 def test_a_failed_audit_is_not_published(recorded):
     code, calls, results = recorded({"audit": "fail"})
     assert code == 1
