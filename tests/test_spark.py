@@ -136,7 +136,7 @@ def test_publish_serves_the_audited_build(spark_sample):
         .getOrCreate()
     )
     try:
-        views = {r.tableName for r in spark.sql(f"show views in {SERVED}").collect()}
+        views = {r.viewName for r in spark.sql(f"show views in {SERVED}").collect()}
         definitions = {m: spark.sql(f"show create table {SERVED}.{m}").collect()[0][0] for m in PUBLIC_MARTS}
     finally:
         spark.stop()
