@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup manifest run dagster test test-fast lint format clean sample doc-figures
+.PHONY: setup manifest run dagster test test-fast test-spark lint format clean sample doc-figures
 
 setup: $(VENV)/.installed
 
@@ -37,6 +37,11 @@ test: lint manifest
 # the quick tier for every change: unit tests, dbt unit tests and one small build
 test-fast: manifest
 	$(BIN)/pytest $(XDIST) -m fast
+
+# the Spark tier (CI, after `make test`): the sample on a local Spark equals DuckDB's build
+# (its own temp folder: pytest keeps only the last three of the default ones)
+test-spark: manifest
+	$(BIN)/pytest -m spark --basetemp=warehouse/pytest-spark tests/test_spark.py
 
 lint: setup
 	$(BIN)/ruff check .

@@ -7,13 +7,17 @@
     read as text in the contract's dialect, grouped by header (malformed rows are skipped: the
     inventory lists them); Parquet files are grouped by their stored column types so each group
     is typed without a round trip through text. A query filtering on source_file reads only
-    those files. -#}
+    those files. The Spark form is in macros/cross_db/spark_landing.sql. -#}
 {% macro staged_rows(table) %}
+    {{ return(adapter.dispatch('staged_rows')(table)) }}
+{% endmacro %}
+
+{% macro duckdb__staged_rows(table) %}
     {%- set columns = contract_columns(table) -%}
     {%- set text_types = {} -%}
     {%- for column in columns %}{% do text_types.update({column: 'VARCHAR'}) %}{% endfor -%}
     {%- set prototype -%}
-        select {% for column in columns %}null::varchar as {{ column }}, {% endfor %}null::varchar as filename where false
+        select {% for column in columns %}null::string as {{ column }}, {% endfor %}null::string as filename where false
     {%- endset %}
     {%- set sources = [] -%}
     {%- for group in files_by_columns(landing_table_files(table)) -%}
@@ -54,9 +58,9 @@
         {{ column }},
         {%- endfor %}
         typing_errors,
-        case when typing_errors is not null then to_json(struct_pack(
-            {%- for column in columns %}{{ column }} := __landed_{{ column }}::varchar{% if not loop.last %}, {% endif %}{% endfor -%}
-        ))::varchar end as landed_record,
+        {%- set landed = {} -%}
+        {%- for column in columns %}{% do landed.update({column: '__landed_' ~ column ~ '::string'}) %}{% endfor %}
+        case when typing_errors is not null then {{ json_object(landed) }} end as landed_record,
         source_file
     from (
         select *, {{ typing_errors(typed, columns) }} as typing_errors
@@ -64,7 +68,7 @@
             select
                 {%- for column in columns %}
                 {{ typed[column].sql }} as {{ column }},
-                {{ column if types.get(column) else 'null::varchar' }} as __landed_{{ column }},
+                {{ column if types.get(column) else 'null::string' }} as __landed_{{ column }},
                 {%- endfor %}
                 filename as source_file
             from {{ source }}
@@ -98,7 +102,7 @@
     {%- if not path -%}
         {{ exceptions.raise_compiler_error("WAREHOUSE_INVENTORY is not set: build with warehouse-build or warehouse-run, which take the landing inventory first") }}
     {%- endif -%}
-    {{ return(fromjson(run_query("select content from read_text(" ~ sql_string(path) ~ ")").columns[0].values()[0])) }}
+    {{ return(fromjson(read_text_file(path))) }}
 {% endmacro %}
 
 {#- The inventory entries of a contract table's readable files, sorted by name:
@@ -112,7 +116,7 @@
 {% macro inventory_rows(name, prototype, inventory=none) -%}
     {%- set inventory = inventory or landing_inventory() -%}
     {%- if inventory.get(name) -%}
-    read_parquet({{ sql_string(inventory[name]) }})
+    ({{ select_parquet_files([inventory[name]], ['*']) }})
     {%- else -%}
     ({{ prototype }})
     {%- endif -%}
@@ -136,17 +140,17 @@
 {% macro history_rows(columns) %}
     {%- set files = landing_inventory().history_files -%}
     {%- if files %}
-    select {{ columns | join(', ') }} from read_parquet({{ sql_list(files) }}, union_by_name = true)
+    {{ select_parquet_files(files, columns) }}
     {%- else %}
     select {{ columns | join(', ') }} from {{ ref('int_tier_snapshot') }} where false
     {%- endif %}
 {% endmacro %}
 
 {% macro malformed_rows_prototype() -%}
-    select null::varchar as table_name, null::varchar as source_file, null::bigint as line, null::varchar as reason,
-        null::varchar as raw_text where false
+    select null::string as table_name, null::string as source_file, null::bigint as line, null::string as reason,
+        null::string as raw_text where false
 {%- endmacro %}
 
 {% macro rejected_files_prototype() -%}
-    select null::varchar as table_name, null::varchar as source_file, null::varchar as reason where false
+    select null::string as table_name, null::string as source_file, null::string as reason where false
 {%- endmacro %}

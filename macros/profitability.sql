@@ -3,7 +3,7 @@
     shares add up to 1 when the total is a profit and to -1 when it is a loss; null when the
     total is zero (no share of nothing). -#}
 {% macro signed_share(part, total) -%}
-    (case when ({{ total }}) <> 0 then (({{ part }}) / abs({{ total }}))::double end)
+    (case when ({{ total }}) <> 0 then {{ divide_as_double(part, 'abs(' ~ total ~ ')') }} end)
 {%- endmacro %}
 
 {#- Profitability per group of customers. `members` is SQL returning customer_id plus the
@@ -78,11 +78,11 @@ select
     totals.contribution::decimal(38, 4) as contribution,
     totals.total_contribution::decimal(38, 4) as total_contribution,
     {{ signed_share('totals.contribution', 'totals.total_contribution') }} as share_of_contribution,
-    (totals.cost_to_serve / nullif(totals.net_revenue, 0))::double as cost_to_serve_to_revenue,
-    (totals.net_revenue / nullif(totals.customers, 0))::double as avg_net_revenue,
-    (totals.gross_margin / nullif(totals.customers, 0))::double as avg_gross_margin,
-    (totals.cost_to_serve / nullif(totals.customers, 0))::double as avg_cost_to_serve,
-    (totals.contribution / nullif(totals.customers, 0))::double as avg_contribution
+    {{ divide_as_double('totals.cost_to_serve', 'nullif(totals.net_revenue, 0)') }} as cost_to_serve_to_revenue,
+    {{ divide_as_double('totals.net_revenue', 'nullif(totals.customers, 0)') }} as avg_net_revenue,
+    {{ divide_as_double('totals.gross_margin', 'nullif(totals.customers, 0)') }} as avg_gross_margin,
+    {{ divide_as_double('totals.cost_to_serve', 'nullif(totals.customers, 0)') }} as avg_cost_to_serve,
+    {{ divide_as_double('totals.contribution', 'nullif(totals.customers, 0)') }} as avg_contribution
 from totals
 cross join {{ ref('int_run_parameters') }} as params
 {%- endmacro %}

@@ -1,6 +1,6 @@
 {#- 1-5 score from a rank() (1 = worst) among n rows; see int_customer_rfm. -#}
 {% macro quintile_score(rank, n) -%}
-    (case when {{ n }} = 1 then 5 else least(5, 1 + (5 * ({{ rank }} - 1)) // ({{ n }} - 1)) end)::integer
+    (case when {{ n }} = 1 then 5 else least(5, 1 + {{ int_divide('5 * (' ~ rank ~ ' - 1)', n ~ ' - 1') }}) end)::integer
 {%- endmacro %}
 
 {#- Round half up of a non-negative exact decimal expression (0.05 x 1000 = 50, never 51). -#}
@@ -35,7 +35,7 @@
 
     select
         customer_id,
-        round(100 * sum(weight * percentile_rank) / sum(weight), 4)::decimal(38, 4) as score,
+        round({{ divide_as_double('100 * sum(weight * percentile_rank)', 'sum(weight)') }}, 4)::decimal(38, 4) as score,
         count(*)::integer as factors_used
     from ranked
     where factor_values > 0

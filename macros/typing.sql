@@ -9,12 +9,10 @@
     {%- set v = "nullif(trim(" ~ raw ~ "), '')" -%}
     {%- if kind == 'text' -%} {{ v }}
     {%- elif kind == 'code' -%} lower({{ v }})
-    {%- elif kind == 'integer' -%} case when regexp_full_match({{ v }}, '[+-]?[0-9]{1,9}') then {{ v }}::integer end
-    {%- elif kind == 'money' -%} case when regexp_full_match({{ v }}, '[+-]?([0-9]{1,16}(\.[0-9]{0,2}0*)?|\.[0-9]{1,2}0*)') then {{ v }}::decimal(18, 2) end
+    {%- elif kind == 'integer' -%} case when {{ regex_full_match(v, '[+-]?[0-9]{1,9}') }} then {{ v }}::integer end
+    {%- elif kind == 'money' -%} case when {{ regex_full_match(v, '[+-]?([0-9]{1,16}(\.[0-9]{0,2}0*)?|\.[0-9]{1,2}0*)') }} then {{ v }}::decimal(18, 2) end
     {%- elif kind == 'date' -%} try_cast({{ v }} as date)
-    {%- elif kind == 'timestamp' -%}
-        case when regexp_matches({{ v }}, '{{ utc_offset_pattern() }}') then timezone('UTC', try_cast({{ v }} as timestamptz))
-             else try_cast({{ v }} as timestamp) end
+    {%- elif kind == 'timestamp' -%} {{ timestamp_from_text(v) }}
     {%- elif kind == 'boolean' -%} try_cast({{ v }} as boolean)
     {%- else -%} {{ exceptions.raise_compiler_error("unknown column kind " ~ kind) }}
     {%- endif -%}
@@ -27,7 +25,7 @@
 {%- endmacro %}
 
 {% macro kind_type(kind) -%}
-    {{ return({'text': 'varchar', 'code': 'varchar', 'integer': 'integer', 'money': 'decimal(18, 2)',
+    {{ return({'text': 'string', 'code': 'string', 'integer': 'integer', 'money': 'decimal(18, 2)',
                'date': 'date', 'timestamp': 'timestamp', 'boolean': 'boolean'}[kind]) }}
 {%- endmacro %}
 
@@ -43,11 +41,11 @@
     {%- elif t.startswith(('STRUCT', 'MAP', 'UNION')) or t.endswith(']') -%}
         {%- set r = {'sql': 'null::' ~ kind_type(kind), 'can_fail': false, 'error': column ~ ' is a nested Parquet column'} -%}
     {%- elif kind == 'timestamp' and t == 'TIMESTAMP WITH TIME ZONE' -%}
-        {%- set r = {'sql': "timezone('UTC', " ~ column ~ ")", 'can_fail': false} -%}
+        {%- set r = {'sql': utc_timestamp(column), 'can_fail': false} -%}
     {%- elif t == 'VARCHAR' -%}
         {%- set r = {'sql': typed_text(column, kind), 'can_fail': kind not in ('text', 'code')} -%}
     {%- elif kind in ('text', 'code') -%}
-        {%- set r = {'sql': typed_text(column ~ '::varchar', kind), 'can_fail': false} -%}
+        {%- set r = {'sql': typed_text(column ~ '::string', kind), 'can_fail': false} -%}
     {%- elif kind == 'integer' and t in small_ints -%}
         {%- set r = {'sql': column ~ '::integer', 'can_fail': false} -%}
     {%- elif kind == 'money' and (t in small_ints + ['UINTEGER']
@@ -58,9 +56,9 @@
     {%- elif kind == 'timestamp' and t in ('TIMESTAMP', 'TIMESTAMP_MS', 'TIMESTAMP_S', 'DATE') -%}
         {%- set r = {'sql': column ~ '::timestamp', 'can_fail': false} -%}
     {%- elif kind == 'timestamp' and t == 'TIMESTAMP_NS' -%}
-        {%- set r = {'sql': 'case when epoch_ns(' ~ column ~ ') % 1000 = 0 then ' ~ column ~ '::timestamp end', 'can_fail': true} -%}
+        {%- set r = {'sql': microsecond_timestamp(column), 'can_fail': true} -%}
     {%- else -%}
-        {%- set r = {'sql': typed_text(column ~ '::varchar', kind), 'can_fail': true} -%}
+        {%- set r = {'sql': typed_text(column ~ '::string', kind), 'can_fail': true} -%}
     {%- endif -%}
     {{ return(r) }}
 {%- endmacro %}
@@ -74,14 +72,14 @@
             {%- do messages.append("'" ~ typed[column].error ~ "'") -%}
         {%- elif typed[column].can_fail -%}
             {%- set message -%}
-        case when {{ column }} is null and nullif(trim(__landed_{{ column }}::varchar), '') is not null
-             then '{{ column }} is not a valid {{ {'money': 'decimal(18,2)'}.get(kind, kind) }}: "' || trim(__landed_{{ column }}::varchar) || '"' end
+        case when {{ column }} is null and nullif(trim(__landed_{{ column }}::string), '') is not null
+             then '{{ column }} is not a valid {{ {'money': 'decimal(18,2)'}.get(kind, kind) }}: "' || trim(__landed_{{ column }}::string) || '"' end
             {%- endset -%}
             {%- do messages.append(message) -%}
         {%- endif -%}
     {%- endfor -%}
     {%- if not messages -%}
-    null::varchar
+    null::string
     {%- else -%}
     nullif(concat_ws('; ', {{ messages | join(', ') }}), '')
     {%- endif -%}

@@ -26,29 +26,29 @@
     over 100M distinct keys in a 4 GB limit. -#}
 {% macro with_delivery_state(source, key_columns, table) %}
     {%- set key = key_columns | join(', ') -%}
-    {%- set version = 'hash(*columns(* exclude (source_file, landed_record, key_hash)))' -%}
+    {%- set version = row_version(table) -%}
     {%- set passes = 1 if is_incremental() else key_check_passes(table) -%}
     {%- set rows -%}
-        (select *, case when not {{ any_null(key_columns) }} then hash({{ key }}) end as key_hash
+        (select *, case when not {{ any_null(key_columns) }} then {{ hash64(key_columns) }} end as key_hash
          from {{ 'source_rows' if is_incremental() else '(' ~ source ~ ')' }})
     {%- endset -%}
     with
     {%- if is_incremental() %}
-    source_rows as materialized ({{ source }}),
+    source_rows as {{ materialized_cte() }} ({{ source }}),
     {%- endif %}
-    repeated as materialized (  -- null (unkeyed) never joins
+    repeated as {{ materialized_cte() }} (  -- null (unkeyed) never joins
         {%- for slice in range(passes) %}
-        select key_hash from {{ rows }} {% if passes > 1 %}where key_hash % {{ passes }} = {{ slice }} {% endif -%}
+        select key_hash from {{ rows }} {% if passes > 1 %}where {{ hash_slice('key_hash', passes) }} = {{ slice }} {% endif -%}
         group by key_hash having count(*) > 1
         {%- if not loop.last %}
         union all
         {%- endif %}
         {%- endfor %}
     )
-    select delivered.* exclude (key_hash), (case when key_hash is null then 'unkeyed' else 'latest' end)::{{ delivery_state_type() }} as delivery_state
+    select delivered.{{ star_except('key_hash') }}, (case when key_hash is null then 'unkeyed' else 'latest' end)::{{ delivery_state_type() }} as delivery_state
     from {{ rows }} as delivered anti join repeated using (key_hash)
     union all
-    select delivered.* exclude (key_hash),
+    select delivered.{{ star_except('key_hash') }},
         case
             when source_file < max(source_file) over (partition by {{ key }}) then 'superseded'
             when min({{ version }}) over (partition by {{ key }}, source_file)
@@ -69,7 +69,7 @@
 {#- Delivery state and row status are stored as ENUMs: a VARCHAR column costs several times
     more to write, and the validated tables hold every landed row. -#}
 {% macro delivery_state_type() -%}
-    enum('unkeyed', 'superseded', 'duplicate', 'conflict', 'latest')
+    {{ enum_type(['unkeyed', 'superseded', 'duplicate', 'conflict', 'latest']) }}
 {%- endmacro %}
 
 {#- The verdict columns every validated model ends with: row status from delivery state and
@@ -79,7 +79,7 @@
         when {{ state }} in ('superseded', 'duplicate') then 'superseded'
         when {{ issues }} is not null then 'quarantined'
         else 'accepted'
-    end)::enum('accepted', 'quarantined', 'superseded') as row_status,
+    end)::{{ enum_type(['accepted', 'quarantined', 'superseded']) }} as row_status,
     {{ this_run() }} as validated_at
 {%- endmacro %}
 

@@ -27,7 +27,7 @@ costs as (
 
 -- each branch cast to DECIMAL(38,4): a mixed-scale union would round to two decimals
 expected as (
-    select 'net_revenue' as line_item, null::varchar as activity, coalesce(net_revenue, 0)::decimal(38, 4) as expected from sales
+    select 'net_revenue' as line_item, null::string as activity, coalesce(net_revenue, 0)::decimal(38, 4) as expected from sales
     union all select 'cogs', null, coalesce(cogs, 0)::decimal(38, 4) from sales
     union all select 'gross_margin', null, coalesce(net_revenue - cogs, 0)::decimal(38, 4) from sales
     union all select 'cost_to_serve', null, coalesce((select sum(cost) from costs), 0)::decimal(38, 4)

@@ -6,7 +6,7 @@
 with v as (select * from {{ ref('customer_value') }}),
 
 customers as (
-    select 'net_revenue' as line_item, null::varchar as activity, sum(net_revenue)::decimal(38, 4) as expected from v
+    select 'net_revenue' as line_item, null::string as activity, sum(net_revenue)::decimal(38, 4) as expected from v
     union all select 'cogs', null, sum(cogs)::decimal(38, 4) from v
     union all select 'gross_margin', null, sum(gross_margin)::decimal(38, 4) from v
     union all select 'cost_to_serve', null, sum(cost_to_serve)::decimal(38, 4) from v

@@ -6,11 +6,14 @@
 {%- set inventory = landing_inventory() -%}
 {%- set allowed = inventory.get('allowed_empty_tables', []) -%}
 with empty as (
-    select string_agg('contract table ''' || table_name || ''' has no accepted rows in ' || case table_name
+    {%- set message -%}
+        'contract table ''' || table_name || ''' has no accepted rows in ' || case table_name
         {%- for t in var('contract_tables') %}
             when '{{ t }}' then {{ sql_string(inventory.tables.get(t, {}).get('folder', '')) }}
         {%- endfor %}
-        end, '; ' order by table_name) as failure
+        end
+    {%- endset %}
+    select {{ ordered_string_agg(message, "'; '", 'table_name') }} as failure
     from {{ ref('landing_reconciliation') }}
     where rows_accepted = 0
     {%- if allowed %}
@@ -20,4 +23,4 @@ with empty as (
 
 select failure
 from empty
-where case when failure is not null then error(failure) is null else false end
+where case when failure is not null then {{ raise_error('failure') }} is null else false end

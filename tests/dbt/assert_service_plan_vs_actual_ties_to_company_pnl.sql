@@ -4,7 +4,7 @@
 {{ config(meta={'dagster': {'ref': {'name': 'service_plan_vs_actual'}}}) }}
 
 with plan as (
-    select null::varchar as activity, sum(actual_cost) as amount from {{ ref('service_plan_vs_actual') }}
+    select null::string as activity, sum(actual_cost) as amount from {{ ref('service_plan_vs_actual') }}
     union all
     select activity, sum(actual_cost) from {{ ref('service_plan_vs_actual') }} group by activity having sum(actual_events) > 0
 ),

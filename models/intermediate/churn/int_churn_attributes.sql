@@ -45,7 +45,7 @@ purchases as (
 rhythm as (
     select
         *,
-        case when purchase_days > 1 then (last_purchase - first_purchase) / (purchase_days - 1) end as mean_gap_days
+        case when purchase_days > 1 then {{ days_between('first_purchase', 'last_purchase') }} / (purchase_days - 1) end as mean_gap_days
     from purchases
 ),
 
@@ -57,8 +57,8 @@ lateness as (
     select
         snapshots.snapshot_date,
         invoices.customer_id,
-        avg(greatest(0, (case when invoices.paid_date <= snapshots.snapshot_date then invoices.paid_date
-                              else snapshots.snapshot_date end) - coalesce(invoices.due_date, invoices.invoice_date))) as late_days
+        avg(greatest(0, {{ days_between('coalesce(invoices.due_date, invoices.invoice_date)',
+                                          'case when invoices.paid_date <= snapshots.snapshot_date then invoices.paid_date else snapshots.snapshot_date end') }})) as late_days
     from snapshots
     inner join {{ ref('int_invoices') }} as invoices
         on invoices.invoice_date > snapshots.snapshot_date - 365
@@ -91,15 +91,15 @@ select
     rhythm.customer_id,
     rhythm.purchase_days,
     rhythm.last_purchase,
-    rhythm.snapshot_date - rhythm.last_purchase as recency_days,
+    {{ days_between('rhythm.last_purchase', 'rhythm.snapshot_date') }} as recency_days,
     rhythm.mean_gap_days,
-    ((rhythm.snapshot_date - rhythm.last_purchase) / coalesce(rhythm.mean_gap_days, typical_gap.median_gap_days))::double as recency_ratio,
-    coalesce(((2 * rhythm.net_revenue_recent_half - rhythm.net_revenue)
-              / nullif(abs(rhythm.net_revenue_recent_half) + abs(rhythm.net_revenue - rhythm.net_revenue_recent_half), 0))::double,
+    ({{ days_between('rhythm.last_purchase', 'rhythm.snapshot_date') }} / coalesce(rhythm.mean_gap_days, typical_gap.median_gap_days))::double as recency_ratio,
+    coalesce({{ divide_as_double('2 * rhythm.net_revenue_recent_half - rhythm.net_revenue',
+                                 'nullif(abs(rhythm.net_revenue_recent_half) + abs(rhythm.net_revenue - rhythm.net_revenue_recent_half), 0)') }},
              0.0) as spend_trend,
     lateness.late_days::double as late_days,
     case when rhythm.net_revenue > 0
-         then (coalesce(service.cost_to_serve, 0) / rhythm.net_revenue)::double end as service_intensity,
+         then {{ divide_as_double('coalesce(service.cost_to_serve, 0)', 'rhythm.net_revenue') }} end as service_intensity,
     case when rhythm.snapshot_date + horizon.days::integer <= snapshots.as_of_date
          then later_purchases.customer_id is null end as lapsed
 from rhythm

@@ -26,9 +26,9 @@ per_activity as (
         activity,
         count(*) as rates,
         min(rate_valid_from) as first_rate_from,
-        arg_min(rate_per_unit, rate_valid_from) as first_rate,
+        min_by(rate_per_unit, rate_valid_from) as first_rate,
         max(rate_valid_from) as last_rate_from,
-        arg_max(rate_per_unit, rate_valid_from) as last_rate,
+        max_by(rate_per_unit, rate_valid_from) as last_rate,
         sum(events)::bigint as events,
         sum(driver_quantity)::decimal(38, 2) as driver_quantity,
         min(rate_per_unit) as min_rate,
@@ -41,7 +41,7 @@ per_activity as (
 -- string_agg over every group is the slow part; one or two rates (nearly all) need none
 many_rates as (
     select customer_id, activity,
-           string_agg(rate_per_unit::varchar || ' from ' || rate_valid_from::varchar, '; ' order by rate_valid_from) as rates_applied
+           {{ ordered_string_agg("rate_per_unit::string || ' from ' || rate_valid_from::string", "'; '", 'rate_valid_from') }} as rates_applied
     from per_rate
     semi join (select customer_id, activity from per_activity where rates > 2) as repriced using (customer_id, activity)
     group by customer_id, activity
@@ -58,9 +58,9 @@ select
     a.events,
     a.driver_quantity,
     case a.rates
-        when 1 then a.first_rate::varchar || ' from ' || a.first_rate_from::varchar
-        when 2 then a.first_rate::varchar || ' from ' || a.first_rate_from::varchar || '; '
-                    || a.last_rate::varchar || ' from ' || a.last_rate_from::varchar
+        when 1 then a.first_rate::string || ' from ' || a.first_rate_from::string
+        when 2 then a.first_rate::string || ' from ' || a.first_rate_from::string || '; '
+                    || a.last_rate::string || ' from ' || a.last_rate_from::string
         else many_rates.rates_applied
     end as rates_applied,
     a.min_rate,

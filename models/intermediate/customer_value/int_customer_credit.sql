@@ -17,7 +17,7 @@ invoices as (
 judged as (
     select
         *,
-        greatest(0, (case when is_paid then paid_date else as_of_date end) - due) as days_late,
+        greatest(0, {{ days_between('due', 'case when is_paid then paid_date else as_of_date end') }}) as days_late,
         (is_paid and paid_date > due) or (not is_paid and due < as_of_date) as is_late
     from invoices
 )

@@ -27,7 +27,7 @@ select
     coalesce(costs.cost_to_serve, 0)::decimal(38, 4) as cost_to_serve,
     (coalesce(sales.net_revenue, 0) - coalesce(sales.cogs, 0) - coalesce(costs.cost_to_serve, 0))::decimal(38, 4) as contribution,
     coalesce(sales.frequency, 0)::integer as frequency,
-    (params.as_of_date - sales.last_order_date)::integer as recency_days,
+    {{ days_between('sales.last_order_date', 'params.as_of_date') }}::integer as recency_days,
     coalesce(sales.net_revenue, 0)::decimal(38, 2) as monetary,
     coalesce(sales.lifetime_orders, 0)::integer as lifetime_orders,
     sales.first_order_date,

@@ -8,7 +8,7 @@ with params as (select * from {{ ref('int_run_parameters') }}),
 buyers as (
     select
         sales.customer_id,
-        params.as_of_date - sales.last_order_date as recency_days,
+        {{ days_between('sales.last_order_date', 'params.as_of_date') }} as recency_days,
         sales.frequency,
         sales.net_revenue as monetary
     from {{ ref('int_customer_sales') }} as sales

@@ -13,7 +13,7 @@ select
     customer_id,
     coalesce(sum(completed_orders) filter (where in_window), 0)::integer as frequency,
     -- distinct months of the window with an order: one bit per month back from D (no count distinct)
-    coalesce(bit_count(bit_or(1::bigint << datediff('month', order_date, as_of_date)) filter (where in_window)), 0)::integer as active_months,
+    coalesce(bit_count(bit_or(1::bigint << {{ months_crossed('order_date', 'as_of_date') }}) filter (where in_window)), 0)::integer as active_months,
     sum(completed_orders)::integer as lifetime_orders,
     min(order_date) as first_order_date,
     max(order_date) as last_order_date,

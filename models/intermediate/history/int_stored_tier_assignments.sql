@@ -7,22 +7,20 @@
 with params as (select as_of_date from {{ ref('int_run_parameters') }}),
 
 stored as (
-    {%- if files %}
-    select * from read_parquet({{ sql_list(files) }}, union_by_name = true)
-    union all by name
-    {%- endif %}
+    {%- set prototype -%}
     select
         null::date as as_of_date,
-        null::varchar as customer_id,
-        null::struct(
-            scheme varchar, computed_tier varchar, assigned_tier varchar, assigned_since date,
-            next_review_date date, assignment_reason varchar
-        )[] as tier_assignments
+        null::string as customer_id,
+        null::{{ struct_list_type({
+            'scheme': text_type(), 'computed_tier': text_type(), 'assigned_tier': text_type(), 'assigned_since': 'date',
+            'next_review_date': 'date', 'assignment_reason': text_type()}) }} as tier_assignments
     where false
+    {%- endset %}
+    {{ parquet_files_with_prototype(files, prototype, ['as_of_date', 'customer_id', 'tier_assignments']) }}
 ),
 
 unnested as (
-    select stored.as_of_date, stored.customer_id, unnest(stored.tier_assignments) as assignment
+    select stored.as_of_date, stored.customer_id, {{ unnest_list('stored.tier_assignments') }} as assignment
     from stored
     cross join params
     where stored.as_of_date < params.as_of_date

@@ -75,7 +75,7 @@ select
     end as assigned_since,
     case
         when a.assignment_reason = 'kept' then a.previous_next_review_date
-        else (a.as_of_date + to_months(review.review_months))::date
+        else {{ add_months('a.as_of_date', 'review.review_months') }}
     end as next_review_date,
     a.assignment_reason
 from assigned as a

@@ -10,9 +10,9 @@ stored as (
     {{ history_rows(columns) }}
 )
 
-select stored.*
+select {% for c in columns %}stored.{{ c }}{% if not loop.last %}, {% endif %}{% endfor %}
 from stored
 cross join params
 where stored.as_of_date < params.as_of_date
-union all by name
+union all
 select {{ columns | join(', ') }} from {{ ref('int_tier_snapshot') }}

@@ -6,7 +6,7 @@
 with scheme_maps as (
     select
         customer_id,
-        map_from_entries(list((scheme, tier) order by scheme)) as scheme_tiers
+        {{ sorted_map_agg('scheme', 'tier') }} as scheme_tiers
     from {{ ref('int_customer_scheme_tiers') }}
     where is_buyer
     group by customer_id
@@ -23,7 +23,7 @@ select
     p.recency_days,
     seg.p_alive,
     case when p.is_buyer then d.tier end as pyramid_tier,
-    coalesce(m.scheme_tiers, map())::map(varchar, varchar) as scheme_tiers,
+    coalesce(m.scheme_tiers, {{ empty_text_map() }}) as scheme_tiers,
     seg.quadrant,
     seg.value_grid,
     seg.lifecycle_stage,
@@ -36,13 +36,10 @@ left join {{ ref('int_customer_segments') }} as seg on seg.customer_id = p.custo
 left join (  -- the assigned tier in every scheme, kept for the next date's assignment
     select
         customer_id,
-        list(
-            {
-                'scheme': scheme, 'computed_tier': computed_tier, 'assigned_tier': assigned_tier,
-                'assigned_since': assigned_since, 'next_review_date': next_review_date,
-                'assignment_reason': assignment_reason
-            } order by scheme
-        ) as tier_assignments
+        {{ sorted_struct_list({
+            'scheme': 'scheme', 'computed_tier': 'computed_tier', 'assigned_tier': 'assigned_tier',
+            'assigned_since': 'assigned_since', 'next_review_date': 'next_review_date',
+            'assignment_reason': 'assignment_reason'}) }} as tier_assignments
     from {{ ref('int_tier_assignments') }}
     group by customer_id
 ) as a on a.customer_id = p.customer_id

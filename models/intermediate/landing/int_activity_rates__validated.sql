@@ -23,7 +23,7 @@ overlapping as (
     select
         a.activity,
         a.valid_from,
-        'validity overlaps the rate valid from ' || string_agg(b.valid_from::varchar, ', ' order by b.valid_from) as overlap_reason
+        'validity overlaps the rate valid from ' || {{ ordered_string_agg('b.valid_from::string', "', '", 'b.valid_from') }} as overlap_reason
     from row_checked as a
     inner join row_checked as b
         on a.activity = b.activity
@@ -48,6 +48,6 @@ checked as (
 )
 
 select
-    * exclude (row_issues),
+    {{ star_except('row_issues') }},
     {{ verdict('delivery_state', 'issues') }}
 from checked

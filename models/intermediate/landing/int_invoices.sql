@@ -1,5 +1,5 @@
 select
-    * exclude ({{ verdict_columns() }}) replace (coalesce(written_off, false) as written_off),
+    {{ star_replace(verdict_columns(), {'written_off': 'coalesce(written_off, false)'}) }},
     {{ judgement(ref('int_invoices__validated')) }}
 from {{ ref('int_invoices__validated') }}
 where row_status = 'accepted'

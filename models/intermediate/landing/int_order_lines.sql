@@ -1,5 +1,5 @@
 select
-    * exclude ({{ verdict_columns() }}),
+    {{ star_except(verdict_columns()) }},
     {{ judgement(ref('int_order_lines__validated')) }}
 from {{ ref('int_order_lines__validated') }}
 where row_status = 'accepted'

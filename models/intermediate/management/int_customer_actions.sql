@@ -8,10 +8,10 @@ with rules as (
         rule_id,
         rule_order,
         action,
-        string_split(tiers, ';') as tiers,
-        string_split(buyer_statuses, ';') as buyer_statuses,
-        string_split(quadrants, ';') as quadrants,
-        string_split(lifecycle_stages, ';') as lifecycle_stages,
+        split(tiers, ';') as tiers,
+        split(buyer_statuses, ';') as buyer_statuses,
+        split(quadrants, ';') as quadrants,
+        split(lifecycle_stages, ';') as lifecycle_stages,
         problem_contains,
         service_exception,
         small_balance_fee,
@@ -24,7 +24,7 @@ exceptions as (
         customer_id,
         bool_or(exception = 'over_served') as over_served,
         bool_or(exception = 'under_served') as under_served,
-        string_agg(exception || ' ' || reason, '; ' order by exception, activity) as service_exceptions
+        {{ ordered_string_agg("exception || ' ' || reason", "'; '", 'exception, activity') }} as service_exceptions
     from {{ ref('int_customer_service_exceptions') }}
     group by customer_id
 ),
@@ -53,10 +53,10 @@ fits as (
     select c.customer_id, r.rule_id, r.rule_order
     from customers as c
     inner join rules as r
-        on (r.tiers is null or list_contains(r.tiers, c.tier))
-        and (r.buyer_statuses is null or list_contains(r.buyer_statuses, c.buyer_status))
-        and (r.quadrants is null or list_contains(r.quadrants, c.quadrant))
-        and (r.lifecycle_stages is null or list_contains(r.lifecycle_stages, c.lifecycle_stage))
+        on (r.tiers is null or array_contains(r.tiers, c.tier))
+        and (r.buyer_statuses is null or array_contains(r.buyer_statuses, c.buyer_status))
+        and (r.quadrants is null or array_contains(r.quadrants, c.quadrant))
+        and (r.lifecycle_stages is null or array_contains(r.lifecycle_stages, c.lifecycle_stage))
         and (r.problem_contains is null or contains(c.problem_flags, r.problem_contains))
         and (r.service_exception is null
              or (r.service_exception = 'over_served' and c.over_served)
@@ -68,7 +68,7 @@ first_fit as (
     select
         customer_id,
         min(rule_order) as rule_order,
-        string_agg(rule_id, '; ' order by rule_order) as matching_rules
+        {{ ordered_string_agg('rule_id', "'; '", 'rule_order') }} as matching_rules
     from fits
     group by customer_id
 )
@@ -85,7 +85,7 @@ select
         'lifecycle ' || c.lifecycle_stage,
         c.problem_flags,
         c.service_exceptions,
-        case when c.small_balance_fee_applies then 'small-balance fee ' || c.small_balance_fee_per_year::varchar || ' a year' end
+        case when c.small_balance_fee_applies then 'small-balance fee ' || c.small_balance_fee_per_year::string || ' a year' end
     ) as reasons
 from customers as c
 left join first_fit as f on f.customer_id = c.customer_id

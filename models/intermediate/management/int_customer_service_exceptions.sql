@@ -57,10 +57,10 @@ select
     e.limit_units,
     e.gap_units,
     (e.gap_units * e.rate_at_as_of)::decimal(38, 4) as gap_cost,
-    e.activity || ': ' || e.actual_units::varchar || ' units (' || e.driver_unit || ') in the window, '
+    e.activity || ': ' || e.actual_units::string || ' units (' || e.driver_unit || ') in the window, '
         || case e.exception
-               when 'over_served' then 'allowance ' || e.limit_units::varchar || ' a year for tier ' || e.tier
-               else 'plan ' || e.limit_units::varchar || ' a year (' || c.contact_cadence || ', ' || c.service_channel
+               when 'over_served' then 'allowance ' || e.limit_units::string || ' a year for tier ' || e.tier
+               else 'plan ' || e.limit_units::string || ' a year (' || c.contact_cadence || ', ' || c.service_channel
                     || ') for tier ' || e.tier
            end
         || ' (' || e.rule_description || ')' as reason

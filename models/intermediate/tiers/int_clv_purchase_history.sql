@@ -17,7 +17,7 @@ per_customer as (
         min(order_date) as first_purchase,
         max(order_date) as last_purchase,
         sum(revenue) as total_revenue,
-        arg_min(revenue, order_date) as first_revenue
+        min_by(revenue, order_date) as first_revenue
     from purchase_days
     group by customer_id
 )
@@ -25,10 +25,10 @@ per_customer as (
 select
     per_customer.customer_id,
     per_customer.x::integer as x,
-    ((per_customer.last_purchase - per_customer.first_purchase) / 7.0)::double as t_x,
-    ((params.as_of_date - per_customer.first_purchase) / 7.0)::double as t_age,
+    {{ divide_as_double(days_between('per_customer.first_purchase', 'per_customer.last_purchase'), '7.0') }} as t_x,
+    {{ divide_as_double(days_between('per_customer.first_purchase', 'params.as_of_date'), '7.0') }} as t_age,
     case when per_customer.x > 0
-         then ((per_customer.total_revenue - per_customer.first_revenue) / per_customer.x)::double end as mean_repeat_spend,
-    (per_customer.total_revenue / (per_customer.x + 1))::double as mean_spend
+         then {{ divide_as_double('per_customer.total_revenue - per_customer.first_revenue', 'per_customer.x') }} end as mean_repeat_spend,
+    {{ divide_as_double('per_customer.total_revenue', '(per_customer.x + 1)') }} as mean_spend
 from per_customer
 cross join params

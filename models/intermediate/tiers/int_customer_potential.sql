@@ -21,8 +21,8 @@ trended as (
     select
         *,
         coalesce(
-            ((net_revenue_recent_half - net_revenue_prior_half)
-             / nullif(abs(net_revenue_recent_half) + abs(net_revenue_prior_half), 0))::double,
+            {{ divide_as_double('net_revenue_recent_half - net_revenue_prior_half',
+                                'nullif(abs(net_revenue_recent_half) + abs(net_revenue_prior_half), 0)') }},
             0.0) as revenue_trend
     from base
 )

@@ -9,7 +9,7 @@ with customers as (
         potential.p_alive,
         potential.predicted_revenue_12m,
         churn.churn_risk_score,
-        profitability.as_of_date - profitability.first_order_date as tenure_days
+        {{ days_between('profitability.first_order_date', 'profitability.as_of_date') }} as tenure_days
     from {{ ref('int_customer_profitability') }} as profitability
     left join {{ ref('int_customer_sales') }} as sales on sales.customer_id = profitability.customer_id
     left join {{ ref('int_customer_potential') }} as potential on potential.customer_id = profitability.customer_id
@@ -29,10 +29,10 @@ loyalty as (
 
 thresholds as (
     select
-        quantile_disc(c.contribution, {{ setting('quadrant_value_quantile') }}) as quadrant_value_min,
-        quantile_disc(c.potential, {{ setting('quadrant_potential_quantile') }}) as quadrant_potential_min,
-        quantile_disc(c.contribution, {{ setting('grid_value_quantile') }}) as grid_value_min,
-        quantile_disc(l.loyalty_score, {{ setting('grid_loyalty_quantile') }}) as grid_loyalty_min
+        {{ quantile_discrete('c.contribution', setting('quadrant_value_quantile')) }} as quadrant_value_min,
+        {{ quantile_discrete('c.potential', setting('quadrant_potential_quantile')) }} as quadrant_potential_min,
+        {{ quantile_discrete('c.contribution', setting('grid_value_quantile')) }} as grid_value_min,
+        {{ quantile_discrete('l.loyalty_score', setting('grid_loyalty_quantile')) }} as grid_loyalty_min
     from customers as c
     inner join loyalty as l on l.customer_id = c.customer_id
 ),
@@ -86,13 +86,13 @@ select
         else 'stability'
     end as lifecycle_stage,
     nullif(concat_ws('; ',
-        case when amount_written_off > 0 then 'written off ' || amount_written_off::varchar end,
+        case when amount_written_off > 0 then 'written off ' || amount_written_off::string end,
         case when share_paid_late >= {{ setting('problem_late_share') }}
               and avg_days_late >= {{ setting('problem_late_days') }}
              then 'chronically late payer (' || round(share_paid_late * 100)::integer || '% late, '
                   || round(avg_days_late)::integer || ' days on average)' end,
         case when cost_to_serve > gross_margin and cost_to_serve > 0
-             then 'cost to serve ' || round(cost_to_serve, 2)::varchar || ' above gross margin ' || gross_margin::varchar end,
+             then 'cost to serve ' || round(cost_to_serve, 2)::string || ' above gross margin ' || gross_margin::string end,
         case when is_buyer and frequency <= {{ setting('problem_occasional_orders') }}
               and net_revenue / frequency < {{ setting('problem_small_order_value') }}
               and cost_to_serve > net_revenue

@@ -21,9 +21,9 @@ factor_values as (
     select customer_id, 'cumulative_sales' as factor, lifetime_net_revenue::double as factor_value from buyers
     union all
     -- ratios to 6 decimals: equal ratios of different amounts tie exactly (a double quotient may not)
-    select customer_id, 'average_order_value', round(net_revenue / frequency, 6)::double from buyers
+    select customer_id, 'average_order_value', round({{ divide_as_double('net_revenue', 'frequency') }}, 6)::double from buyers
     union all
-    select customer_id, 'margin_rate', (case when net_revenue > 0 then round(gross_margin / net_revenue, 6) end)::double
+    select customer_id, 'margin_rate', (case when net_revenue > 0 then round({{ divide_as_double('gross_margin', 'net_revenue') }}, 6) end)::double
     from buyers
     union all
     select customer_id, 'payment_lateness', avg_days_late::double from buyers

@@ -23,7 +23,7 @@ activities as (
 ),
 
 lines as (
-    select 1 as line_order, 'net_revenue' as line_item, null::varchar as activity, net_revenue as amount from customers
+    select 1 as line_order, 'net_revenue' as line_item, null::string as activity, net_revenue as amount from customers
     union all select 2, 'cogs', null, cogs from customers
     union all select 3, 'gross_margin', null, gross_margin from customers
     union all select 4, 'cost_to_serve', null, cost_to_serve from customers
@@ -37,8 +37,8 @@ lines as (
 select
     params.as_of_date::date as as_of_date,
     lines.line_order::integer as line_order,
-    lines.line_item::varchar as line_item,
-    lines.activity::varchar as activity,
+    lines.line_item::string as line_item,
+    lines.activity::string as activity,
     coalesce(lines.amount, 0)::decimal(38, 4) as amount
 from lines
 cross join params

@@ -60,7 +60,7 @@ counted as (
 
 select
     params.as_of_date,
-    table_name::varchar as table_name,
+    table_name::string as table_name,
     files::bigint as files,
     rows_landed::bigint as rows_landed,
     rows_accepted::bigint as rows_accepted,

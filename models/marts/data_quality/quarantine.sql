@@ -11,9 +11,9 @@ with quarantined as (
         {{ record_key(t) }} as record_key,
         issues as reason,
         -- as delivered: the delivered text where a value did not convert, else the typed values
-        coalesce(landed_record, to_json(struct_pack(
-            {%- for c in values %}{{ c }} := {{ c }}::varchar{% if not loop.last %}, {% endif %}{% endfor -%}
-        ))::varchar) as landed_record
+        {%- set fields = {} -%}
+        {%- for c in values %}{% do fields.update({c: c ~ '::string'}) %}{% endfor %}
+        coalesce(landed_record, {{ json_object(fields) }}) as landed_record
     from {{ ref('int_' ~ t ~ '__validated') }}
     where row_status = 'quarantined'
     union all
@@ -25,11 +25,11 @@ with quarantined as (
 
 select
     params.as_of_date,
-    table_name::varchar as table_name,
-    source_file::varchar as source_file,
-    record_key::varchar as record_key,
-    reason::varchar as reason,
-    landed_record::varchar as landed_record
+    table_name::string as table_name,
+    source_file::string as source_file,
+    record_key::string as record_key,
+    reason::string as reason,
+    landed_record::string as landed_record
 from quarantined
 cross join {{ ref('int_run_parameters') }} as params
 order by table_name, source_file, record_key nulls first, reason, landed_record

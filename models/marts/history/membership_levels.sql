@@ -11,7 +11,7 @@ with rules as (
     select
         max(value) filter (where rule = 'points_per_currency_unit')::decimal(18, 4) as points_per_unit,
         max(value) filter (where rule = 'validity_days')::integer as validity_days,
-        string_split(max(value) filter (where rule = 'review_dates'), ';') as review_dates
+        split(max(value) filter (where rule = 'review_dates'), ';') as review_dates
     from {{ ref('membership_rules') }}
 ),
 
@@ -23,7 +23,7 @@ points as (
         h.as_of_date,
         row_number() over (partition by h.customer_id order by h.as_of_date) as seq,
         floor(greatest(h.net_revenue, 0) * rules.points_per_unit)::decimal(38, 0) as points,
-        list_contains(rules.review_dates, strftime(h.as_of_date, '%m-%d')) as is_review_date,
+        array_contains(rules.review_dates, {{ format_date('h.as_of_date', '%m-%d') }}) as is_review_date,
         rules.validity_days
     from {{ ref('int_tier_history') }} as h
     cross join rules

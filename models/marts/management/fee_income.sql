@@ -15,7 +15,7 @@ with customers as (
 
 select
     params.as_of_date::date as as_of_date,
-    pol.tier::varchar as tier,
+    pol.tier::string as tier,
     pol.tier_order::integer as tier_order,
     pol.small_balance_threshold::decimal(18, 2) as small_balance_threshold,
     pol.small_balance_monthly_fee::decimal(18, 2) as small_balance_monthly_fee,

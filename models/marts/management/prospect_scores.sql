@@ -59,12 +59,12 @@ scores as (
 
 select
     p.as_of_date::date as as_of_date,
-    p.customer_id::varchar as customer_id,
-    p.customer_name::varchar as customer_name,
-    p.buyer_status::varchar as buyer_status,
-    p.segment::varchar as segment,
-    p.region::varchar as region,
-    p.industry::varchar as industry,
+    p.customer_id::string as customer_id,
+    p.customer_name::string as customer_name,
+    p.buyer_status::string as buyer_status,
+    p.segment::string as segment,
+    p.region::string as region,
+    p.industry::string as industry,
     p.employee_count::integer as employee_count,
     p.annual_revenue::decimal(18, 2) as annual_revenue,
     p.service_events::bigint as service_events,

@@ -3,13 +3,13 @@
     service_exception_rules). One row per customer, exception and activity. -#}
 select
     e.as_of_date::date as as_of_date,
-    e.customer_id::varchar as customer_id,
-    e.customer_name::varchar as customer_name,
-    e.tier::varchar as tier,
-    e.buyer_status::varchar as buyer_status,
-    e.exception::varchar as exception,
-    e.activity::varchar as activity,
-    e.driver_unit::varchar as driver_unit,
+    e.customer_id::string as customer_id,
+    e.customer_name::string as customer_name,
+    e.tier::string as tier,
+    e.buyer_status::string as buyer_status,
+    e.exception::string as exception,
+    e.activity::string as activity,
+    e.driver_unit::string as driver_unit,
     e.planned_units::decimal(38, 2) as planned_units,
     e.actual_events::bigint as actual_events,
     e.actual_units::decimal(38, 2) as actual_units,
@@ -17,5 +17,5 @@ select
     e.limit_units::decimal(38, 2) as limit_units,
     e.gap_units::decimal(38, 2) as gap_units,
     e.gap_cost::decimal(38, 4) as gap_cost,
-    e.reason::varchar as reason
+    e.reason::string as reason
 from {{ ref('int_customer_service_exceptions') }} as e

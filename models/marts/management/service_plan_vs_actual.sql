@@ -66,10 +66,10 @@ grid as (
 
 select
     params.as_of_date::date as as_of_date,
-    tier::varchar as tier,
+    tier::string as tier,
     tier_order::integer as tier_order,
-    activity::varchar as activity,
-    driver_unit::varchar as driver_unit,
+    activity::string as activity,
+    driver_unit::string as driver_unit,
     (planned_units_per_customer > 0)::boolean as is_planned,
     customers::bigint as customers,
     coalesce(customers_served, 0)::bigint as customers_served,

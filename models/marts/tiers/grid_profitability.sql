@@ -5,7 +5,7 @@
 {%- endset -%}
 
 {%- set categories -%}
-    select unnest(['A', 'B', 'C', 'D', 'E', 'F']) as value_grid
+    select value_grid from {{ values_relation(['A', 'B', 'C', 'D', 'E', 'F'], 'value_grid') }}
 {%- endset -%}
 
 with profitability as (

@@ -6,7 +6,7 @@
 {%- endset -%}
 
 {%- set categories -%}
-    select unnest(['platinum', 'gold', 'iron', 'lead', 'non_buyer']) as quadrant
+    select quadrant from {{ values_relation(['platinum', 'gold', 'iron', 'lead', 'non_buyer'], 'quadrant') }}
 {%- endset -%}
 
 with profitability as (

@@ -35,16 +35,16 @@ shares as (
 ),
 
 peak as (
-    select * replace ('peak' as row_type)
+    select 'peak' as row_type, {{ star_except('row_type') }}  -- row_type is the first column of shares
     from shares
     qualify row_number() over (order by cumulative_contribution desc, customer_rank asc) = 1
 )
 
 select
     params.as_of_date::date as as_of_date,
-    row_type::varchar as row_type,
+    row_type::string as row_type,
     customer_rank::bigint as customer_rank,
-    customer_id::varchar as customer_id,
+    customer_id::string as customer_id,
     contribution::decimal(38, 4) as contribution,
     cumulative_contribution::decimal(38, 4) as cumulative_contribution,
     total_contribution::decimal(38, 4) as total_contribution,
@@ -59,6 +59,6 @@ select
                      when total_contribution < 0 then ', ' || round(cumulative_profit_share * 100, 1)
                           || '% of the size of buyers'' total loss of ' || round(total_contribution, 2)
                      else '; buyers'' total contribution is zero'
-                 end end::varchar as summary
+                 end end::string as summary
 from (select * from shares union all select * from peak) as curve
 cross join {{ ref('int_run_parameters') }} as params

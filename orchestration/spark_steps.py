@@ -1,0 +1,122 @@
+"""The steps of one Spark build, in one process and one Spark session (started once by dbt's
+`session` connection, reused by every step):
+
+1. dbt builds everything int_clv_predictions reads (tests later, in step 4);
+2. the Arrow step: the per-customer summary is read from Spark as an Arrow table, the CLV fit
+   of tiering.clv_predictions runs on it (the same function as the dbt Python model on
+   DuckDB) and the predictions are written back as table int_clv_predictions (dbt-spark's
+   session method does not run Python models);
+3. dbt builds the rest;
+4. dbt tests everything (data tests and unit tests): the audit;
+5. with a served schema given and every step passed: publish (write-audit-publish): each
+   public mart's view in the served schema is replaced by one over the audited build schema.
+
+Run by orchestration/spark_runner.py in a subprocess with the build's environment; writes
+<spark dir>/<schema>.results.json (every node's status per step) and <schema>.timing.json
+(each step's wall seconds and each node's execution seconds, for docs/scaling.md).
+
+    python -m orchestration.spark_steps AS_OF BUILD_SCHEMA [SERVED_SCHEMA]
+"""
+
+import json
+import os
+import shutil
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+from orchestration.dbt_args import build_args
+from tiering import clv_predictions
+from tiering.project import PROJECT_DIR
+from tiering.settings import PUBLIC_MARTS
+
+SUMMARY = "int_clv_purchase_history"
+PREDICTIONS = "int_clv_predictions"
+NO_TESTS = ["resource_type:test", "resource_type:unit_test"]
+CONTRACT = PROJECT_DIR / "models" / "staging" / "_sources.yml"
+PASSED = ("success", "pass", "no-op")  # no-op: exposures and saved queries, nothing to run
+
+
+def dbt_steps(as_of: date) -> list[tuple[str, list[str]]]:
+    """(name, dbt arguments) of the dbt steps around the Arrow step."""
+    build = build_args(PROJECT_DIR, as_of)
+    test = ["test", *build[1:]]
+    target = ["--target", "spark"]
+    return [
+        ("upstream", [*build, *target, "--select", f"+{PREDICTIONS}", "--exclude", PREDICTIONS, *NO_TESTS]),
+        ("downstream", [*build, *target, "--exclude", f"+{PREDICTIONS}", *NO_TESTS]),
+        ("audit", [*test, *target]),
+    ]
+
+
+TIMING: dict[str, dict[str, float]] = {}  # node execution seconds of this process's dbt runs
+
+
+def run_dbt(args: list[str]) -> dict[str, str]:
+    """One dbt invocation in this process: {unique_id: status}."""
+    from dbt.cli.main import dbtRunner
+
+    result = dbtRunner().invoke(args)
+    if result.result is None:
+        raise RuntimeError(f"dbt {args[0]} did not run: {result.exception}")
+    TIMING.setdefault("nodes", {}).update({r.node.unique_id: round(r.execution_time, 2) for r in result.result.results})
+    return {r.node.unique_id: str(r.status) for r in result.result.results}
+
+
+def timed(step: str, fn, *args):
+    start = time.monotonic()
+    out = fn(*args)
+    TIMING.setdefault("steps", {})[step] = round(time.monotonic() - start, 1)
+    return out
+
+
+def spark_session():
+    from pyspark.sql import SparkSession
+
+    return SparkSession.builder.getOrCreate()  # dbt's session, started by step 1
+
+
+def write_predictions(spark, schema: str) -> None:
+    """The Arrow step: the summary out of Spark, the fit, the predictions back."""
+    history = spark.table(f"{schema}.{SUMMARY}").toArrow()
+    setting = spark.sql(f"select value from {schema}.tier_settings where setting = 'clv_min_customers'").collect()
+    table = clv_predictions.predictions(history, float(setting[0][0]))
+    spark.createDataFrame(table).write.mode("overwrite").format("parquet").saveAsTable(f"{schema}.{PREDICTIONS}")
+
+
+def publish(spark, build_schema: str, served_schema: str) -> None:
+    """Points each public mart's view in the served schema at the audited build. Each view is
+    replaced atomically; during the switch (a few seconds) a reader may see some marts of the
+    previous build and some of the new one (docs/spark.md)."""
+    spark.sql(f"create schema if not exists {served_schema}")
+    for mart in PUBLIC_MARTS:
+        spark.sql(f"create or replace view {served_schema}.{mart} as select * from {build_schema}.{mart}")
+
+
+def main(argv=None) -> int:
+    argv = argv or sys.argv[1:]
+    as_of, schema, served = date.fromisoformat(argv[0]), argv[1], (argv[2] if len(argv) > 2 else None)
+    spark_dir = Path(os.environ["WAREHOUSE_SPARK_DIR"])
+    # dbt's unit tests read the contract file itself; Spark skips files named _*
+    os.environ["WAREHOUSE_CONTRACT_FILE"] = str(shutil.copy(CONTRACT, spark_dir / "contract.yml"))
+    statuses: dict[str, dict[str, str]] = {}
+    ok = True
+    for name, args in dbt_steps(as_of):
+        statuses[name] = timed(name, run_dbt, args)
+        ok = ok and all(s in PASSED for s in statuses[name].values())
+        if name == "upstream":
+            if not ok:
+                break
+            timed("arrow", write_predictions, spark_session(), schema)
+            statuses["arrow"] = {f"model.customer_tiers.{PREDICTIONS}": "success"}
+    if ok and served:
+        timed("publish", publish, spark_session(), schema, served)
+        statuses["publish"] = {served: "success"}
+    (spark_dir / f"{schema}.results.json").write_text(json.dumps(statuses, indent=1))
+    (spark_dir / f"{schema}.timing.json").write_text(json.dumps(TIMING, indent=1))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

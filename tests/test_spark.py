@@ -1,0 +1,144 @@
+"""The Spark tier (`make test-spark`, after `make test` in CI): the bundled sample built by
+`dbt build --target spark` on a local Spark equals DuckDB's build, mart by mart, to the cent.
+
+Spark's tables are Parquet files under the Spark folder; DuckDB reads them beside its own
+build and compares with EXCEPT ALL both ways. Money and counts are compared exactly (the column
+types must be the same decimals); doubles (shares, ratios, scores) to 9 decimals, because
+Spark divides decimals in decimal arithmetic and DuckDB in double.
+"""
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import shared_build
+
+from orchestration.spark_runner import run_spark_build
+from tiering.landing import default_as_of, take_inventory
+from tiering.project import SAMPLE_LANDING
+from tiering.settings import PUBLIC_MARTS
+
+pytestmark = pytest.mark.spark
+
+SCHEMA = "sample_build"
+SERVED = "served"
+
+
+@pytest.fixture(scope="module")
+def sample_as_of():
+    return default_as_of(take_inventory(SAMPLE_LANDING))
+
+
+@pytest.fixture(scope="module")
+def duckdb_sample(tmp_path_factory, sample_as_of) -> Path:
+    return shared_build(tmp_path_factory, f"sample-{sample_as_of}", SAMPLE_LANDING, sample_as_of)
+
+
+@pytest.fixture(scope="module")
+def spark_sample(tmp_path_factory, sample_as_of) -> Path:
+    """The Spark folder of one build of the sample (dbt's artifacts in its target/)."""
+    folder = tmp_path_factory.mktemp("spark")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("DBT_TARGET_PATH", str(folder / "target"))
+        result = run_spark_build(SAMPLE_LANDING, sample_as_of, folder, SCHEMA, SERVED, capture=True)
+    assert result.returncode == 0, result.stdout[-5000:]
+    return folder
+
+
+def spark_table(spark_dir: Path, name: str) -> str:
+    """The Parquet files of Spark table `name` of the build."""
+    return str(spark_dir / "tables" / f"{SCHEMA}.db" / name / "*.parquet")
+
+
+def comparable(con, relation: str) -> list[str]:
+    """Select-list of `relation` that compares across engines: doubles rounded to 9 decimals,
+    timestamps as UTC wall-clock times; everything else as it is."""
+    columns = con.sql(f"describe select * from {relation}").fetchall()
+    out = []
+    for name, kind, *_ in columns:
+        if kind in ("DOUBLE", "FLOAT"):
+            out.append(f"round({name}, 9) as {name}")
+        elif kind.startswith("TIMESTAMP"):
+            out.append(f"{name}::timestamp as {name}")
+        else:
+            out.append(name)
+    return out
+
+
+def types(con, relation: str) -> dict[str, str]:
+    return {name: kind for name, kind, *_ in con.sql(f"describe select * from {relation}").fetchall()}
+
+
+@pytest.mark.parametrize("mart", PUBLIC_MARTS)
+def test_public_mart_equals_duckdb(mart, duckdb_sample, spark_sample):
+    with duckdb.connect(str(duckdb_sample), read_only=True) as con:
+        con.execute("set TimeZone = 'UTC'")
+        ours = f"main.{mart}"
+        theirs = f"read_parquet('{spark_table(spark_sample, mart)}')"
+        duck_types, spark_types = types(con, ours), types(con, theirs)
+        assert list(spark_types) == list(duck_types), "columns differ"
+        money = {c: t for c, t in duck_types.items() if t.startswith("DECIMAL")}
+        assert {c: spark_types[c] for c in money} == money, "decimal columns differ in type"
+        a, b = ", ".join(comparable(con, ours)), ", ".join(comparable(con, theirs))
+        only_duckdb = con.sql(f"select {a} from {ours} except all select {b} from {theirs}").fetchall()
+        only_spark = con.sql(f"select {b} from {theirs} except all select {a} from {ours}").fetchall()
+        rows = con.sql(f"select count(*) from {ours}").fetchone()[0]
+    assert (only_duckdb, only_spark) == ([], []), (
+        f"{mart}: {len(only_duckdb)} rows only on DuckDB, {len(only_spark)} only on Spark"
+    )
+    assert rows > 0 or mart in EMPTY_ON_SAMPLE
+
+
+# marts the bundled sample leaves empty (nothing rejected; one as-of date: no migration, no cohort)
+EMPTY_ON_SAMPLE = {"rejected_files", "tier_migration", "high_value_retention"}
+
+
+def test_every_model_and_test_ran_on_spark(spark_sample):
+    """A model added without a Spark form fails here: every model of the manifest ran on
+    Spark (int_clv_predictions in the Arrow step), every data and unit test passed."""
+    manifest = json.loads((spark_sample / "target" / "manifest.json").read_text())
+    steps = json.loads((spark_sample / f"{SCHEMA}.results.json").read_text())
+    status = {node: s for step in steps.values() for node, s in step.items()}
+    models = [k for k, n in manifest["nodes"].items() if n["resource_type"] == "model"]
+    tests = [k for k, n in manifest["nodes"].items() if n["resource_type"] == "test"] + list(manifest["unit_tests"])
+    assert [m for m in models if status.get(m) != "success"] == []
+    assert [t for t in tests if status.get(t) != "pass"] == []
+    assert len(models) > 50 and len(tests) > 200
+
+
+def test_spark_reads_the_rows_the_inventory_counts(spark_sample):
+    """Spark's corrupt-record handling leaves out exactly the CSV rows the landing inventory
+    lists as malformed: the validated rows of every file (all it staged) are the inventory's
+    good rows."""
+    inventory = json.loads((spark_sample / f"{SCHEMA}.inventory" / "inventory.json").read_text())
+    with duckdb.connect() as con:
+        for table, entry in inventory["tables"].items():
+            validated = spark_table(spark_sample, f"int_{table}__validated")
+            staged = con.sql(f"select source_file, count(*) from read_parquet('{validated}') group by all").fetchall()
+            assert dict(staged) == {f["path"]: f["rows"] for f in entry["files"]}, table
+
+
+def test_publish_serves_the_audited_build(spark_sample):
+    """Write-audit-publish: the served schema has a view per public mart over the build schema."""
+    from pyspark.sql import SparkSession
+
+    spark = (
+        SparkSession.builder.master("local[1]")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.warehouse.dir", str(spark_sample / "tables"))
+        .config(
+            "spark.hadoop.javax.jdo.option.ConnectionURL",
+            f"jdbc:derby:;databaseName={spark_sample / 'metastore_db'};create=false",
+        )
+        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={spark_sample}")
+        .enableHiveSupport()
+        .getOrCreate()
+    )
+    try:
+        views = {r.viewName for r in spark.sql(f"show views in {SERVED}").collect()}
+        definitions = {m: spark.sql(f"show create table {SERVED}.{m}").collect()[0][0] for m in PUBLIC_MARTS}
+    finally:
+        spark.stop()
+    assert views == set(PUBLIC_MARTS)
+    assert all(f"{SCHEMA}.{m}" in d.replace("`", "") for m, d in definitions.items()), definitions
