@@ -8,6 +8,7 @@ and, with --publish, is served once audited (orchestration/spark_steps.py).
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 from datetime import date
@@ -20,11 +21,18 @@ from tiering.project import PROJECT_DIR
 from tiering.settings import Settings
 
 DEFAULT_SCHEMA = "customer_tiers"
+CONTRACT = PROJECT_DIR / "models" / "staging" / "_sources.yml"
 
 
-def spark_env(base: dict[str, str], spark_dir: Path, schema: str) -> dict[str, str]:
-    """`base` (a dbt environment) plus the Spark folder and the schema a build writes to."""
-    return {**base, "WAREHOUSE_SPARK_DIR": str(Path(spark_dir).resolve()), "WAREHOUSE_SPARK_SCHEMA": schema}
+def spark_env(base: dict[str, str], spark_dir: Path, schema: str, contract_copy: Path) -> dict[str, str]:
+    """`base` (a dbt environment) plus the Spark folder, the schema a build writes to and the
+    copy of the contract dbt's unit tests read (Spark skips files whose name starts with '_')."""
+    return {
+        **base,
+        "WAREHOUSE_SPARK_DIR": str(Path(spark_dir).resolve()),
+        "WAREHOUSE_SPARK_SCHEMA": schema,
+        "WAREHOUSE_CONTRACT_FILE": str(Path(contract_copy).resolve()),
+    }
 
 
 def run_spark_build(
@@ -49,7 +57,8 @@ def run_spark_build(
         if not capture:
             print(e, file=sys.stderr)
         return subprocess.CompletedProcess(["warehouse-build-spark"], 2, stdout=f"{e}\n", stderr=f"{e}\n")
-    env = spark_env(dbt_env(settings, build_file, inventory, os.environ), spark_dir, schema)
+    contract_copy = Path(shutil.copy(CONTRACT, spark_dir / "contract.yml"))
+    env = spark_env(dbt_env(settings, build_file, inventory, os.environ), spark_dir, schema, contract_copy)
     cmd = [sys.executable, "-m", "orchestration.spark_steps", as_of.isoformat(), schema, *([served] if served else [])]
     return subprocess.run(cmd, cwd=PROJECT_DIR, env=env, capture_output=capture, text=True)
 

@@ -20,7 +20,6 @@ Run by orchestration/spark_runner.py in a subprocess with the build's environmen
 
 import json
 import os
-import shutil
 import sys
 import time
 from datetime import date
@@ -34,7 +33,6 @@ from tiering.settings import PUBLIC_MARTS
 SUMMARY = "int_clv_purchase_history"
 PREDICTIONS = "int_clv_predictions"
 NO_TESTS = ["resource_type:test", "resource_type:unit_test"]
-CONTRACT = PROJECT_DIR / "models" / "staging" / "_sources.yml"
 PASSED = ("success", "pass", "no-op")  # no-op: exposures and saved queries, nothing to run
 
 
@@ -98,8 +96,6 @@ def main(argv=None) -> int:
     argv = argv or sys.argv[1:]
     as_of, schema, served = date.fromisoformat(argv[0]), argv[1], (argv[2] if len(argv) > 2 else None)
     spark_dir = Path(os.environ["WAREHOUSE_SPARK_DIR"])
-    # dbt's unit tests read the contract file itself; Spark skips files named _*
-    os.environ["WAREHOUSE_CONTRACT_FILE"] = str(shutil.copy(CONTRACT, spark_dir / "contract.yml"))
     statuses: dict[str, dict[str, str]] = {}
     ok = True
     for name, args in dbt_steps(as_of):
