@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import shared_build
+from conftest import SKIP_UNIT_TESTS, shared_build
 
 from orchestration.spark_runner import run_spark_build
 from tiering.landing import default_as_of, take_inventory
@@ -41,6 +41,7 @@ def spark_sample(tmp_path_factory, sample_as_of) -> Path:
     folder = tmp_path_factory.mktemp("spark")
     with pytest.MonkeyPatch.context() as env:
         env.setenv("DBT_TARGET_PATH", str(folder / "target"))
+        env.delenv(SKIP_UNIT_TESTS, raising=False)  # the DuckDB builds of a test run skip them; Spark runs every one
         result = run_spark_build(SAMPLE_LANDING, sample_as_of, folder, SCHEMA, SERVED, capture=True)
     assert result.returncode == 0, result.stdout[-5000:]
     return folder
