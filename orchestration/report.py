@@ -264,15 +264,26 @@ def pyramid_section(con) -> str:
     )
 
 
+WHALE_POINTS = 1000  # a 640-pixel line: drawing every buyer took 7.4 GB and 218 s at 1M customers
+
+
+def whale_points(con, w: dict) -> list[dict]:
+    """The curve's points drawn: every n-th buyer (at most about WHALE_POINTS), the first, the peak and the last."""
+    return rows(
+        con,
+        """select customer_rank as rank, cumulative_customer_share as x, cumulative_contribution as y
+           from {whale_curve} where row_type = 'customer'
+             and (customer_rank % ? = 0 or customer_rank in (1, ?, ?))
+           order by customer_rank""",
+        (max(1, -(-w["buyers"] // WHALE_POINTS)), w["rank"], w["buyers"]),  # rounded up: at most WHALE_POINTS
+    )
+
+
 def whale_section(con) -> str:
     w = whale(con)
     if w is None:
         return "<p>No buyers in the window: no whale curve.</p>"
-    points = rows(
-        con,
-        """select cumulative_customer_share as x, cumulative_contribution as y
-                          from {whale_curve} where row_type = 'customer' order by customer_rank""",
-    )
+    points = whale_points(con, w)
     positive = w["total"] > 0
     data = [{"x": p["x"], "y": float(p["y"] / w["total"]) if positive else float(p["y"])} for p in points]
     y_axis = alt.Axis(format=".0%" if positive else ",.0f")

@@ -22,8 +22,9 @@ from conftest import build, query
 from websockets.sync.client import connect as ws_connect
 
 from orchestration import audit
+from orchestration import report as report_module
 from orchestration.publish import store_snapshot
-from orchestration.report import SECTIONS, money, render, write_report
+from orchestration.report import SECTIONS, connect, money, render, whale, whale_points, write_report
 from tiering.landing import default_as_of, take_inventory
 from tiering.project import PROJECT_DIR, SAMPLE_LANDING
 
@@ -139,6 +140,17 @@ def test_report_figures_equal_the_warehouse(sample_warehouse, report):
     ):
         assert f'<td>{table}</td><td>{html.escape(reason)}</td><td class="num">{rows:,}</td>' in page
     assert "2026-07-01T02:03:04+00:00" in page and "passed" in page
+
+
+def test_whale_curve_is_drawn_from_a_thinned_line_through_its_peak(sample_warehouse, monkeypatch):
+    monkeypatch.setattr(report_module, "WHALE_POINTS", 100)
+    with connect(sample_warehouse) as con:
+        w = whale(con)
+        points = whale_points(con, w)
+    ranks = [p["rank"] for p in points]
+    assert w["buyers"] > 1000 and len(points) <= 100 + 3  # every n-th buyer, plus first, peak and last
+    assert ranks == sorted(ranks) and {1, w["rank"], w["buyers"]} <= set(ranks)
+    assert next(p["y"] for p in points if p["rank"] == w["rank"]) == w["peak"]
 
 
 def test_money_keeps_sign_and_separators():
