@@ -14,11 +14,6 @@
 
 {% macro duckdb__staged_rows(table) %}
     {%- set columns = contract_columns(table) -%}
-    {%- set text_types = {} -%}
-    {%- for column in columns %}{% do text_types.update({column: 'VARCHAR'}) %}{% endfor -%}
-    {%- set prototype -%}
-        select {% for column in columns %}null::string as {{ column }}, {% endfor %}null::string as filename where false
-    {%- endset %}
     {%- set sources = [] -%}
     {%- for group in files_by_columns(landing_table_files(table)) -%}
         {%- set types = {} -%}
@@ -35,12 +30,7 @@
             {%- do sources.append((types, 'read_parquet(' ~ sql_list(group.files) ~ ', union_by_name = true, filename = true)')) -%}
         {%- endif -%}
     {%- endfor -%}
-    {%- for types, source in (sources or [(text_types, '(' ~ prototype ~ ')')]) %}
-    {{ typed_branch(columns, types, source) }}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
+    {{- typed_union(columns, sources) }}
 {% endmacro %}
 
 {#- The contract's CSV dialect, stated in full (never sniffed); tiering/landing.py scans
@@ -48,6 +38,26 @@
 {% macro csv_dialect() -%}
     delim = ',', quote = '"', escape = '"', header = true, auto_detect = false
 {%- endmacro %}
+
+{#- The typed rows of every (types, source) of `sources` (typed_branch), one union; no source
+    (an empty landing table) gives the contract's columns and no row. Both engines' forms of
+    staged_rows end here. -#}
+{% macro typed_union(columns, sources) %}
+    {%- if not sources -%}
+        {%- set text_types = {} -%}
+        {%- for column in columns %}{% do text_types.update({column: 'VARCHAR'}) %}{% endfor -%}
+        {%- set prototype -%}
+            select {% for column in columns %}null::string as {{ column }}, {% endfor %}null::string as filename where false
+        {%- endset -%}
+        {%- set sources = [(text_types, '(' ~ prototype ~ ')')] -%}
+    {%- endif -%}
+    {%- for types, source in sources %}
+    {{ typed_branch(columns, types, source) }}
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+{% endmacro %}
 
 {#- Typed rows of one source whose columns have the stored types `types`. -#}
 {% macro typed_branch(columns, types, source) %}

@@ -23,20 +23,7 @@
             {%- do sources.append((types, '(select *, ' ~ sql_string(file.path) ~ ' as filename from parquet.`' ~ file.path ~ '`)')) -%}
         {%- endif -%}
     {%- endfor -%}
-    {%- if not sources -%}
-        {%- set text_types = {} -%}
-        {%- for column in columns %}{% do text_types.update({column: 'VARCHAR'}) %}{% endfor -%}
-        {%- set prototype -%}
-            select {% for column in columns %}null::string as {{ column }}, {% endfor %}null::string as filename where false
-        {%- endset -%}
-        {%- do sources.append((text_types, '(' ~ prototype ~ ')')) -%}
-    {%- endif -%}
-    {%- for types, source in sources %}
-    {{ typed_branch(columns, types, source) }}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
+    {{- typed_union(columns, sources) }}
 {% endmacro %}
 
 {#- The external table over CSV file `file` (an inventory entry), made anew; its name. -#}
