@@ -212,9 +212,9 @@ def partition_rows(con, recomputed) -> list[dict]:
     return rows
 
 
-def inventory_counts(database: Path) -> dict[str, int]:
+def inventory_counts(build_file: Path) -> dict[str, int]:
     """Rows landed per table by the landing inventory's own scan: readable rows plus malformed rows."""
-    document = json.loads(inventory_file(database).read_text())
+    document = json.loads(inventory_file(build_file).read_text())
     landed = {t: sum(f["rows"] for f in v["files"]) for t, v in document["tables"].items()}
     malformed = pq.read_table(document["malformed_rows_file"]).column("table_name").to_pylist()
     for table in malformed:
@@ -222,9 +222,9 @@ def inventory_counts(database: Path) -> dict[str, int]:
     return landed
 
 
-def landing_count_rows(con, recomputed, database: Path) -> list[dict]:
+def landing_count_rows(con, recomputed, build_file: Path) -> list[dict]:
     """landing_reconciliation against the recomputed row verdicts and the inventory's landed rows."""
-    inventory = inventory_counts(database)
+    inventory = inventory_counts(build_file)
     rows = []
     for table, accepted, quarantined, superseded, malformed in con.sql(
         "select table_name, rows_accepted, rows_quarantined, rows_superseded, rows_malformed "
@@ -377,22 +377,34 @@ def run_checkpoint(ctx, name: str, rows: list[dict], run_name: str) -> AuditResu
     return _summarise(name, result, rows)
 
 
-def audit_warehouse(database: Path, run_name: str) -> list[AuditResult]:
-    """Every GX check on a built warehouse file (opened read-only)."""
+def audit_frames(con, build_file: Path) -> dict[str, list[dict]]:
+    """The compared figures of every suite. `con` answers `sql(query)` with fetchall, fetchone
+    and to_arrow_table, as a DuckDB connection does (orchestration/spark_audit.py for Spark);
+    `build_file` names the build's landing inventory."""
+    inventory = json.loads(inventory_file(build_file).read_text())
+    as_of = con.sql("select as_of_date from int_run_parameters").fetchone()[0]
+    recomputed = recompute(inventory, as_of)
+    return {
+        "recomputed_pnl": recomputed_pnl_rows(con, recomputed),
+        "partitions": partition_rows(con, recomputed),
+        "landing_counts": landing_count_rows(con, recomputed, build_file),
+        "tier_counts": tier_count_rows(con, recomputed),
+    }
+
+
+def run_suites(frames: dict[str, list[dict]], run_name: str) -> list[AuditResult]:
+    """Each suite's checkpoint on its frame; the Data Docs made readable offline."""
     ctx = context()
-    inventory = json.loads(inventory_file(database).read_text())
-    with duckdb.connect(str(database), read_only=True, config=duckdb_config()) as con:
-        as_of = con.sql("select as_of_date from int_run_parameters").fetchone()[0]
-        recomputed = recompute(inventory, as_of)
-        frames = {
-            "recomputed_pnl": recomputed_pnl_rows(con, recomputed),
-            "partitions": partition_rows(con, recomputed),
-            "landing_counts": landing_count_rows(con, recomputed, database),
-            "tier_counts": tier_count_rows(con, recomputed),
-        }
     results = [run_checkpoint(ctx, name, rows, f"{run_name} {name}") for name, rows in frames.items()]
     data_docs.make_offline(data_docs_index().parent)
     return results
+
+
+def audit_warehouse(database: Path, run_name: str) -> list[AuditResult]:
+    """Every GX check on a built warehouse file (opened read-only)."""
+    with duckdb.connect(str(database), read_only=True, config=duckdb_config()) as con:
+        frames = audit_frames(con, database)
+    return run_suites(frames, run_name)
 
 
 def verdict_checks(results: list[AuditResult]) -> dict:

@@ -8,15 +8,27 @@ from dagster import (
     define_asset_job,
 )
 
+from orchestration.assets.spark import SPARK_GROUP
+
 NIGHTLY_JOB = "nightly_warehouse"
+SPARK_JOB = "spark_warehouse"
 
 
 def nightly_job():
-    """Every asset and its checks (partitioned by as-of date, as the assets are)."""
+    """Every DuckDB asset and its checks (partitioned by as-of date, as the assets are)."""
     return define_asset_job(
         NIGHTLY_JOB,
-        selection=AssetSelection.all(),
+        selection=AssetSelection.all() - AssetSelection.groups(SPARK_GROUP),
         description="Land, build and test with dbt, audit with Great Expectations, publish.",
+    )
+
+
+def spark_job():
+    """The same night on Spark (not scheduled: a deployment on Spark schedules this one)."""
+    return define_asset_job(
+        SPARK_JOB,
+        selection=AssetSelection.groups(SPARK_GROUP),
+        description="Build, test and audit on Spark, then serve by switching views.",
     )
 
 

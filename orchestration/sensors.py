@@ -11,9 +11,9 @@ from orchestration.publish import record_alert
 from tiering.settings import Settings
 
 
-def failure_sensor(job, settings: Settings) -> SensorDefinition:
+def failure_sensor(jobs: list, settings: Settings) -> SensorDefinition:
     @run_failure_sensor(
-        monitored_jobs=[job],
+        monitored_jobs=jobs,
         description="Records every failed run where operators look.",
         default_status=DefaultSensorStatus.RUNNING,
     )

@@ -7,6 +7,7 @@ and, with --publish, is served once audited (orchestration/spark_steps.py).
 """
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from orchestration.dbt_args import dbt_env
 from orchestration.dbt_runner import prepare_landing
+from orchestration.spark_steps import PASSED
 from tiering.landing import LandingError
 from tiering.project import PROJECT_DIR
 from tiering.settings import Settings
@@ -57,10 +59,37 @@ def run_spark_build(
         if not capture:
             print(e, file=sys.stderr)
         return subprocess.CompletedProcess(["warehouse-build-spark"], 2, stdout=f"{e}\n", stderr=f"{e}\n")
+    for stale in step_files(spark_dir, schema):  # an earlier build's verdict must not answer for this one
+        stale.unlink(missing_ok=True)
     contract_copy = Path(shutil.copy(CONTRACT, spark_dir / "contract.yml"))
     env = spark_env(dbt_env(settings, build_file, inventory, os.environ), spark_dir, schema, contract_copy)
     cmd = [sys.executable, "-m", "orchestration.spark_steps", as_of.isoformat(), schema, *([served] if served else [])]
     return subprocess.run(cmd, cwd=PROJECT_DIR, env=env, capture_output=capture, text=True)
+
+
+def step_files(spark_dir: Path, schema: str) -> list[Path]:
+    """What orchestration/spark_steps.py writes of one build: statuses, GX verdict, timing."""
+    return [Path(spark_dir) / f"{schema}.{kind}.json" for kind in ("results", "audit", "timing")]
+
+
+def failure_line(spark_dir: Path, schema: str, result: subprocess.CompletedProcess) -> str:
+    """One line on why the Spark build of `schema` was not served."""
+    results, verdict, _ = step_files(spark_dir, schema)
+    if result.returncode == 2 or not results.exists():
+        said = [[line for line in (out or "").splitlines() if line.strip()] for out in (result.stderr, result.stdout)]
+        lines = said[0] or said[1]  # stderr first: where errors are said
+        last = lines[-1].strip() if lines else "no output"
+        return last if result.returncode == 2 else f"Spark build {schema} ended with code {result.returncode}: {last}"
+    for step, nodes in json.loads(results.read_text()).items():
+        failed = sorted(node for node, status in nodes.items() if status not in PASSED)
+        if failed:
+            named = ", ".join(failed[:3]) + (", ..." if len(failed) > 3 else "")
+            line = f"Spark build {schema}: {len(failed)} failed in step {step} ({named})"
+            if step == "gx" and verdict.exists():
+                causes = [c for check in json.loads(verdict.read_text())["checks"] for c in check["failed"]]
+                line += f"; {causes[0]}" if causes else ""
+            return line
+    return f"Spark build {schema} ended with code {result.returncode}"
 
 
 def parser() -> argparse.ArgumentParser:
@@ -69,7 +98,7 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--landing-dir", type=Path, default=None, help="default: $LANDING_DIR, else the sample")
     p.add_argument("--as-of", type=date.fromisoformat, default=None, help="default: as warehouse-build")
-    p.add_argument("--spark-dir", type=Path, default=PROJECT_DIR / "warehouse" / "spark", help="tables and metastore")
+    p.add_argument("--spark-dir", type=Path, default=None, help="tables and metastore (default: <home>/spark)")
     p.add_argument("--schema", default=DEFAULT_SCHEMA, help="the build schema (a fresh one per build)")
     p.add_argument("--publish", metavar="SERVED", default=None, help="serve the audited build in this schema")
     return p
@@ -78,9 +107,11 @@ def parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     a = parser().parse_args(argv)
     settings = Settings.from_env(landing_dir=a.landing_dir)
-    return run_spark_build(
-        settings.landing_dir, a.as_of, a.spark_dir, a.schema, a.publish, settings=settings
-    ).returncode
+    spark_dir = a.spark_dir or settings.spark_dir
+    result = run_spark_build(settings.landing_dir, a.as_of, spark_dir, a.schema, a.publish, settings=settings)
+    if result.returncode not in (0, 2):  # 2: the landing's cause is printed already
+        print(failure_line(spark_dir, a.schema, result), file=sys.stderr)
+    return result.returncode
 
 
 if __name__ == "__main__":

@@ -7,8 +7,11 @@
    DuckDB) and the predictions are written back as table int_clv_predictions (dbt-spark's
    session method does not run Python models);
 3. dbt builds the rest;
-4. dbt tests everything (data tests and unit tests): the audit;
-5. with a served schema given and every step passed: publish (write-audit-publish): each
+4. dbt tests everything (data tests and unit tests);
+5. the GX audit (orchestration/spark_audit.py): the marts against the independent
+   recomputation of the landing, as on DuckDB; its verdict goes to <schema>.audit.json and each
+   failed figure to stderr;
+6. with a served schema given and every step passed: publish (write-audit-publish): each
    public mart's view in the served schema is replaced by one over the audited build schema.
 
 Run by orchestration/spark_runner.py in a subprocess with the build's environment; writes
@@ -83,6 +86,17 @@ def write_predictions(spark, schema: str) -> None:
     spark.createDataFrame(table).write.mode("overwrite").format("parquet").saveAsTable(f"{schema}.{PREDICTIONS}")
 
 
+def gx_audit(spark, schema: str, build_file: Path) -> dict[str, str]:
+    """The GX suites on the build: {suite: pass or fail}."""
+    from orchestration import audit, spark_audit
+
+    results = spark_audit.audit_spark_build(spark, schema, build_file, f"spark {schema}")
+    (build_file.parent / f"{schema}.audit.json").write_text(json.dumps(audit.verdict_checks(results), indent=1))
+    for cause in (c for r in results for c in r.causes):
+        print(cause, file=sys.stderr)
+    return {f"gx.{r.name}": "pass" if r.success else "fail" for r in results}
+
+
 def publish(spark, build_schema: str, served_schema: str) -> None:
     """Points each public mart's view in the served schema at the audited build. Each view is
     replaced atomically; during the switch (a few seconds) a reader may see some marts of the
@@ -106,6 +120,9 @@ def main(argv=None) -> int:
                 break
             timed("arrow", write_predictions, spark_session(), schema)
             statuses["arrow"] = {f"model.customer_tiers.{PREDICTIONS}": "success"}
+    if ok:
+        statuses["gx"] = timed("gx", gx_audit, spark_session(), schema, spark_dir / schema)
+        ok = all(s in PASSED for s in statuses["gx"].values())
     if ok and served:
         timed("publish", publish, spark_session(), schema, served)
         statuses["publish"] = {served: "success"}

@@ -14,10 +14,11 @@ import duckdb
 import pytest
 from conftest import SKIP_UNIT_TESTS, shared_build
 
-from orchestration.spark_runner import run_spark_build
+from orchestration import audit
+from orchestration.definitions import build_definitions
 from tiering.landing import default_as_of, take_inventory
 from tiering.project import SAMPLE_LANDING
-from tiering.settings import PUBLIC_MARTS
+from tiering.settings import PUBLIC_MARTS, Settings
 
 pytestmark = pytest.mark.spark
 
@@ -37,14 +38,26 @@ def duckdb_sample(tmp_path_factory, sample_as_of) -> Path:
 
 @pytest.fixture(scope="module")
 def spark_sample(tmp_path_factory, sample_as_of) -> Path:
-    """The Spark folder of one build of the sample (dbt's artifacts in its target/)."""
-    folder = tmp_path_factory.mktemp("spark")
+    """The Spark folder of one build of the sample, run as a data engineer runs it: Dagster's
+    spark_warehouse job (dbt's artifacts in its target/)."""
+    home = tmp_path_factory.mktemp("spark")
+    settings = Settings(home=home, landing_dir=SAMPLE_LANDING)
+    config = {"build_schema": SCHEMA, "served_schema": SERVED}
     with pytest.MonkeyPatch.context() as env:
-        env.setenv("DBT_TARGET_PATH", str(folder / "target"))
+        env.setenv("DBT_TARGET_PATH", str(settings.spark_dir / "target"))
         env.delenv(SKIP_UNIT_TESTS, raising=False)  # the DuckDB builds of a test run skip them; Spark runs every one
-        result = run_spark_build(SAMPLE_LANDING, sample_as_of, folder, SCHEMA, SERVED, capture=True)
-    assert result.returncode == 0, result.stdout[-5000:]
-    return folder
+        result = (
+            build_definitions(settings)
+            .resolve_job_def("spark_warehouse")
+            .execute_in_process(
+                partition_key=sample_as_of.isoformat(),
+                run_config={"ops": {"spark_served_marts": {"config": config}}},
+                raise_on_error=False,
+            )
+        )
+    failures = [e.step_failure_data.error.message for e in result.all_events if e.is_step_failure]
+    assert result.success, failures
+    return settings.spark_dir
 
 
 def spark_table(spark_dir: Path, name: str) -> str:
@@ -143,3 +156,16 @@ def test_publish_serves_the_audited_build(spark_sample):
         spark.stop()
     assert views == set(PUBLIC_MARTS)
     assert all(f"{SCHEMA}.{m}" in d.replace("`", "") for m, d in definitions.items()), definitions
+
+
+def test_the_gx_audit_on_spark_compares_the_figures_it_compares_on_duckdb(duckdb_sample, spark_sample):
+    """The GX suites ran on the Spark build before it was served, every one passed, and each
+    compared figure (mart against the recomputation, with its amounts) is the DuckDB audit's."""
+    on_spark = json.loads((spark_sample / f"{SCHEMA}.audit.json").read_text())
+    on_duckdb = audit.verdict_checks(audit.audit_warehouse(duckdb_sample, "spark comparison"))
+
+    def lines(verdict):
+        return {c["suite"]: [f["line"] for f in c["figures"]] for c in verdict["checks"]}
+
+    assert {c["suite"]: c["failed"] for c in on_spark["checks"]} == {s: [] for s in audit.SUITES}
+    assert lines(on_spark) == lines(on_duckdb)

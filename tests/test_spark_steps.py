@@ -1,12 +1,17 @@
 """The order of a Spark build's steps and write-audit-publish, without Spark (dbt and the
-Spark session replaced by recorders); tests/test_spark.py runs them for real."""
+Spark session replaced by recorders), and the one line a failed Spark build gives;
+tests/test_spark.py runs the steps for real."""
 
 import json
+import subprocess
 from datetime import date
 
 import pytest
 
 from orchestration import spark_steps
+from orchestration.definitions import build_definitions
+from orchestration.spark_runner import failure_line
+from tiering.settings import Settings
 
 pytestmark = pytest.mark.fast
 
@@ -21,6 +26,12 @@ def recorded(monkeypatch, tmp_path):
     monkeypatch.setattr(spark_steps, "publish", lambda spark, build, served: calls.append(("publish", build, served)))
 
     def run(statuses: dict[str, str]):
+        def gx_audit(spark, schema, build_file):
+            calls.append(("gx", schema, build_file))
+            return {"gx.recomputed_pnl": statuses.get("gx", "pass"), "gx.partitions": "pass"}
+
+        monkeypatch.setattr(spark_steps, "gx_audit", gx_audit)
+
         def run_dbt(args):
             step = next(name for name, a in spark_steps.dbt_steps(date(2026, 6, 30)) if a == args)
             calls.append((step,))
@@ -33,11 +44,18 @@ def recorded(monkeypatch, tmp_path):
     return run
 
 
-def test_an_audited_build_is_published_after_every_step(recorded):
+def test_an_audited_build_is_published_after_every_step(recorded, tmp_path):
     code, calls, results = recorded({})
     assert code == 0
-    assert calls == [("upstream",), ("arrow", "build_1"), ("downstream",), ("audit",), ("publish", "build_1", "served")]
-    assert list(results) == ["upstream", "arrow", "downstream", "audit", "publish"]
+    assert calls == [
+        ("upstream",),
+        ("arrow", "build_1"),
+        ("downstream",),
+        ("audit",),
+        ("gx", "build_1", tmp_path / "build_1"),
+        ("publish", "build_1", "served"),
+    ]
+    assert list(results) == ["upstream", "arrow", "downstream", "audit", "gx", "publish"]
 
 
 def test_nodes_with_nothing_to_run_do_not_stop_publish(recorded):
@@ -49,7 +67,15 @@ def test_a_failed_audit_is_not_published(recorded):
     code, calls, results = recorded({"audit": "fail"})
     assert code == 1
     assert ("publish", "build_1", "served") not in calls
+    assert [c for c in calls if c[0] == "gx"] == []  # GX audits only a build whose dbt tests passed
     assert results["audit"] == {"node.audit": "fail"}
+
+
+def test_a_failed_gx_check_is_not_published(recorded):
+    code, calls, results = recorded({"gx": "fail"})
+    assert code == 1
+    assert calls[-1][0] == "gx"
+    assert results["gx"]["gx.recomputed_pnl"] == "fail"
 
 
 def test_a_failed_upstream_step_stops_the_build(recorded):
@@ -62,3 +88,50 @@ def test_the_arrow_step_sits_between_what_the_fit_reads_and_the_rest():
     assert steps["upstream"][steps["upstream"].index("--select") + 1] == "+int_clv_predictions"
     assert "+int_clv_predictions" in steps["downstream"][steps["downstream"].index("--exclude") :]
     assert steps["audit"][0] == "test" and "--target" in steps["audit"]
+
+
+# ---------------------------------------------------------------- why a Spark build was not served
+
+
+def completed(code: int, stdout: str = "", stderr: str = "") -> subprocess.CompletedProcess:
+    return subprocess.CompletedProcess(["warehouse-build-spark"], code, stdout=stdout, stderr=stderr)
+
+
+def test_a_failed_step_is_named_in_one_line(tmp_path):
+    statuses = {"upstream": {"model.a": "success"}, "audit": {f"test.t{i}": "fail" for i in range(5)} | {"t": "pass"}}
+    (tmp_path / "b1.results.json").write_text(json.dumps(statuses))
+    assert failure_line(tmp_path, "b1", completed(1, "dbt's\nlong\noutput")) == (
+        "Spark build b1: 5 failed in step audit (test.t0, test.t1, test.t2, ...)"
+    )
+
+
+def test_a_failed_gx_suite_names_its_first_failed_figure(tmp_path):
+    (tmp_path / "b1.results.json").write_text(json.dumps({"gx": {"gx.partitions": "fail", "gx.tier_counts": "pass"}}))
+    checks = [{"suite": "partitions", "failed": ["partitions: customers: sum 9 vs customer_value 10, difference -1"]}]
+    (tmp_path / "b1.audit.json").write_text(json.dumps({"checks": checks}))
+    assert failure_line(tmp_path, "b1", completed(1)) == (
+        "Spark build b1: 1 failed in step gx (gx.partitions); partitions: customers: sum 9 vs customer_value 10, "
+        "difference -1"
+    )
+
+
+def test_a_build_that_died_gives_its_last_line(tmp_path):
+    died = completed(-9, "starting\n", "java.lang.OutOfMemoryError: Java heap space\n\n")
+    assert (
+        failure_line(tmp_path, "b1", died)
+        == "Spark build b1 ended with code -9: java.lang.OutOfMemoryError: Java heap space"
+    )
+
+
+def test_a_landing_that_cannot_be_built_fails_the_dagster_asset_in_one_line(tmp_path, monkeypatch):
+    """The Spark job's asset (Dagster) refuses before Spark starts, with the landing's cause;
+    the nightly DuckDB job does not include it."""
+    settings = Settings(home=tmp_path / "home", landing_dir=tmp_path / "no-such-landing")
+    defs = build_definitions(settings)
+    assert "spark_served_marts" not in defs.resolve_job_def("nightly_warehouse").graph.node_dict
+    result = defs.resolve_job_def("spark_warehouse").execute_in_process(
+        partition_key="2026-06-30", raise_on_error=False
+    )
+    failure = next(e for e in result.all_events if e.is_step_failure).step_failure_data.error.message
+    assert not result.success
+    assert "no-such-landing does not exist" in failure and "\n" not in failure.strip()

@@ -205,6 +205,10 @@ class Settings(BaseModel):
         return self.home / "logs" / f"warehouse-run-{as_of}.log"
 
     @property
+    def spark_dir(self) -> Path:  # the Spark builds' tables and metastore (warehouse-build-spark)
+        return self.home / "spark"
+
+    @property
     def publication_file(self) -> Path:
         return self.served_file.parent / "publication.json"
 
