@@ -194,6 +194,7 @@ def remove_orphans(paths: Settings, log=print) -> list[Path]:
         *folder.glob(f".{paths.served_file.name}.*.tmp*"),
         *folder.glob(f".{link.name}.*"),
         *folder.glob(f".{paths.publication_file.name}.*"),
+        *folder.glob(f".{intent_file(paths).name}.*"),
         *(p for p in folder.glob("exports-*") if p.resolve() != current),
     ]
     for orphan in orphans:
@@ -279,6 +280,7 @@ def publish(paths: Settings, as_of: str, run_id: str = "", log=print, extra: dic
     verdict = passed_verdict(paths, as_of)
     served = paths.served_file
     served.parent.mkdir(parents=True, exist_ok=True)
+    finish_interrupted(paths, log)
     remove_orphans(paths, log)
     stamp = uuid.uuid4().hex[:12]
     staged = served.with_name(f".{served.name}.{stamp}.tmp")
@@ -292,11 +294,6 @@ def publish(paths: Settings, as_of: str, run_id: str = "", log=print, extra: dic
     except BaseException:
         remove_orphans(paths, log)
         raise
-    served.with_name(served.name + ".wal").unlink(missing_ok=True)  # a foreign WAL would be replayed onto the new file
-    os.replace(staged, served)
-    previous = _swap_link(paths.exports_link, exports)
-    if previous and previous != exports.resolve() and previous.parent == served.parent:
-        shutil.rmtree(previous, ignore_errors=True)
     record = {
         "as_of": as_of,
         "published_at": now(),
@@ -308,10 +305,54 @@ def publish(paths: Settings, as_of: str, run_id: str = "", log=print, extra: dic
         "crm_delta_rows": crm_rows,
         **(extra or {}),
     }
-    tmp = paths.publication_file.with_name(f".{paths.publication_file.name}.{stamp}")
-    tmp.write_text(json.dumps(record, indent=2, default=str))
-    os.replace(tmp, paths.publication_file)
+    intent = {"staged": staged.name, "exports": exports.name, "record": record}
+    _write_atomically(intent_file(paths), json.dumps(intent, indent=2, default=str), stamp)
+    _switch(paths, intent)
     return record
+
+
+def intent_file(paths: Settings) -> Path:
+    """Written once everything is staged and synced, removed when the switch is complete."""
+    return paths.served_file.with_name(".publish-intent.json")
+
+
+def _write_atomically(target: Path, text: str, stamp: str) -> None:
+    tmp = target.with_name(f".{target.name}.{stamp}")
+    tmp.write_text(text)
+    _fsync(tmp)
+    os.replace(tmp, target)
+
+
+def _switch(paths: Settings, intent: dict) -> None:
+    """Serve the staged file, its exports and its publication record; safe to repeat, so an
+    interrupted switch is finished by the next run (finish_interrupted)."""
+    served, folder = paths.served_file, paths.served_file.parent
+    staged, exports = folder / intent["staged"], folder / intent["exports"]
+    if staged.exists():
+        served.with_name(served.name + ".wal").unlink(
+            missing_ok=True
+        )  # a foreign WAL would be replayed onto the new file
+        os.replace(staged, served)
+    previous = _swap_link(paths.exports_link, exports)
+    if previous and previous != exports.resolve() and previous.parent == folder:
+        shutil.rmtree(previous, ignore_errors=True)
+    _write_atomically(
+        paths.publication_file, json.dumps(intent["record"], indent=2, default=str), uuid.uuid4().hex[:12]
+    )
+    intent_file(paths).unlink()
+
+
+def finish_interrupted(paths: Settings, log=print) -> bool:
+    """A publish killed between its renames left the served file, the exports and the
+    publication record of different nights: finish it (everything it serves was staged and
+    synced before the first rename). Run by every step that takes the run lock."""
+    intent = intent_file(paths)
+    if not intent.exists():
+        return False
+    record = json.loads(intent.read_text())
+    log(f"finishing the publish of {record['record']['as_of']} that was interrupted while switching the served files")
+    _switch(paths, record)
+    return True
 
 
 def store_snapshot(build_file: Path, history_dir: Path, as_of: str, duckdb_config: dict = DUCKDB_DEFAULTS) -> Path:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from datetime import datetime, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -19,6 +20,7 @@ from conftest import HANDMADE_AS_OF, copy_handmade
 from dagster import AssetKey
 
 from orchestration import publish as pub
+from orchestration.assets.common import hold_lock
 from orchestration.definitions import build_definitions
 from orchestration.drift import breaches, describe, load_thresholds
 from orchestration.main_job import main
@@ -210,6 +212,26 @@ def test_kill_during_publish_leaves_served_intact_and_retry_cleans_up(home, poin
     record = pub.publish(home, AS_OF)
     assert served_folder(home) == {"warehouse.duckdb", "publication.json", "exports", home.exports_link.resolve().name}
     assert json.loads(home.publication_file.read_text())["published_at"] == record["published_at"]
+
+
+@pytest.mark.parametrize("point, call", [("_swap_link", 1), ("_write_atomically", 2)])
+def test_a_publish_killed_while_switching_is_finished_by_the_next_locked_step(home, point, call):
+    """Killed after the served file was replaced (before the exports link, or before the
+    publication record): the next step that takes the lock serves the rest of that night."""
+    pub.publish(home, AS_OF)
+    killed = subprocess.run([sys.executable, "-c", KILLER, point, str(call), AS_OF], env=env())
+    assert killed.returncode == -signal.SIGKILL
+    intent = json.loads(pub.intent_file(home).read_text())
+    published = json.loads(home.publication_file.read_text())
+    assert (home.exports_link.resolve().name, published) != (intent["exports"], intent["record"])  # half switched
+    lines = []
+    hold_lock(SimpleNamespace(run=SimpleNamespace(run_id="next"), log=SimpleNamespace(warning=lines.append)), home)
+    release(home.lock_file, "next")
+    assert home.exports_link.resolve().name == intent["exports"]
+    assert json.loads(home.publication_file.read_text()) == intent["record"]
+    assert served_folder(home) == {"warehouse.duckdb", "publication.json", "exports", intent["exports"]}
+    assert lines == [f"finishing the publish of {AS_OF} that was interrupted while switching the served files"]
+    assert not pub.finish_interrupted(home)
 
 
 def test_disk_full_in_served_folder_changes_nothing_and_retry_publishes(home, monkeypatch):

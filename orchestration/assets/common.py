@@ -5,17 +5,19 @@ from datetime import date
 from dagster import AssetExecutionContext, Failure
 
 from orchestration import audit
-from orchestration.publish import PublishRefused, passed_verdict
+from orchestration.publish import PublishRefused, finish_interrupted, passed_verdict
 from orchestration.run_lock import LockHeld, acquire
 from tiering.settings import Settings
 
 
 def hold_lock(context: AssetExecutionContext, settings: Settings) -> None:
-    """Every step that writes takes the warehouse home's lock for its run (see run_lock)."""
+    """Every step that writes takes the warehouse home's lock for its run (see run_lock), then
+    finishes a publish that an earlier run left half-switched."""
     try:
         acquire(settings.lock_file, context.run.run_id, log=context.log.warning)
     except LockHeld as e:
         raise Failure(str(e), allow_retries=False) from None
+    finish_interrupted(settings, log=context.log.warning)
 
 
 def partition_date(as_of: str) -> date:
