@@ -48,23 +48,30 @@ def run_spark_build(
 ) -> subprocess.CompletedProcess:
     """The Spark build of `landing_dir` into `schema` of the Spark folder `spark_dir` (the
     steps of orchestration/spark_steps.py in a subprocess), published to schema `served` when
-    given and audited. A landing folder that cannot be built gives return code 2 and its cause."""
+    given and audited. A landing folder that cannot be built, or a served schema that is the
+    build schema, gives return code 2 and its cause."""
     settings = (settings or Settings.from_env()).model_copy(update={"landing_dir": Path(landing_dir).resolve()})
     spark_dir = Path(spark_dir).resolve()
     spark_dir.mkdir(parents=True, exist_ok=True)
     build_file = spark_dir / schema  # names the inventory folder, <spark dir>/<schema>.inventory
+    if served == schema:
+        return _refused(f"the build schema and the served schema are both {schema}: serve from another schema", capture)
     try:
         as_of, inventory = prepare_landing(settings, as_of, build_file, spark_dir / "history")
     except LandingError as e:
-        if not capture:
-            print(e, file=sys.stderr)
-        return subprocess.CompletedProcess(["warehouse-build-spark"], 2, stdout=f"{e}\n", stderr=f"{e}\n")
+        return _refused(str(e), capture)
     for stale in step_files(spark_dir, schema):  # an earlier build's verdict must not answer for this one
         stale.unlink(missing_ok=True)
     contract_copy = Path(shutil.copy(CONTRACT, spark_dir / "contract.yml"))
     env = spark_env(dbt_env(settings, build_file, inventory, os.environ), spark_dir, schema, contract_copy)
     cmd = [sys.executable, "-m", "orchestration.spark_steps", as_of.isoformat(), schema, *([served] if served else [])]
     return subprocess.run(cmd, cwd=PROJECT_DIR, env=env, capture_output=capture, text=True)
+
+
+def _refused(cause: str, capture: bool) -> subprocess.CompletedProcess:
+    if not capture:
+        print(cause, file=sys.stderr)
+    return subprocess.CompletedProcess(["warehouse-build-spark"], 2, stdout=f"{cause}\n", stderr=f"{cause}\n")
 
 
 def step_files(spark_dir: Path, schema: str) -> list[Path]:

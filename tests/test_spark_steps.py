@@ -10,7 +10,8 @@ import pytest
 
 from orchestration import spark_steps
 from orchestration.definitions import build_definitions
-from orchestration.spark_runner import failure_line
+from orchestration.spark_runner import failure_line, run_spark_build
+from tiering.project import SAMPLE_LANDING
 from tiering.settings import Settings
 
 pytestmark = pytest.mark.fast
@@ -135,3 +136,12 @@ def test_a_landing_that_cannot_be_built_fails_the_dagster_asset_in_one_line(tmp_
     failure = next(e for e in result.all_events if e.is_step_failure).step_failure_data.error.message
     assert not result.success
     assert "no-such-landing does not exist" in failure and "\n" not in failure.strip()
+
+
+def test_a_build_is_never_served_from_its_own_schema(tmp_path):
+    """Publishing views over the build schema into that same schema would replace its tables."""
+    refused = run_spark_build(SAMPLE_LANDING, None, tmp_path, "customer_tiers", "customer_tiers", capture=True)
+    assert refused.returncode == 2
+    assert (
+        refused.stdout == "the build schema and the served schema are both customer_tiers: serve from another schema\n"
+    )
