@@ -329,9 +329,8 @@ def _switch(paths: Settings, intent: dict) -> None:
     served, folder = paths.served_file, paths.served_file.parent
     staged, exports = folder / intent["staged"], folder / intent["exports"]
     if staged.exists():
-        served.with_name(served.name + ".wal").unlink(
-            missing_ok=True
-        )  # a foreign WAL would be replayed onto the new file
+        # a foreign WAL would be replayed onto the new file
+        served.with_name(served.name + ".wal").unlink(missing_ok=True)
         os.replace(staged, served)
     previous = _swap_link(paths.exports_link, exports)
     if previous and previous != exports.resolve() and previous.parent == folder:
