@@ -264,12 +264,14 @@ from range(date '{{ start }}', date '{{ end }}', interval 1 day)
 select explode(sequence(date '{{ start }}', date_sub(date '{{ end }}', 1), interval 1 day)) as date_day
 {%- endmacro %}
 
-{#- A map of `key` to `value` over a group, keys in order. -#}
+{#- A map of `key` to `value` over a group, keys in order. Both engines collect the list, then
+    sort it: DuckDB's ordered aggregate (list(... order by ...)) holds every group's rows in
+    memory and ran out of its 4 GB at 5M customers; the plain list spills. -#}
 {% macro sorted_map_agg(key, value) -%}
     {{ return(adapter.dispatch('sorted_map_agg')(key, value)) }}
 {%- endmacro %}
 {% macro duckdb__sorted_map_agg(key, value) -%}
-    map_from_entries(list(({{ key }}, {{ value }}) order by {{ key }}))
+    map_from_entries(list_sort(list(({{ key }}, {{ value }}))))
 {%- endmacro %}
 {% macro spark__sorted_map_agg(key, value) -%}
     map_from_entries(array_sort(collect_list(struct({{ key }}, {{ value }}))))
@@ -282,16 +284,17 @@ select explode(sequence(date '{{ start }}', date_sub(date '{{ end }}', 1), inter
 {% macro duckdb__empty_text_map() %}map()::map(varchar, varchar){% endmacro %}
 {% macro spark__empty_text_map() %}cast(map() as map<string, string>){% endmacro %}
 
-{#- A list over a group of structs {name: SQL}, in the order of the first field. -#}
+{#- A list over a group of structs {name: SQL}, in the order of the first field (then the next
+    ones; collected, then sorted, as sorted_map_agg). -#}
 {% macro sorted_struct_list(fields) -%}
     {{ return(adapter.dispatch('sorted_struct_list')(fields)) }}
 {%- endmacro %}
 {% macro duckdb__sorted_struct_list(fields) -%}
-    list(
+    list_sort(list(
             {
                 {% for name, sql in fields.items() %}'{{ name }}': {{ sql }}{% if not loop.last %}, {% endif %}{% endfor %}
-            } order by {{ (fields.values() | list)[0] }}
-        )
+            }
+        ))
 {%- endmacro %}
 {% macro spark__sorted_struct_list(fields) -%}
     array_sort(collect_list(named_struct(
