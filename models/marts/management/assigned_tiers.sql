@@ -18,11 +18,18 @@ cutoffs as (
     group by s.scheme, s.tier, s.tier_order, s.scheme_kind, s.band_min
 ),
 
+-- per scheme and tier, the nearest better tier with a cut-off (a few rows: tiers, not customers)
+next_by_tier as (
+    select t.scheme, t.tier_order, max_by(c.tier, c.tier_order) as next_tier, max_by(c.cutoff, c.tier_order) as next_tier_cutoff
+    from cutoffs as t
+    inner join cutoffs as c on c.scheme = t.scheme and c.tier_order < t.tier_order and c.cutoff is not null
+    group by t.scheme, t.tier_order
+),
+
 next_tiers as (
-    select p.scheme, p.customer_id, p.basis, p.basis_value, c.tier as next_tier, c.cutoff as next_tier_cutoff
+    select p.scheme, p.customer_id, p.basis, p.basis_value, n.next_tier, n.next_tier_cutoff
     from pyramid as p
-    left join cutoffs as c on c.scheme = p.scheme and c.tier_order < p.tier_order and c.cutoff is not null
-    qualify row_number() over (partition by p.scheme, p.customer_id order by c.tier_order desc) = 1
+    left join next_by_tier as n on n.scheme = p.scheme and n.tier_order = p.tier_order
 ),
 
 last_tiers as (
