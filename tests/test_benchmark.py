@@ -8,7 +8,7 @@ import pytest
 
 from devtools import benchmark
 from devtools.benchmark import baseline_stages, machine, main, starting_results
-from devtools.benchmark_analysis import DBT_FIXED, DESIGNS, PIPELINE, analysis, time_by_part
+from devtools.benchmark_analysis import DBT_FIXED, DESIGNS, PIPELINE, SMALL_DESIGNS, analysis, time_by_part
 from devtools.generator.cli import Spec, generate
 from devtools.profile import profile_sql
 
@@ -158,6 +158,21 @@ def test_analysis_states_figure_cause_and_design_of_each_missed_target_only():
     assert "shown at 100,000 as an indication only" in only_small and "Targets at 100,000" in only_small
     assert "measured 10.0, bound <= 5.0" in only_small
     assert "targets are not judged" in analysis({**results, "sizes": []})
+
+
+def test_analysis_judges_the_100k_target_and_the_cost_per_line_up_to_the_largest_size():
+    sizes = [
+        a_size(100_000, 30.0, 2.0, 10.0, 15.0, 900),  # build 15x the single pass: over the 10x set at 100k
+        a_size(1_000_000, 120.0, 20.0, 150.0, 30.0, 4000),
+        a_size(5_000_000, 720.0, 100.0, 150.0, 120.0, 5000),  # build 1.2x 1M's cost per line; increment 0.8x
+    ]
+    text = analysis({"machine": machine(), "sizes": sizes})
+    assert "| full build (with its tests) within 10x the single-pass query | 15.0 | <= 10.0 | **no** |" in text
+    assert SMALL_DESIGNS["dbt_build_over_single_pass"] in text
+    assert "| dbt build | 10.0 | 4.0 | 4.8 | 1.2 | **no** |" in text  # microseconds per order line
+    assert "| dbt increment | 5.0 | 1.0 | 0.8 | 0.8 | yes |" in text
+    without_5m = analysis({"machine": machine(), "sizes": sizes[:2]})
+    assert "Cost per order line" not in without_5m  # nothing above 1M to judge
 
 
 def test_committed_analysis_is_generated_from_the_committed_results():
