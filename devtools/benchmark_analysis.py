@@ -61,8 +61,11 @@ DESIGNS = {
         "build, a full build kept for a changed contract or configuration."
     ),
     "pipeline_peak_mb": (
-        "Lower DuckDB's memory_limit for the stage with the highest peak (it spills to disk) "
-        "and read the audited tables in batches."
+        "When the GX audit has the peak: its recomputation holds every customer's sums and the "
+        "accepted keys in Arrow at once (it reads the landing in batches, but the per-customer "
+        "state grows with customers); recompute per slice of customer hashes, as the build "
+        "does for its per-customer lists. For a dbt stage: a lower DuckDB memory_limit (it "
+        "spills)."
     ),
     "increment_over_dbt_build": (
         "Customer-level tables keyed on the customers whose window figures changed (activity on "
