@@ -89,11 +89,11 @@ def copy_handmade(dest: Path) -> Path:
     return dest
 
 
-def build(landing: Path, warehouse: Path, as_of: date | None = None, select: str | None = None):
+def build(landing: Path, warehouse: Path, as_of: date | None = None, select: str | None = None, extra: list[str] = ()):
     """`dbt build` of `landing`; with `select`, only those models (dbt syntax, e.g. "+customer_value")
-    and the tests whose every parent is selected."""
-    extra = ["--select", select, "--indirect-selection", "cautious"] if select else None
-    result = run_dbt_build(landing, as_of, warehouse, capture=True, extra=extra)
+    and the tests whose every parent is selected; `extra`: more dbt options."""
+    selection = ["--select", select, "--indirect-selection", "cautious"] if select else []
+    result = run_dbt_build(landing, as_of, warehouse, capture=True, extra=[*selection, *extra])
     assert result.returncode == 0, result.stdout[-5000:]
     return result
 
