@@ -381,8 +381,14 @@ class Landed:
 
 def _hashes(text) -> np.ndarray:
     """64-bit hashes of text values: equal texts hash equal; distinct texts may collide, so every
-    use confirms a match on the text itself or only narrows what the exact rule then sees."""
-    return pd.util.hash_array(pc.fill_null(text, "").to_numpy(zero_copy_only=False), categorize=False)
+    use confirms a match on the text itself or only narrows what the exact rule then sees. Hashed
+    a batch at a time: pandas hashes Python strings, and 35M of them at once took 5 GB."""
+    text = pc.fill_null(text, "")
+    hashes = np.empty(len(text), np.uint64)
+    for start in range(0, len(text), BATCH_ROWS):
+        part = text.slice(start, BATCH_ROWS).to_numpy(zero_copy_only=False)
+        hashes[start : start + len(part)] = pd.util.hash_array(part, categorize=False)
+    return hashes
 
 
 def _key(rows: pa.Table, table: str) -> pa.Array:
@@ -394,9 +400,15 @@ def repeated_hashes(landed: Landed) -> np.ndarray:
     """Sorted hashes that occur more than once among the keyed rows of every file: they cover every
     key delivered more than once (and, for a collision, a few keys delivered once)."""
     key_columns = {k: COLUMNS[landed.table][k] for k in KEYS[landed.table]}
-    parts = [_hashes(pc.drop_null(_key(rows, landed.table))) for rows in landed.batches(key_columns)]
-    hashes = np.concatenate(parts) if parts else np.empty(0, np.uint64)
-    del parts
+    # filled in place, sized by the inventory's row counts (grown if the files hold more)
+    hashes, n = np.empty(sum(f.get("rows") or 0 for f in landed.files), np.uint64), 0
+    for rows in landed.batches(key_columns):
+        part = _hashes(pc.drop_null(_key(rows, landed.table)))
+        if n + len(part) > len(hashes):
+            hashes = np.resize(hashes, max(2 * len(hashes), n + len(part)))
+        hashes[n : n + len(part)] = part
+        n += len(part)
+    hashes = hashes[:n]
     hashes.sort()
     return np.unique(hashes[1:][hashes[1:] == hashes[:-1]])
 
@@ -407,8 +419,9 @@ class KeyIndex:
 
     def __init__(self, rows: pa.Table, key: str):
         hashes = _hashes(rows[key])
-        order = np.argsort(hashes, kind="stable")
-        self.rows, self.key, self.hashes = rows.take(pa.array(order)), key, hashes[order]
+        self.order = np.argsort(hashes, kind="stable")  # rows stay where they are: no sorted copy
+        # one chunk: Arrow's take on a chunked column concatenates its chunks on every call
+        self.rows, self.key, self.hashes = rows.combine_chunks(), key, hashes[self.order]
 
     def index(self, probe) -> pa.Array:
         """The row of each probed key (null when absent or null)."""
@@ -416,10 +429,11 @@ class KeyIndex:
         if not len(self.hashes):
             return pa.nulls(len(hashes), pa.int64())
         at = np.minimum(np.searchsorted(self.hashes, hashes), len(self.hashes) - 1)
-        keys = self.rows[self.key].take(pa.array(at))
+        row = self.order[at]
+        keys = self.rows[self.key].take(pa.array(row))
         found = pc.fill_null(pc.equal(keys, probe), False).to_numpy(zero_copy_only=False)
         collided = (self.hashes[at] == hashes) & ~found & pc.is_valid(probe).to_numpy(zero_copy_only=False)
-        index = pa.array(at, pa.int64(), mask=~found)
+        index = pa.array(row, pa.int64(), mask=~found)
         if collided.any():
             mask = pa.array(collided)
             exact = pc.index_in(pc.filter(probe, mask), value_set=self.rows[self.key]).cast(pa.int64())

@@ -5,10 +5,13 @@ import json
 from datetime import date
 from decimal import Decimal
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
+from orchestration import recompute as recompute_module
 from orchestration.recompute import recompute
 from tiering.landing import take_inventory, write_inventory
 from tiering.project import SAMPLE_LANDING
@@ -162,6 +165,39 @@ def test_batch_size_changes_nothing_and_the_last_file_wins(inventory):
     assert vars(whole.counts["order_lines"]) == {"accepted": 5, "quarantined": 1, "superseded": 3, "malformed": 0}
 
 
+@pytest.mark.fast
+def test_row_counts_that_understate_the_files_change_nothing(inventory):
+    """The inventory's row counts only size the key-hash buffer: a file holding more rows grows it."""
+    understated = json.loads(json.dumps(inventory))
+    for table in understated["tables"].values():
+        for f in table["files"]:
+            f["rows"] = 0
+    assert outcome(recompute(understated, AS_OF, batch_rows=2)) == outcome(recompute(inventory, AS_OF))
+
+
 def test_batch_size_changes_nothing_on_the_sample(tmp_path):
     inventory = json.loads(write_inventory(take_inventory(SAMPLE_LANDING), tmp_path).read_text())
     assert outcome(recompute(inventory, AS_OF, batch_rows=7919)) == outcome(recompute(inventory, AS_OF))
+
+
+@pytest.mark.fast
+def test_hashes_do_not_depend_on_the_batch(monkeypatch):
+    values = pa.chunked_array([["a", None, "b"], ["c", "a", "d", "e"]])
+    whole = recompute_module._hashes(values)
+    monkeypatch.setattr(recompute_module, "BATCH_ROWS", 2)
+    assert list(recompute_module._hashes(values)) == list(whole)
+    assert whole[0] == whole[4] and len(set(whole.tolist())) == 6  # null hashes as ""
+
+
+@pytest.mark.fast
+def test_key_index_finds_the_exact_row_when_hashes_collide(monkeypatch):
+    """Every key hashes to one of two values: the text decides, and rows keep their positions."""
+    keys = ["k5", "k1", "k4", "k2", "k3", "k0"]
+    rows = pa.table({"order_id": keys, "customer_id": [f"c{k}" for k in keys]})
+    colliding = lambda text: np.array([hash(v) % 2 for v in pc.fill_null(text, "").to_pylist()], np.uint64)  # noqa: E731
+    monkeypatch.setattr(recompute_module, "_hashes", colliding)
+    index = recompute_module.KeyIndex(rows, "order_id")
+    probe = pa.array(["k3", "k9", None, "k5", "k0", "k1"])
+    found = index.index(probe)
+    assert found.to_pylist() == [4, None, None, 0, 5, 1]
+    assert index.column("customer_id", found).to_pylist() == ["ck3", None, None, "ck5", "ck0", "ck1"]
