@@ -1,7 +1,7 @@
 import json
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -89,7 +89,9 @@ def copy_handmade(dest: Path) -> Path:
     return dest
 
 
-def build(landing: Path, warehouse: Path, as_of: date | None = None, select: str | None = None, extra: list[str] = ()):
+def build(
+    landing: Path, warehouse: Path, as_of: date | None = None, select: str | None = None, extra: Sequence[str] = ()
+):
     """`dbt build` of `landing`; with `select`, only those models (dbt syntax, e.g. "+customer_value")
     and the tests whose every parent is selected; `extra`: more dbt options."""
     selection = ["--select", select, "--indirect-selection", "cautious"] if select else []
