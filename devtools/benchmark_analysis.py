@@ -63,8 +63,8 @@ DESIGNS = {
     "pipeline_peak_mb": (
         "When the GX audit has the peak: up to commit 47f888b its recomputation hashed every "
         "accepted order id as a Python string at once, a peak of 5 GB over 2 GB for a few "
-        "seconds at 5M customers; since e321817 it hashes a batch at a time (measured on the same "
-        "5M build, outside this benchmark: peak 7.4 GB -> 5.1 GB). What remains grows with "
+        "seconds at 5M customers; since e321817 it hashes a batch at a time (its peak measured on the same "
+        "5M build outside this benchmark: docs/scaling.md). What remains grows with "
         "customers (the accepted orders' keys and every customer's sums in Arrow): recompute "
         "per slice of customer hashes, as the build does for its per-customer lists. For a dbt "
         "stage: a lower DuckDB memory_limit (it spills)."
