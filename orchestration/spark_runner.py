@@ -26,14 +26,18 @@ DEFAULT_SCHEMA = "customer_tiers"
 CONTRACT = PROJECT_DIR / "models" / "staging" / "_sources.yml"
 
 
-def spark_env(base: dict[str, str], spark_dir: Path, schema: str, contract_copy: Path) -> dict[str, str]:
-    """`base` (a dbt environment) plus the Spark folder, the schema a build writes to and the
-    copy of the contract dbt's unit tests read (Spark skips files whose name starts with '_')."""
+def spark_env(
+    base: dict[str, str], spark_dir: Path, schema: str, contract_copy: Path, connect: str | None = None
+) -> dict[str, str]:
+    """`base` (a dbt environment) plus the Spark folder, the schema a build writes to, the
+    copy of the contract dbt's unit tests read (Spark skips files whose name starts with '_')
+    and the Spark Connect address of the Python steps (none: dbt's local session)."""
     return {
         **base,
         "WAREHOUSE_SPARK_DIR": str(Path(spark_dir).resolve()),
         "WAREHOUSE_SPARK_SCHEMA": schema,
         "WAREHOUSE_CONTRACT_FILE": str(Path(contract_copy).resolve()),
+        "WAREHOUSE_SPARK_CONNECT": connect or "",  # empty: unset (Settings.from_env)
     }
 
 
@@ -63,7 +67,8 @@ def run_spark_build(
     for stale in step_files(spark_dir, schema):  # an earlier build's verdict must not answer for this one
         stale.unlink(missing_ok=True)
     contract_copy = Path(shutil.copy(CONTRACT, spark_dir / "contract.yml"))
-    env = spark_env(dbt_env(settings, build_file, inventory, os.environ), spark_dir, schema, contract_copy)
+    base = dbt_env(settings, build_file, inventory, os.environ)
+    env = spark_env(base, spark_dir, schema, contract_copy, settings.spark_connect)
     cmd = [sys.executable, "-m", "orchestration.spark_steps", as_of.isoformat(), schema, *([served] if served else [])]
     return subprocess.run(cmd, cwd=PROJECT_DIR, env=env, capture_output=capture, text=True)
 

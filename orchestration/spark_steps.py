@@ -1,5 +1,6 @@
 """The steps of one Spark build, in one process and one Spark session (started once by dbt's
-`session` connection, reused by every step):
+`session` connection, reused by every step; on a cluster, where dbt connects over Thrift or
+HTTP, the Python steps reach it through Spark Connect: Settings.spark_connect):
 
 1. dbt builds everything int_clv_predictions reads (tests later, in step 4);
 2. the Arrow step: the per-customer summary is read from Spark as an Arrow table, the CLV fit
@@ -25,13 +26,14 @@ import json
 import os
 import sys
 import time
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 
 from orchestration.dbt_args import build_args
 from tiering import clv_predictions
 from tiering.project import PROJECT_DIR
-from tiering.settings import PUBLIC_MARTS
+from tiering.settings import PUBLIC_MARTS, Settings
 
 SUMMARY = "int_clv_purchase_history"
 PREDICTIONS = "int_clv_predictions"
@@ -72,10 +74,33 @@ def timed(step: str, fn, *args):
     return out
 
 
-def spark_session():
-    from pyspark.sql import SparkSession
+def spark_session(connect: str | None = None):
+    """The session of the Arrow, GX and publish steps: dbt's own (method `session`, started by
+    step 1), or with `connect` (Settings.spark_connect: dbt reaches a cluster over Thrift or
+    HTTP) a Spark Connect session to that cluster, given the profile's SQL settings."""
+    if not connect:
+        from pyspark.sql import SparkSession
 
-    return SparkSession.builder.getOrCreate()  # dbt's session, started by step 1
+        return SparkSession.builder.getOrCreate()
+    from pyspark.sql.connect.session import SparkSession as ConnectSession
+
+    spark = ConnectSession.builder.remote(connect).getOrCreate()
+    for key, value in profile_parameters().items():
+        if key.startswith("spark.sql.") and spark.conf.isModifiable(key):
+            spark.conf.set(key, value)  # time zone, decimal scale: as dbt's queries see them
+    return spark
+
+
+def profile_parameters(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """The `server_side_parameters` of profiles.yml's spark target, rendered as dbt renders them."""
+    import yaml
+    from dbt.config.renderer import ProfileRenderer
+    from dbt_common.context import set_invocation_context
+
+    set_invocation_context(dict(environ))  # env_var() reads the invocation's environment
+    profile = yaml.safe_load((PROJECT_DIR / "profiles.yml").read_text())["customer_tiers"]["outputs"]["spark"]
+    rendered = ProfileRenderer({}).render_data(profile)
+    return {k: str(v) for k, v in rendered.get("server_side_parameters", {}).items()}
 
 
 def write_predictions(spark, schema: str) -> None:
@@ -110,6 +135,7 @@ def main(argv=None) -> int:
     argv = argv or sys.argv[1:]
     as_of, schema, served = date.fromisoformat(argv[0]), argv[1], (argv[2] if len(argv) > 2 else None)
     spark_dir = Path(os.environ["WAREHOUSE_SPARK_DIR"])
+    connect = Settings.from_env().spark_connect
     statuses: dict[str, dict[str, str]] = {}
     ok = True
     for name, args in dbt_steps(as_of):
@@ -118,13 +144,13 @@ def main(argv=None) -> int:
         if name == "upstream":
             if not ok:
                 break
-            timed("arrow", write_predictions, spark_session(), schema)
+            timed("arrow", write_predictions, spark_session(connect), schema)
             statuses["arrow"] = {f"model.customer_tiers.{PREDICTIONS}": "success"}
     if ok:
-        statuses["gx"] = timed("gx", gx_audit, spark_session(), schema, spark_dir / schema)
+        statuses["gx"] = timed("gx", gx_audit, spark_session(connect), schema, spark_dir / schema)
         ok = all(s in PASSED for s in statuses["gx"].values())
     if ok and served:
-        timed("publish", publish, spark_session(), schema, served)
+        timed("publish", publish, spark_session(connect), schema, served)
         statuses["publish"] = {served: "success"}
     (spark_dir / f"{schema}.results.json").write_text(json.dumps(statuses, indent=1))
     (spark_dir / f"{schema}.timing.json").write_text(json.dumps(TIMING, indent=1))

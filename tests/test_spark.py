@@ -8,13 +8,18 @@ Spark divides decimals in decimal arithmetic and DuckDB in double.
 """
 
 import json
+import os
+import socket
+import subprocess
+import time
 from pathlib import Path
 
 import duckdb
+import pyspark
 import pytest
 from conftest import SKIP_UNIT_TESTS, shared_build
 
-from orchestration import audit
+from orchestration import audit, spark_audit, spark_steps
 from orchestration.definitions import build_definitions
 from tiering.landing import default_as_of, take_inventory
 from tiering.project import SAMPLE_LANDING
@@ -133,27 +138,59 @@ def test_spark_reads_the_rows_the_inventory_counts(spark_sample):
             assert dict(staged) == {f["path"]: f["rows"] for f in entry["files"]}, table
 
 
-def test_publish_serves_the_audited_build(spark_sample):
-    """Write-audit-publish: the served schema has a view per public mart over the build schema."""
-    from pyspark.sql import SparkSession
-
-    spark = (
-        SparkSession.builder.master("local[1]")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.warehouse.dir", str(spark_sample / "tables"))
-        .config(
-            "spark.hadoop.javax.jdo.option.ConnectionURL",
-            f"jdbc:derby:;databaseName={spark_sample / 'metastore_db'};create=false",
-        )
-        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={spark_sample}")
-        .enableHiveSupport()
-        .getOrCreate()
-    )
+@pytest.fixture(scope="module")
+def cluster(spark_sample):
+    """The sample's Spark folder served as a cluster serves it: a Spark Connect server in its
+    own JVM with the Hive catalog, set up from profiles.yml's spark target except its SQL
+    settings (a cluster has its own; this one's time zone is not UTC), and the Python steps'
+    session to it (spark_steps.spark_session with a Connect address), which sets them."""
+    port = free_port()
+    parameters = spark_steps.profile_parameters({**os.environ, "WAREHOUSE_SPARK_DIR": str(spark_sample)})
+    conf = {k: v for k, v in parameters.items() if not k.startswith("spark.sql.") or k == "spark.sql.warehouse.dir"}
+    conf["spark.driver.extraJavaOptions"] += " -Duser.timezone=Pacific/Auckland"
+    conf |= {"spark.sql.catalogImplementation": "hive", "spark.connect.grpc.binding.port": str(port)}
+    spark_home = Path(pyspark.__file__).parent
+    command = [
+        str(spark_home / "bin" / "spark-submit"),
+        "--class",
+        "org.apache.spark.sql.connect.service.SparkConnectServer",
+    ]
+    command += [arg for key, value in conf.items() for arg in ("--conf", f"{key}={value}")]
+    log = spark_sample / "connect-server.log"
+    with log.open("w") as out:
+        server = subprocess.Popen(command, env={**os.environ, "SPARK_HOME": str(spark_home)}, stdout=out, stderr=out)
     try:
-        views = {r.viewName for r in spark.sql(f"show views in {SERVED}").collect()}
-        definitions = {m: spark.sql(f"show create table {SERVED}.{m}").collect()[0][0] for m in PUBLIC_MARTS}
-    finally:
+        wait_for_port(port, server, log)
+        spark = spark_steps.spark_session(f"sc://127.0.0.1:{port}")
+        yield spark
         spark.stop()
+    finally:
+        server.terminate()
+        server.wait(60)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, server: subprocess.Popen, log: Path, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"Spark Connect server did not start: {log.read_text()[-2000:]}") from None
+            time.sleep(0.5)
+
+
+def test_publish_serves_the_audited_build(cluster):
+    """Write-audit-publish: the served schema has a view per public mart over the build schema."""
+    views = {r.viewName for r in cluster.sql(f"show views in {SERVED}").collect()}
+    definitions = {m: cluster.sql(f"show create table {SERVED}.{m}").collect()[0][0] for m in PUBLIC_MARTS}
     assert views == set(PUBLIC_MARTS)
     assert all(f"{SCHEMA}.{m}" in d.replace("`", "") for m, d in definitions.items()), definitions
 
@@ -169,3 +206,25 @@ def test_the_gx_audit_on_spark_compares_the_figures_it_compares_on_duckdb(duckdb
 
     assert {c["suite"]: c["failed"] for c in on_spark["checks"]} == {s: [] for s in audit.SUITES}
     assert lines(on_spark) == lines(on_duckdb)
+
+
+def test_the_python_steps_run_through_spark_connect(cluster, spark_sample):
+    """On a cluster the Arrow step and the GX audit reach Spark through Spark Connect: through
+    a Connect server, the fit gives the predictions the local session gave, and the audit
+    passes with the figures and amounts of the local build's audit."""
+    settings = ("spark.sql.session.timeZone", "spark.sql.legacy.decimal.retainFractionDigitsOnTruncate")
+    assert [cluster.conf.get(k) for k in settings] == ["UTC", "true"]  # the profile's, not the server's
+    check = "connect_check"
+    cluster.sql(f"create schema if not exists {check}")
+    for table in (spark_steps.SUMMARY, "tier_settings"):
+        cluster.table(f"{SCHEMA}.{table}").write.mode("overwrite").format("parquet").saveAsTable(f"{check}.{table}")
+    spark_steps.write_predictions(cluster, check)
+    ours, theirs = f"{check}.{spark_steps.PREDICTIONS}", f"{SCHEMA}.{spark_steps.PREDICTIONS}"
+    differ = [
+        cluster.sql(f"select * from {a} except all select * from {b}").count()
+        for a, b in ((ours, theirs), (theirs, ours))
+    ]
+    assert differ == [0, 0] and cluster.table(ours).count() > 0
+    results = spark_audit.audit_spark_build(cluster, SCHEMA, spark_sample / SCHEMA, "spark connect")
+    local = json.loads((spark_sample / f"{SCHEMA}.audit.json").read_text())
+    assert audit.verdict_checks(results)["checks"] == local["checks"]

@@ -10,7 +10,7 @@ import pytest
 
 from orchestration import spark_steps
 from orchestration.definitions import build_definitions
-from orchestration.spark_runner import failure_line, run_spark_build
+from orchestration.spark_runner import failure_line, run_spark_build, spark_env
 from tiering.project import SAMPLE_LANDING
 from tiering.settings import Settings
 
@@ -20,15 +20,18 @@ pytestmark = pytest.mark.fast
 @pytest.fixture
 def recorded(monkeypatch, tmp_path):
     """Runs spark_steps.main with dbt results given per step; returns the calls made."""
-    calls = []
+    calls, sessions = [], []
     monkeypatch.setenv("WAREHOUSE_SPARK_DIR", str(tmp_path))
-    monkeypatch.setattr(spark_steps, "spark_session", lambda: "session")
+    monkeypatch.setattr(spark_steps, "spark_session", lambda connect: f"session {connect}")
     monkeypatch.setattr(spark_steps, "write_predictions", lambda spark, schema: calls.append(("arrow", schema)))
     monkeypatch.setattr(spark_steps, "publish", lambda spark, build, served: calls.append(("publish", build, served)))
 
     def run(statuses: dict[str, str]):
+        sessions.clear()
+
         def gx_audit(spark, schema, build_file):
             calls.append(("gx", schema, build_file))
+            sessions.append(spark)
             return {"gx.recomputed_pnl": statuses.get("gx", "pass"), "gx.partitions": "pass"}
 
         monkeypatch.setattr(spark_steps, "gx_audit", gx_audit)
@@ -40,6 +43,7 @@ def recorded(monkeypatch, tmp_path):
 
         monkeypatch.setattr(spark_steps, "run_dbt", run_dbt)
         code = spark_steps.main(["2026-06-30", "build_1", "served"])
+        run.sessions = sessions
         return code, calls, json.loads((tmp_path / "build_1.results.json").read_text())
 
     return run
@@ -57,6 +61,32 @@ def test_an_audited_build_is_published_after_every_step(recorded, tmp_path):
         ("publish", "build_1", "served"),
     ]
     assert list(results) == ["upstream", "arrow", "downstream", "audit", "gx", "publish"]
+
+
+def test_the_python_steps_use_the_spark_connect_address_when_one_is_set(recorded, monkeypatch):
+    recorded({})
+    assert recorded.sessions == ["session None"]  # dbt's local session
+    monkeypatch.setenv("WAREHOUSE_SPARK_CONNECT", "sc://spark.internal:15002")
+    recorded({})
+    assert recorded.sessions == ["session sc://spark.internal:15002"]
+
+
+def test_a_connect_address_is_checked_and_passed_to_the_steps_process(tmp_path):
+    with pytest.raises(ValueError, match="starts with sc://"):
+        Settings(spark_connect="https://spark.internal:15002")
+    settings = Settings.from_env({"WAREHOUSE_SPARK_CONNECT": "sc://spark.internal:15002"})
+    env = spark_env({}, tmp_path, "b1", tmp_path / "contract.yml", settings.spark_connect)
+    assert Settings.from_env(env).spark_connect == "sc://spark.internal:15002"
+    assert Settings.from_env(spark_env({}, tmp_path, "b1", tmp_path / "c.yml")).spark_connect is None
+
+
+def test_a_connect_session_gets_the_profiles_settings(tmp_path):
+    """The Python steps' Connect session takes the spark target's SQL settings from
+    profiles.yml, rendered with the build's environment as dbt renders them."""
+    parameters = spark_steps.profile_parameters({"WAREHOUSE_SPARK_DIR": str(tmp_path)})
+    assert parameters["spark.sql.session.timeZone"] == "UTC"
+    assert parameters["spark.sql.legacy.decimal.retainFractionDigitsOnTruncate"] == "true"
+    assert parameters["spark.sql.warehouse.dir"] == f"{tmp_path}/tables"
 
 
 def test_nodes_with_nothing_to_run_do_not_stop_publish(recorded):

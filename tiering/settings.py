@@ -92,6 +92,7 @@ ENVIRONMENT = {
     "WAREHOUSE_SERVED_MODE": "served_mode",
     "WAREHOUSE_ALLOWED_EMPTY_TABLES": "allowed_empty_tables",
     "WAREHOUSE_INCREMENTAL": "incremental",
+    "WAREHOUSE_SPARK_CONNECT": "spark_connect",
 }
 
 
@@ -111,6 +112,9 @@ class Settings(BaseModel):
     served_mode: int = 0o440  # permissions of the served file and exports: customer data, read-only
     allowed_empty_tables: tuple[str, ...] = Field(default_factory=dbt_allowed_empty_tables)
     incremental: bool = False  # build on the latest earlier build of the landing folder
+    # Spark on a cluster (dbt over Thrift or HTTP): the Spark Connect address the Arrow, GX and
+    # publish steps use, sc://host:port[/;token=...]; unset: dbt's local session (docs/spark.md)
+    spark_connect: str | None = None
 
     @field_validator("home", "landing_dir", "served_file")
     @classmethod
@@ -131,6 +135,13 @@ class Settings(BaseModel):
     @classmethod
     def _flag(cls, value):
         return value == "1" if isinstance(value, str) else value
+
+    @field_validator("spark_connect")
+    @classmethod
+    def _connect_address(cls, address: str | None) -> str | None:
+        if address and not address.startswith("sc://"):
+            raise ValueError("a Spark Connect address starts with sc:// (sc://host:15002)")
+        return address or None
 
     @field_validator("timezone")
     @classmethod
