@@ -1,5 +1,6 @@
 """The Spark tier (`make test-spark`, after `make test` in CI): the bundled sample built by
-`dbt build --target spark` on a local Spark equals DuckDB's build, mart by mart, to the cent.
+`dbt build --target spark` on a local Spark equals DuckDB's build, mart by mart, to the cent;
+served by a Spark Connect server as on a cluster, the Python steps give the same answers.
 
 Spark's tables are Parquet files under the Spark folder; DuckDB reads them beside its own
 build and compares with EXCEPT ALL both ways. Money and counts are compared exactly (the column
