@@ -14,7 +14,7 @@ from pathlib import Path
 from orchestration.dbt_args import build_args, dbt_env, dbt_executable
 from tiering.landing import LandingError, completeness_failure, inventory_dir, take_inventory, write_inventory
 from tiering.project import PROJECT_DIR
-from tiering.settings import Settings
+from tiering.settings import Settings, entry_point_settings
 
 
 def prepare_landing(settings: Settings, as_of: date | None, build_file: Path, history_dir: Path) -> tuple[date, Path]:
@@ -81,7 +81,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     a, extra = parser().parse_known_args(argv)
-    settings = Settings.from_env(landing_dir=a.landing_dir)
+    settings = entry_point_settings("warehouse-build", landing_dir=a.landing_dir)
     warehouse = a.warehouse or Path(os.environ.get("WAREHOUSE_PATH") or PROJECT_DIR / "warehouse" / "warehouse.duckdb")
     return run_dbt_build(settings.landing_dir, a.as_of, warehouse, extra=extra, settings=settings).returncode
 

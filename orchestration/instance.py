@@ -8,7 +8,7 @@ from pathlib import Path
 
 from dagster import DagsterInstance
 
-from tiering.settings import Settings
+from tiering.settings import Settings, entry_point_settings
 
 DAGSTER_YAML = """\
 # The Dagster instance of this warehouse home (written by orchestration/instance.py).
@@ -35,4 +35,4 @@ def open_instance(settings: Settings) -> DagsterInstance:
 
 
 if __name__ == "__main__":
-    print(prepare_dagster_home(Settings.from_env()))
+    print(prepare_dagster_home(entry_point_settings("make dagster")))

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from tiering.landing import LandingError, take_inventory
-from tiering.settings import Settings
+from tiering.settings import Settings, entry_point_settings
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -82,7 +82,7 @@ def check_as_of(as_of: date, settings: Settings, partitions) -> str | None:
 
 def main(argv=None) -> int:
     a = parser().parse_args(argv)
-    settings = Settings.from_env(landing_dir=a.landing_dir, incremental=a.incremental or None)
+    settings = entry_point_settings("warehouse-run", landing_dir=a.landing_dir, incremental=a.incremental or None)
     with os.fdopen(os.dup(2), "w", buffering=1) as terminal:  # stays the terminal while the run logs to a file
         return _main(a, settings, nightly_job(settings, terminal))
 

@@ -20,7 +20,7 @@ from orchestration.dbt_runner import prepare_landing
 from orchestration.spark_steps import PASSED
 from tiering.landing import LandingError
 from tiering.project import PROJECT_DIR
-from tiering.settings import Settings
+from tiering.settings import Settings, entry_point_settings
 
 DEFAULT_SCHEMA = "customer_tiers"
 CONTRACT = PROJECT_DIR / "models" / "staging" / "_sources.yml"
@@ -118,7 +118,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     a = parser().parse_args(argv)
-    settings = Settings.from_env(landing_dir=a.landing_dir)
+    settings = entry_point_settings("warehouse-build-spark", landing_dir=a.landing_dir)
     spark_dir = a.spark_dir or settings.spark_dir
     result = run_spark_build(settings.landing_dir, a.as_of, spark_dir, a.schema, a.publish, settings=settings)
     if result.returncode not in (0, 2):  # 2: the landing's cause is printed already

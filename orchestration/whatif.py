@@ -33,7 +33,7 @@ from orchestration.dbt_runner import run_dbt_build
 from orchestration.run_lock import LockHeld, acquire, release
 from tiering.landing import inventory_file
 from tiering.project import PROJECT_DIR
-from tiering.settings import Settings, duckdb_config
+from tiering.settings import Settings, duckdb_config, entry_point_settings
 
 SEEDS_DIR = PROJECT_DIR / "seeds"
 PROJECT_PARTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests/dbt")
@@ -353,7 +353,7 @@ def main(argv=None) -> int:
     p.add_argument("--json", action="store_true", help="print the result as JSON instead of tables")
     p.add_argument("--csv", type=Path, help="also write the comparison to this CSV file")
     a = p.parse_args(argv)
-    paths = Settings.from_env()
+    paths = entry_point_settings("warehouse-whatif")
     try:
         result = run_whatif(a.alternatives, paths, a.build)
     except WhatIfError as e:

@@ -7,15 +7,15 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from pydantic import ValidationError
 
+from orchestration import dbt_runner, main_job, spark_runner, whatif
 from orchestration.dbt_runner import parser as build_parser
 from orchestration.main_job import parser as run_parser
 from orchestration.partitions import FALLBACK_START, nightly_partitions, partitions_start
 from orchestration.progress import dbt_node_count, ended, started
 from tiering import landing
 from tiering.project import PROJECT_DIR, SAMPLE_LANDING
-from tiering.settings import Settings, dbt_allowed_empty_tables
+from tiering.settings import Settings, SettingsError, dbt_allowed_empty_tables
 
 pytestmark = pytest.mark.fast
 
@@ -50,9 +50,33 @@ def test_defaults_are_the_repository_layout_and_dbt_project_vars():
     assert s.served_mode == 0o440 and s.timezone == "UTC"
 
 
-def test_an_unknown_time_zone_is_refused():
-    with pytest.raises(ValidationError, match="Mars/Olympus"):
+def test_an_unknown_time_zone_is_refused_in_one_line_naming_its_variable():
+    with pytest.raises(SettingsError) as refused:
         Settings.from_env({"WAREHOUSE_TIMEZONE": "Mars/Olympus"})
+    assert str(refused.value) == "WAREHOUSE_TIMEZONE: unknown time zone 'Mars/Olympus'"
+
+
+def test_a_bad_setting_names_where_it_came_from_and_not_its_value():
+    with pytest.raises(SettingsError, match="^WAREHOUSE_THREADS: ") as refused:
+        Settings.from_env({"WAREHOUSE_THREADS": "many"})
+    assert "\n" not in str(refused.value)
+    with pytest.raises(SettingsError) as refused:  # a Connect address may carry a token
+        Settings.from_env({"WAREHOUSE_SPARK_CONNECT": "https://spark.internal/;token=s3cret"})
+    assert "s3cret" not in str(refused.value) and str(refused.value).startswith("WAREHOUSE_SPARK_CONNECT: ")
+    with pytest.raises(SettingsError, match="^timezone: "):  # given on the command line, not the environment
+        Settings.from_env({"WAREHOUSE_TIMEZONE": "UTC"}, timezone="Mars/Olympus")
+
+
+@pytest.mark.parametrize(
+    "command", [main_job.main, dbt_runner.main, spark_runner.main, lambda argv: whatif.main(["x.csv"])]
+)
+def test_commands_end_with_one_line_on_a_bad_setting(command, monkeypatch, capsys):
+    monkeypatch.setenv("WAREHOUSE_TIMEZONE", "Mars/Olympus")
+    with pytest.raises(SystemExit) as ended:
+        command([])
+    said = capsys.readouterr().err.strip()
+    assert ended.value.code == 2 and "\n" not in said
+    assert said.endswith(": WAREHOUSE_TIMEZONE: unknown time zone 'Mars/Olympus'")
 
 
 def test_settings_default_as_of_is_the_landing_rule():

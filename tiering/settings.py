@@ -4,13 +4,14 @@ the names of the public marts."""
 import hashlib
 import json
 import os
+import sys
 from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from tiering.landing import DUCKDB_DEFAULTS, Inventory, default_as_of
 from tiering.project import PROJECT_DIR, SAMPLE_LANDING
@@ -96,6 +97,19 @@ ENVIRONMENT = {
 }
 
 
+class SettingsError(ValueError):
+    """A setting that cannot be used, in one line naming its environment variable."""
+
+
+def settings_error(error: ValidationError, from_env: set[str]) -> SettingsError:
+    """The first problem of `error` in one line; values are not repeated (a Connect address may
+    hold a token) unless the check's own message quotes them."""
+    first = error.errors()[0]
+    field = str(first["loc"][0]) if first["loc"] else "settings"
+    name = next((env for env, f in ENVIRONMENT.items() if f == field and env in from_env), field)
+    return SettingsError(f"{name}: {first['msg'].removeprefix('Value error, ')}")
+
+
 class Settings(BaseModel):
     """Everything a run needs to know about where and how: built once at each entry point
     (warehouse-run, warehouse-build, the Dagster code location) and passed down."""
@@ -161,9 +175,14 @@ class Settings(BaseModel):
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ, **overrides) -> "Settings":
         """Settings from the environment (ENVIRONMENT), then `overrides` (the command line; None
-        values are ignored), then the defaults. Reads the environment, never writes it."""
+        values are ignored), then the defaults. Reads the environment, never writes it; raises
+        SettingsError (one line) for a value that cannot be used."""
         values = {field: environ[name] for name, field in ENVIRONMENT.items() if environ.get(name)}
-        return cls(**{**values, **{k: v for k, v in overrides.items() if v is not None}})
+        given = {k: v for k, v in overrides.items() if v is not None}
+        try:
+            return cls(**{**values, **given})
+        except ValidationError as e:
+            raise settings_error(e, {n for n, f in ENVIRONMENT.items() if f in values and f not in given}) from None
 
     @property
     def duckdb_config(self) -> dict:
@@ -222,6 +241,16 @@ class Settings(BaseModel):
     @property
     def publication_file(self) -> Path:
         return self.served_file.parent / "publication.json"
+
+
+def entry_point_settings(prog: str, **overrides) -> Settings:
+    """Settings.from_env for a command: a setting that cannot be used ends it with code 2 and
+    one line, as a wrong argument does."""
+    try:
+        return Settings.from_env(**overrides)
+    except SettingsError as e:
+        print(f"{prog}: {e}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def duckdb_config() -> dict:
