@@ -232,8 +232,16 @@ def warehouse_answer(build_file: Path) -> str:
     return f"{buyers} buyers, contribution {contribution}, default pyramid {tiers}"
 
 
+def fresh_target(work: Path, name: str) -> Path:
+    """An empty dbt target folder: every measured build parses the project, as each night does
+    (its as-of date is new), and never reuses a parse made by another checkout."""
+    target = work / name
+    shutil.rmtree(target, ignore_errors=True)
+    return target
+
+
 def pipeline_stages(landing: Path, work: Path, build_file: Path, env: dict, tag: str) -> dict:
-    target = work / f"target-{tag}"
+    target = fresh_target(work, f"target-{tag}")
     build = measured(warehouse_build(landing, AS_OF, build_file, target), env)
     if "error" in build:
         raise RuntimeError(f"dbt build failed: {build['error']}")
@@ -297,7 +305,7 @@ def baseline_stages(landing: Path, work: Path, customers: int, pandas_max: int, 
 def increment_stage(landing: Path, work: Path, build_file: Path, env: dict, tag: str) -> dict:
     incremental_file = work / f"increment-{tag}.duckdb"
     shutil.copyfile(build_file, incremental_file)
-    target = work / f"target-{tag}-increment"
+    target = fresh_target(work, f"target-{tag}-increment")
     run = measured(warehouse_build(landing, NEXT_DAY, incremental_file, target), env)
     if "error" in run:
         raise RuntimeError(f"incremental dbt build failed: {run['error']}")

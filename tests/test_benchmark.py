@@ -36,6 +36,15 @@ def test_benchmark_smoke_writes_results(tmp_path):
     assert (tmp_path / "ANALYSIS.md").read_text() == analysis(results)
 
 
+def test_each_measured_build_parses_afresh(tmp_path):
+    """A target folder left by an earlier benchmark (another checkout's parse: its seeds' paths)
+    is emptied before a measured build, so it parses the project as a night does."""
+    stale = tmp_path / "target-5000000-0" / "partial_parse.msgpack"
+    stale.parent.mkdir()
+    stale.write_bytes(b"stale")
+    assert benchmark.fresh_target(tmp_path, "target-5000000-0") == stale.parent and not stale.parent.exists()
+
+
 def test_a_size_the_pipeline_cannot_finish_is_recorded(tmp_path, monkeypatch):
     def out_of_memory(customers, *args):
         raise RuntimeError(f"dbt build failed: Out of Memory Error at {customers}")
