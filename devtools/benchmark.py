@@ -350,6 +350,14 @@ def in_child(code: str, *args: str) -> None:
     )  # DuckDB's progress bars
 
 
+class SizeFailed(RuntimeError):
+    """A size that could not finish, with the stages it measured before (seconds, peak memory)."""
+
+    def __init__(self, cause: str, stages: dict):
+        super().__init__(cause)
+        self.stages = stages
+
+
 def run_size(customers: int, work: Path, repeat: int, pandas_max: int, pandas_repeat: int | None = None) -> dict:
     pristine = work / f"landing-{customers}"
     if not (pristine / ".complete").exists():
@@ -373,6 +381,17 @@ def run_size(customers: int, work: Path, repeat: int, pandas_max: int, pandas_re
     build_file.parent.mkdir(parents=True, exist_ok=True)
     env = {"WAREHOUSE_PATH": str(build_file), "WAREHOUSE_HOME": str(home)}
     stages: dict[str, list[dict]] = {}
+    try:
+        measure_size(customers, landing, work, build_file, env, repeat, pandas_max, pandas_repeat, stages)
+    except (RuntimeError, subprocess.CalledProcessError) as failure:
+        raise SizeFailed(str(failure), {name: median_stage(values) for name, values in stages.items()}) from failure
+    med = {name: median_stage(values) for name, values in stages.items()}
+    return {"customers": customers, "order_lines": lines, "stages": med, "ratios": ratios(med)}
+
+
+def measure_size(customers, landing, work, build_file, env, repeat, pandas_max, pandas_repeat, stages) -> None:
+    """The pipeline and the baselines `repeat` times, then the increment `repeat` times; each
+    repetition's runs are added to `stages` when it finishes (a later failure keeps them)."""
     for i in range(repeat):
         build_file.unlink(missing_ok=True)
         runs = {
@@ -392,8 +411,6 @@ def run_size(customers: int, work: Path, repeat: int, pandas_max: int, pandas_re
         stages.setdefault("dbt_increment", []).append(
             increment_stage(landing, work, build_file, env, f"{customers}-{i}")
         )
-    med = {name: median_stage(values) for name, values in stages.items()}
-    return {"customers": customers, "order_lines": lines, "stages": med, "ratios": ratios(med)}
 
 
 def seconds(med: dict, stage: str) -> float | None:
@@ -509,6 +526,13 @@ def markdown(results: dict) -> str:
         )
     for failed in results.get("failed", []):
         out.append(f"\n## {failed['customers']:,} customers: failed\n\n```\n{failed['error'][-1500:]}\n```")
+        done = [
+            f"{name} {st['seconds']} s ({st['peak_mb']:,} MB)"
+            for name, st in failed.get("stages", {}).items()
+            if "seconds" in st
+        ]
+        if done:
+            out.append(f"\nMeasured before it failed (medians): {'; '.join(done)}.")
     out.append("\n## Slowest dbt nodes (dbt's run_results.json, last run)\n")
     for r in results["sizes"]:
         for stage in ("dbt_build", "dbt_increment"):
@@ -615,8 +639,14 @@ def main(argv=None) -> int:
                 }
             )
         except (RuntimeError, subprocess.CalledProcessError) as failure:  # a size that cannot finish is a result too
+            done = getattr(failure, "stages", {})  # what it measured before
             results.setdefault("failed", []).append(
-                {"customers": size, "error": str(failure)[-3000:], "measured": provenance(load_at_start)}
+                {
+                    "customers": size,
+                    "error": str(failure)[-3000:],
+                    "measured": provenance(load_at_start),
+                    "stages": done,
+                }
             )
         results["sizes"].sort(key=lambda r: r["customers"])
         results["benchmark_process_peak_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)

@@ -4,6 +4,8 @@ import json
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from devtools import benchmark
@@ -56,6 +58,26 @@ def test_a_size_the_pipeline_cannot_finish_is_recorded(tmp_path, monkeypatch):
     assert results["sizes"] == [] and results["failed"][0]["customers"] == 5_000_000
     assert "Out of Memory Error at 5000000" in results["failed"][0]["error"]
     assert "5,000,000 customers: failed" in out.with_suffix(".md").read_text()
+
+
+def test_a_size_that_fails_late_keeps_the_stages_it_measured(tmp_path, monkeypatch):
+    """The 5M increment once ran out of disk after the build, audit and publish were measured:
+    those figures stay in the results beside the failure."""
+    pristine = tmp_path / "work" / "landing-300"
+    (pristine / "order_lines").mkdir(parents=True)
+    pq.write_table(pa.table({"order_id": ["o1"]}), pristine / "order_lines" / "x.parquet")
+    (pristine / ".complete").write_text("")
+
+    def build_then_no_disk(customers, landing, work, build_file, env, repeat, *args):
+        args[-1]["dbt_build"] = [{"seconds": 1107.8, "peak_mb": 5400}]
+        raise RuntimeError("incremental dbt build failed: No space left on device")
+
+    monkeypatch.setattr(benchmark, "measure_size", build_then_no_disk)
+    out = tmp_path / "results"
+    assert main(["--sizes", "300", "--repeat", "1", "--work", str(tmp_path / "work"), "--out", str(out)]) == 1
+    failed = json.loads(out.with_suffix(".json").read_text())["failed"][0]
+    assert failed["stages"]["dbt_build"]["seconds"] == 1107.8 and "No space left" in failed["error"]
+    assert "Measured before it failed (medians): dbt_build 1107.8 s (5,400 MB)." in out.with_suffix(".md").read_text()
 
 
 def test_append_keeps_other_sizes_from_the_same_machine_only(tmp_path):
