@@ -394,9 +394,11 @@ def audit_frames(con, build_file: Path) -> dict[str, list[dict]]:
 
 def run_suites(frames: dict[str, list[dict]], run_name: str) -> list[AuditResult]:
     """Each suite's checkpoint on its frame; the Data Docs made readable offline."""
-    ctx = context()
-    results = [run_checkpoint(ctx, name, rows, f"{run_name} {name}") for name, rows in frames.items()]
-    data_docs.make_offline(data_docs_index().parent)
+    site = data_docs_index().parent
+    with data_docs.site_lock(site):
+        ctx = context()
+        results = [run_checkpoint(ctx, name, rows, f"{run_name} {name}") for name, rows in frames.items()]
+        data_docs.make_offline(site)
     return results
 
 

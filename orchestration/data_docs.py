@@ -9,8 +9,11 @@ dropped, the remote logo becomes the site's own, and external links lose their a
 Rewriting is idempotent.
 """
 
+import fcntl
 import re
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from tiering.project import PROJECT_DIR
@@ -56,6 +59,17 @@ def offline_page(text: str, prefix: str) -> str:
     text = CSS_URL.sub(f"url('{prefix}images/logo-long.png')", text)
     text = COMMENT.sub("", text)
     return LINK.sub("", text)
+
+
+@contextmanager
+def site_lock(site: Path) -> Iterator[None]:
+    """One writer of the site at a time, and readers that wait for it: GX writes its pages with
+    CDN links, then make_offline rewrites them, so without the lock two audits at once (or a
+    reader during one) could meet a page in between."""
+    site.parent.mkdir(parents=True, exist_ok=True)
+    with (site.parent / f".{site.name}.lock").open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # released when the file closes
+        yield
 
 
 def make_offline(site: Path) -> None:

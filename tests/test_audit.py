@@ -5,6 +5,7 @@ it with one line naming the amounts; the Data Docs open offline."""
 import json
 import re
 import shutil
+import threading
 from decimal import Decimal
 
 import duckdb
@@ -105,14 +106,31 @@ def test_audit_passes_with_amounts_and_the_data_docs_open_offline(sample_build):
     schemes = query(sample_build, "select distinct scheme from tier_profitability")
     assert all(f"tier_profitability {s} contribution" in pnl for (s,) in schemes)
     site = audit.data_docs_index().parent
-    pages = list(site.rglob("*.html"))
-    index = audit.data_docs_index().read_text()
+    with data_docs.site_lock(site):  # another test's audit may be writing the site
+        pages = {page: page.read_text() for page in site.rglob("*.html")}
+    index = pages[audit.data_docs_index()]
     assert "recomputed_pnl" in index and "landing_counts" in index and len(pages) > len(audit.SUITES)
-    for page in pages:
-        text = re.sub(r'xmlns(:\w+)?="http://www\.w3\.org/[^"]*"', "", page.read_text())
+    for page, text in pages.items():
+        text = re.sub(r'xmlns(:\w+)?="http://www\.w3\.org/[^"]*"', "", text)
         assert not REMOTE.search(text), page
     for asset in re.findall(r'(?:src|href)="(static/vendor/[^"]+)"', index):
         assert (site / asset).is_file()
+
+
+def test_the_data_docs_site_has_one_writer_or_reader_at_a_time(tmp_path):
+    site, order = tmp_path / "local_site", []
+
+    def second():
+        with data_docs.site_lock(site):
+            order.append("second")
+
+    with data_docs.site_lock(site):
+        other = threading.Thread(target=second)
+        other.start()
+        other.join(0.5)
+        order.append("first")
+    other.join(10)
+    assert order == ["first", "second"]
 
 
 def test_offline_page_replaces_cdn_assets_and_drops_other_remote_references():
