@@ -210,9 +210,9 @@ def test_the_gx_audit_on_spark_compares_the_figures_it_compares_on_duckdb(duckdb
 
 
 def test_the_python_steps_run_through_spark_connect(cluster, spark_sample):
-    """On a cluster the Arrow step and the GX audit reach Spark through Spark Connect: through
-    a Connect server, the fit gives the predictions the local session gave, and the audit
-    passes with the figures and amounts of the local build's audit."""
+    """On a cluster the Arrow step, the GX audit and publish reach Spark through Spark Connect:
+    through a Connect server, the fit gives the predictions the local session gave, the audit
+    passes with the figures and amounts of the local build's audit, and publish serves it."""
     settings = ("spark.sql.session.timeZone", "spark.sql.legacy.decimal.retainFractionDigitsOnTruncate")
     assert [cluster.conf.get(k) for k in settings] == ["UTC", "true"]  # the profile's, not the server's
     check = "connect_check"
@@ -229,3 +229,6 @@ def test_the_python_steps_run_through_spark_connect(cluster, spark_sample):
     results = spark_audit.audit_spark_build(cluster, SCHEMA, spark_sample / SCHEMA, "spark connect")
     local = json.loads((spark_sample / f"{SCHEMA}.audit.json").read_text())
     assert audit.verdict_checks(results)["checks"] == local["checks"]
+    spark_steps.publish(cluster, SCHEMA, "served_through_connect")
+    views = {r.viewName for r in cluster.sql("show views in served_through_connect").collect()}
+    assert views == set(PUBLIC_MARTS)
