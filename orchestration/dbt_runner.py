@@ -12,7 +12,15 @@ from datetime import date
 from pathlib import Path
 
 from orchestration.dbt_args import build_args, dbt_env, dbt_executable
-from tiering.landing import LandingError, completeness_failure, inventory_dir, take_inventory, write_inventory
+from tiering.landing import (
+    LandingError,
+    completeness_failure,
+    inventory_dir,
+    landing_marker,
+    refuse_other_landing,
+    take_inventory,
+    write_inventory,
+)
 from tiering.project import PROJECT_DIR
 from tiering.settings import Settings, entry_point_settings
 
@@ -47,11 +55,14 @@ def run_dbt_build(
     warehouse = Path(warehouse).resolve()
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     try:
+        if not {"--full-refresh", "-f"} & set(extra or []):
+            refuse_other_landing(warehouse, settings.landing_dir)
         as_of, inventory = prepare_landing(settings, as_of, warehouse, warehouse.parent / "history")
     except LandingError as e:
         if not capture:
             print(e, file=sys.stderr)
         return subprocess.CompletedProcess(["warehouse-build"], 2, stdout=f"{e}\n", stderr=f"{e}\n")
+    landing_marker(warehouse).write_text(str(settings.landing_dir))
     env = dbt_env(settings, warehouse, inventory, os.environ)
     cmd = [dbt_executable(), *build_args(PROJECT_DIR, as_of), *(extra or [])]
     return subprocess.run(cmd, cwd=PROJECT_DIR, env=env, capture_output=capture, text=True)

@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.crm_delta import write_crm_delta
-from tiering.landing import DUCKDB_DEFAULTS
+from tiering.landing import DUCKDB_DEFAULTS, built_from, landing_marker
 from tiering.project import PROJECT_DIR
 from tiering.settings import PUBLIC_MARTS, Settings, mart_schemas
 
@@ -76,21 +76,19 @@ def prepare_build_file(paths: Settings, as_of: str, incremental: bool) -> Path:
     build_file = paths.build_file(as_of)
     build_file.parent.mkdir(parents=True, exist_ok=True)
     paths.verdict_file(as_of).unlink(missing_ok=True)
-    marker = build_file.with_suffix(".landing")
-    if not incremental:
+    landing = str(paths.landing_dir)
+    if not incremental or built_from(build_file) not in (None, landing):  # never on another landing's rows
         for stale in (build_file, build_file.with_name(build_file.name + ".wal")):
             stale.unlink(missing_ok=True)
-    elif not build_file.exists():
+    if incremental and not build_file.exists():
         earlier = sorted(
             p
             for p in paths.build_dir.glob("warehouse-*.duckdb")
-            if p.stem.removeprefix("warehouse-") < as_of
-            and p.with_suffix(".landing").exists()
-            and p.with_suffix(".landing").read_text() == str(paths.landing_dir)
+            if p.stem.removeprefix("warehouse-") < as_of and built_from(p) == landing
         )
         if earlier:
             shutil.copyfile(earlier[-1], build_file)
-    marker.write_text(str(paths.landing_dir))
+    landing_marker(build_file).write_text(landing)
     return build_file
 
 

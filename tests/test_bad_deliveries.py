@@ -292,6 +292,23 @@ def test_a_landing_path_with_a_glob_character_is_refused_in_one_line(tmp_path):
     )
 
 
+def test_a_file_built_from_another_landing_is_refused_in_one_line(tmp_path, monkeypatch):
+    """warehouse-build builds on an existing file incrementally: not with another landing's
+    rows (the 1M benchmark's landing on a 100k file failed reconciliation, unexplained)."""
+    first, second, warehouse = tmp_path / "a", copy_handmade(tmp_path / "b"), tmp_path / "wh.duckdb"
+    warehouse.write_bytes(b"")
+    warehouse.with_suffix(".landing").write_text(str(first))
+    result = run_dbt_build(second, None, warehouse, capture=True)
+    assert (result.returncode, result.stdout) == (
+        2,
+        f"{warehouse} was built from {first}, not {second}: build into another file or add --full-refresh\n",
+    )
+    started = []
+    monkeypatch.setattr("orchestration.dbt_runner.subprocess.run", lambda cmd, **kw: started.append(cmd))
+    run_dbt_build(second, None, warehouse, capture=True, extra=["--full-refresh"])
+    assert started and warehouse.with_suffix(".landing").read_text() == str(second)
+
+
 @pytest.mark.parametrize("table", ["orders", "activity_rates", "customers"])
 def test_a_missing_table_folder_fails_in_one_line_naming_table_and_folder(tmp_path, table):
     landing = copy_handmade(tmp_path / "landing")

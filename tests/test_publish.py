@@ -40,6 +40,17 @@ def test_increment_starts_from_latest_earlier_build_of_the_same_landing(tmp_path
     assert built(prepare_build_file(p, "2026-07-01", incremental=True)) == "2026-06-29"
 
 
+def test_a_rerun_builds_on_its_own_file_only_when_it_read_the_same_landing(tmp_path):
+    p = paths(tmp_path)
+    make_build(p, "2026-06-29", "/data/a")
+    make_build(p, "2026-06-30", "/data/a")
+    assert built(prepare_build_file(p, "2026-06-30", incremental=True)) == "2026-06-30"
+    p.build_file("2026-06-30").unlink()
+    make_build(p, "2026-06-30", "/data/other")
+    f = prepare_build_file(p, "2026-06-30", incremental=True)
+    assert built(f) == "2026-06-29" and f.with_suffix(".landing").read_text() == "/data/a"
+
+
 def test_increment_without_an_earlier_build_is_a_full_build(tmp_path):
     p = paths(tmp_path)
     assert not prepare_build_file(p, "2026-07-01", incremental=True).exists()

@@ -185,6 +185,27 @@ def inventory_file(build_file: Path) -> Path:
     return inventory_dir(build_file) / INVENTORY_NAME
 
 
+def landing_marker(build_file: Path) -> Path:
+    """Beside a build file: the landing folder it was built from (an increment must read the same)."""
+    return build_file.with_suffix(".landing")
+
+
+def built_from(build_file: Path) -> str | None:
+    """The landing folder a build file was built from; None when unknown (no marker)."""
+    marker = landing_marker(build_file)
+    return marker.read_text() if marker.exists() else None
+
+
+def refuse_other_landing(build_file: Path, landing_dir: Path) -> None:
+    """An existing build file is built on incrementally: only from the landing folder it was
+    built from, else two landings' rows would mix."""
+    earlier = built_from(build_file) if build_file.exists() else None
+    if earlier is not None and earlier != str(landing_dir):
+        raise LandingError(
+            f"{build_file} was built from {earlier}, not {landing_dir}: build into another file or add --full-refresh"
+        )
+
+
 def write_inventory(inventory: Inventory, folder: Path, allowed_empty: list[str] = ()) -> Path:
     """inventory.json plus malformed_rows.parquet and rejected_files.parquet in `folder`; returns
     the JSON file (the value of $WAREHOUSE_INVENTORY)."""
