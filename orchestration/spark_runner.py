@@ -17,7 +17,7 @@ from pathlib import Path
 
 from orchestration.dbt_args import dbt_env
 from orchestration.dbt_runner import prepare_landing
-from orchestration.spark_steps import PASSED
+from orchestration.spark_steps import PASSED, step_files
 from tiering.landing import LandingError
 from tiering.project import PROJECT_DIR
 from tiering.settings import Settings, entry_point_settings
@@ -27,17 +27,19 @@ CONTRACT = PROJECT_DIR / "models" / "staging" / "_sources.yml"
 
 
 def spark_env(
-    base: dict[str, str], spark_dir: Path, schema: str, contract_copy: Path, connect: str | None = None
+    base: dict[str, str], spark_dir: Path, schema: str, contract_copy: Path, settings: Settings
 ) -> dict[str, str]:
     """`base` (a dbt environment) plus the Spark folder, the schema a build writes to, the
-    copy of the contract dbt's unit tests read (Spark skips files whose name starts with '_')
-    and the Spark Connect address of the Python steps (none: dbt's local session)."""
+    copy of the contract dbt's unit tests read (Spark skips files whose name starts with '_'),
+    the Spark Connect address of the Python steps (none: dbt's local session) and how many
+    earlier builds they keep."""
     return {
         **base,
         "WAREHOUSE_SPARK_DIR": str(Path(spark_dir).resolve()),
         "WAREHOUSE_SPARK_SCHEMA": schema,
         "WAREHOUSE_CONTRACT_FILE": str(Path(contract_copy).resolve()),
-        "WAREHOUSE_SPARK_CONNECT": connect or "",  # empty: unset (Settings.from_env)
+        "WAREHOUSE_SPARK_CONNECT": settings.spark_connect or "",  # empty: unset (Settings.from_env)
+        "WAREHOUSE_KEEP_BUILDS": str(settings.keep_builds),
     }
 
 
@@ -68,7 +70,7 @@ def run_spark_build(
         stale.unlink(missing_ok=True)
     contract_copy = Path(shutil.copy(CONTRACT, spark_dir / "contract.yml"))
     base = dbt_env(settings, build_file, inventory, os.environ)
-    env = spark_env(base, spark_dir, schema, contract_copy, settings.spark_connect)
+    env = spark_env(base, spark_dir, schema, contract_copy, settings)
     cmd = [sys.executable, "-m", "orchestration.spark_steps", as_of.isoformat(), schema, *([served] if served else [])]
     return subprocess.run(cmd, cwd=PROJECT_DIR, env=env, capture_output=capture, text=True)
 
@@ -77,11 +79,6 @@ def _refused(cause: str, capture: bool) -> subprocess.CompletedProcess:
     if not capture:
         print(cause, file=sys.stderr)
     return subprocess.CompletedProcess(["warehouse-build-spark"], 2, stdout=f"{cause}\n", stderr=f"{cause}\n")
-
-
-def step_files(spark_dir: Path, schema: str) -> list[Path]:
-    """What orchestration/spark_steps.py writes of one build: statuses, GX verdict, timing."""
-    return [Path(spark_dir) / f"{schema}.{kind}.json" for kind in ("results", "audit", "timing")]
 
 
 def failure_line(spark_dir: Path, schema: str, result: subprocess.CompletedProcess) -> str:

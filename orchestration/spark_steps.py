@@ -13,7 +13,9 @@ HTTP, the Python steps reach it through Spark Connect: Settings.spark_connect):
    recomputation of the landing, as on DuckDB; its verdict goes to <schema>.audit.json and each
    failed figure to stderr;
 6. with a served schema given and every step passed: publish (write-audit-publish): each
-   public mart's view in the served schema is replaced by one over the audited build schema.
+   public mart's view in the served schema is replaced by one over the audited build schema,
+   <spark dir>/served.json records which build each served schema reads, and earlier build
+   schemas beyond Settings.keep_builds are dropped (orchestration/retention.py).
 
 Run by orchestration/spark_runner.py in a subprocess with the build's environment; writes
 <spark dir>/<schema>.results.json (every node's status per step) and <schema>.timing.json
@@ -24,6 +26,7 @@ Run by orchestration/spark_runner.py in a subprocess with the build's environmen
 
 import json
 import os
+import shutil
 import sys
 import time
 from collections.abc import Mapping
@@ -31,6 +34,7 @@ from datetime import date
 from pathlib import Path
 
 from orchestration.dbt_args import build_args
+from orchestration.retention import expired
 from tiering import clv_predictions
 from tiering.project import PROJECT_DIR
 from tiering.settings import PUBLIC_MARTS, Settings
@@ -39,6 +43,12 @@ SUMMARY = "int_clv_purchase_history"
 PREDICTIONS = "int_clv_predictions"
 NO_TESTS = ["resource_type:test", "resource_type:unit_test"]
 PASSED = ("success", "pass", "no-op")  # no-op: exposures and saved queries, nothing to run
+SERVED_RECORD = "served.json"  # served schema -> the build schema its views read
+
+
+def step_files(spark_dir: Path, schema: str) -> list[Path]:
+    """What this module writes of one build: statuses (last, once the build ended), GX verdict, timing."""
+    return [Path(spark_dir) / f"{schema}.{kind}.json" for kind in ("results", "audit", "timing")]
 
 
 def dbt_steps(as_of: date) -> list[tuple[str, list[str]]]:
@@ -131,11 +141,43 @@ def publish(spark, build_schema: str, served_schema: str) -> None:
         spark.sql(f"create or replace view {served_schema}.{mart} as select * from {build_schema}.{mart}")
 
 
+def record_served(spark_dir: Path, served_schema: str, build_schema: str) -> dict[str, str]:
+    record = spark_dir / SERVED_RECORD
+    served = {**(json.loads(record.read_text()) if record.exists() else {}), served_schema: build_schema}
+    record.write_text(json.dumps(served, indent=1, sort_keys=True))
+    return served
+
+
+def finished_builds(spark_dir: Path) -> list[str]:
+    """The build schemas whose build ended here (their statuses file), oldest first."""
+    ended = sorted(spark_dir.glob("*.results.json"), key=lambda p: (p.stat().st_mtime, p.name))
+    return [p.name.removesuffix(".results.json") for p in ended]
+
+
+def retire_builds(spark, spark_dir: Path, served: dict[str, str], keep: int) -> dict[str, str]:
+    """Drops the finished build schemas that no served schema reads, beyond the `keep` newest,
+    with their files; one that cannot be dropped is reported and stays. {schema: "success"}."""
+    dropped = {}
+    for old in expired(finished_builds(spark_dir), {*served, *served.values()}, keep):
+        try:
+            spark.sql(f"drop schema if exists `{old}` cascade")
+        except Exception as e:  # a local AnalysisException or a Connect error: report, go on
+            print(f"could not drop build schema {old} ({str(e).splitlines()[0]}); it stays", file=sys.stderr)
+            continue
+        for f in step_files(spark_dir, old):
+            f.unlink(missing_ok=True)
+        shutil.rmtree(spark_dir / f"{old}.inventory", ignore_errors=True)
+        print(f"dropped build schema {old}: older than the {keep} kept (WAREHOUSE_KEEP_BUILDS)")
+        dropped[old] = "success"
+    return dropped
+
+
 def main(argv=None) -> int:
     argv = argv or sys.argv[1:]
     as_of, schema, served = date.fromisoformat(argv[0]), argv[1], (argv[2] if len(argv) > 2 else None)
     spark_dir = Path(os.environ["WAREHOUSE_SPARK_DIR"])
-    connect = Settings.from_env().spark_connect
+    settings = Settings.from_env()
+    connect = settings.spark_connect
     statuses: dict[str, dict[str, str]] = {}
     ok = True
     for name, args in dbt_steps(as_of):
@@ -152,8 +194,11 @@ def main(argv=None) -> int:
     if ok and served:
         timed("publish", publish, spark_session(connect), schema, served)
         statuses["publish"] = {served: "success"}
-    (spark_dir / f"{schema}.results.json").write_text(json.dumps(statuses, indent=1))
-    (spark_dir / f"{schema}.timing.json").write_text(json.dumps(TIMING, indent=1))
+        serving = record_served(spark_dir, served, schema)
+        statuses["retire"] = retire_builds(spark_session(connect), spark_dir, serving, settings.keep_builds)
+    results, _, timing = step_files(spark_dir, schema)
+    timing.write_text(json.dumps(TIMING, indent=1))
+    results.write_text(json.dumps(statuses, indent=1))
     return 0 if ok else 1
 
 

@@ -9,6 +9,7 @@ import duckdb
 from conftest import PIPELINE_AS_OF
 
 from orchestration.main_job import main
+from orchestration.retention import nights
 
 AS_OF, NEXT = PIPELINE_AS_OF, "2026-07-01"
 
@@ -24,6 +25,8 @@ def test_crash_mid_build_leaves_served_file_intact(published_home, monkeypatch):
     monkeypatch.setenv("WAREHOUSE_MEMORY_LIMIT", "2MB")  # DuckDB runs out of memory part way
     assert main(["--as-of", AS_OF]) == 1
     assert digest(served) == before
+    [kept] = (home / "dbt-runs").iterdir()  # the failed build's dbt artifacts and log stay
+    assert (kept / "dbt.log").exists()
 
 
 def test_read_only_reader_keeps_working_across_a_run(published_home):
@@ -52,9 +55,17 @@ def test_read_only_reader_keeps_working_across_a_run(published_home):
         assert fresh.sql("select distinct as_of_date::varchar from marts.customer_value").fetchall() == [(NEXT,)]
 
 
-def test_backfill_of_an_older_date_is_audited_but_not_published(published_home):
+def test_backfill_of_an_older_date_is_audited_but_not_published(published_home, monkeypatch):
+    """It also removes an expired night's build but not the served one (orchestration/retention.py)."""
     home = published_home
+    build = home / "build"
+    landing = (build / f"warehouse-{AS_OF}.landing").read_text()
+    (build / "warehouse-2026-04-30.landing").write_text(landing)
+    (build / "warehouse-2026-04-30.duckdb").write_bytes(b"an expired night")
+    monkeypatch.setenv("WAREHOUSE_KEEP_BUILDS", "0")
     assert main(["--as-of", "2026-05-31"]) == 0
+    assert sorted(nights(build)) == ["2026-05-31", AS_OF]
+    assert list((home / "dbt-runs").iterdir()) == []  # a build that passed leaves no dbt folder
     assert json.loads((home / "served" / "publication.json").read_text())["as_of"] == AS_OF
     alert = json.loads((home / "alerts" / "run_failures.jsonl").read_text().splitlines()[-1])
     assert alert["kind"] == "not_published" and alert["served_as_of"] == AS_OF and "--republish" in alert["error"]

@@ -30,6 +30,7 @@ pytestmark = pytest.mark.spark
 
 SCHEMA = "sample_build"
 SERVED = "served"
+EARLIER = "earlier_build"
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +48,11 @@ def spark_sample(tmp_path_factory, sample_as_of) -> Path:
     """The Spark folder of one build of the sample, run as a data engineer runs it: Dagster's
     spark_warehouse job (dbt's artifacts in its target/)."""
     home = tmp_path_factory.mktemp("spark")
-    settings = Settings(home=home, landing_dir=SAMPLE_LANDING)
+    settings = Settings(home=home, landing_dir=SAMPLE_LANDING, keep_builds=0)
     config = {"build_schema": SCHEMA, "served_schema": SERVED}
+    settings.spark_dir.mkdir(parents=True)
+    for f in spark_steps.step_files(settings.spark_dir, EARLIER):  # an earlier night's build, to be retired
+        f.write_text("{}")
     with pytest.MonkeyPatch.context() as env:
         env.setenv("DBT_TARGET_PATH", str(settings.spark_dir / "target"))
         env.delenv(SKIP_UNIT_TESTS, raising=False)  # the DuckDB builds of a test run skip them; Spark runs every one
@@ -196,6 +200,14 @@ def test_publish_serves_the_audited_build(cluster):
     assert all(f"{SCHEMA}.{m}" in d.replace("`", "") for m, d in definitions.items()), definitions
 
 
+def test_publish_retires_earlier_builds(spark_sample):
+    """With WAREHOUSE_KEEP_BUILDS=0 the earlier build is dropped with its files (the Connect
+    test drops a schema with tables)."""
+    assert json.loads((spark_sample / f"{SCHEMA}.results.json").read_text())["retire"] == {EARLIER: "success"}
+    assert spark_steps.finished_builds(spark_sample) == [SCHEMA]
+    assert json.loads((spark_sample / spark_steps.SERVED_RECORD).read_text()) == {SERVED: SCHEMA}
+
+
 def test_the_gx_audit_on_spark_compares_the_figures_it_compares_on_duckdb(duckdb_sample, spark_sample):
     """The GX suites ran on the Spark build before it was served, every one passed, and each
     compared figure (mart against the recomputation, with its amounts) is the DuckDB audit's."""
@@ -232,3 +244,8 @@ def test_the_python_steps_run_through_spark_connect(cluster, spark_sample):
     spark_steps.publish(cluster, SCHEMA, "served_through_connect")
     views = {r.viewName for r in cluster.sql("show views in served_through_connect").collect()}
     assert views == set(PUBLIC_MARTS)
+    (spark_sample / f"{check}.results.json").write_text("{}")  # retire the check's schema
+    served = {SERVED: SCHEMA, "served_through_connect": SCHEMA}
+    assert spark_steps.retire_builds(cluster, spark_sample, served, keep=0) == {check: "success"}
+    assert check not in {r[0] for r in cluster.sql("show schemas").collect()}
+    assert cluster.table(f"served_through_connect.{PUBLIC_MARTS[0]}").count() > 0

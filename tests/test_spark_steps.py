@@ -3,8 +3,10 @@ Spark session replaced by recorders), and the one line a failed Spark build give
 tests/test_spark.py runs the steps for real."""
 
 import json
+import os
 import subprocess
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -25,6 +27,9 @@ def recorded(monkeypatch, tmp_path):
     monkeypatch.setattr(spark_steps, "spark_session", lambda connect: f"session {connect}")
     monkeypatch.setattr(spark_steps, "write_predictions", lambda spark, schema: calls.append(("arrow", schema)))
     monkeypatch.setattr(spark_steps, "publish", lambda spark, build, served: calls.append(("publish", build, served)))
+    monkeypatch.setattr(
+        spark_steps, "retire_builds", lambda spark, folder, served, keep: calls.append(("retire", served, keep)) or {}
+    )
 
     def run(statuses: dict[str, str]):
         sessions.clear()
@@ -59,8 +64,10 @@ def test_an_audited_build_is_published_after_every_step(recorded, tmp_path):
         ("audit",),
         ("gx", "build_1", tmp_path / "build_1"),
         ("publish", "build_1", "served"),
+        ("retire", {"served": "build_1"}, 2),
     ]
-    assert list(results) == ["upstream", "arrow", "downstream", "audit", "gx", "publish"]
+    assert list(results) == ["upstream", "arrow", "downstream", "audit", "gx", "publish", "retire"]
+    assert json.loads((tmp_path / "served.json").read_text()) == {"served": "build_1"}
 
 
 def test_the_python_steps_use_the_spark_connect_address_when_one_is_set(recorded, monkeypatch):
@@ -75,9 +82,52 @@ def test_a_connect_address_is_checked_and_passed_to_the_steps_process(tmp_path):
     with pytest.raises(ValueError, match="starts with sc://"):
         Settings(spark_connect="https://spark.internal:15002")
     settings = Settings.from_env({"WAREHOUSE_SPARK_CONNECT": "sc://spark.internal:15002"})
-    env = spark_env({}, tmp_path, "b1", tmp_path / "contract.yml", settings.spark_connect)
+    env = spark_env({}, tmp_path, "b1", tmp_path / "contract.yml", settings)
     assert Settings.from_env(env).spark_connect == "sc://spark.internal:15002"
-    assert Settings.from_env(spark_env({}, tmp_path, "b1", tmp_path / "c.yml")).spark_connect is None
+    assert Settings.from_env(spark_env({}, tmp_path, "b1", tmp_path / "c.yml", Settings())).spark_connect is None
+
+
+def test_the_steps_process_keeps_as_many_builds_as_the_run():
+    env = spark_env({}, Path("spark"), "b1", Path("c.yml"), Settings(keep_builds=0))
+    assert Settings.from_env(env).keep_builds == 0
+
+
+class RecordedSpark:
+    def __init__(self, refuse=()):
+        self.statements, self.refuse = [], refuse
+
+    def sql(self, statement):
+        if any(name in statement for name in self.refuse):
+            raise RuntimeError("[SCHEMA_NOT_FOUND] cannot drop\nstack trace")
+        self.statements.append(statement)
+
+
+def finished(spark_dir, *schemas):
+    """Build schemas whose build ended, in this order, each with its step files and inventory."""
+    for i, schema in enumerate(schemas):
+        for f in spark_steps.step_files(spark_dir, schema):
+            f.write_text("{}")
+            os.utime(f, (1_000_000 + i, 1_000_000 + i))
+        (spark_dir / f"{schema}.inventory").mkdir()
+
+
+def test_builds_that_no_served_schema_reads_are_dropped_beyond_the_kept(tmp_path, capsys):
+    finished(tmp_path, "b_old", "b_served_elsewhere", "b_mid", "b_new")
+    spark = RecordedSpark()
+    served = {"tiers": "b_now", "preview": "b_served_elsewhere"}
+    assert spark_steps.retire_builds(spark, tmp_path, served, keep=1) == {"b_old": "success", "b_mid": "success"}
+    assert spark.statements == ["drop schema if exists `b_old` cascade", "drop schema if exists `b_mid` cascade"]
+    assert spark_steps.finished_builds(tmp_path) == ["b_served_elsewhere", "b_new"]
+    assert sorted(p.name for p in tmp_path.glob("b_old*")) == []
+    assert "dropped build schema b_old" in capsys.readouterr().out
+
+
+def test_a_schema_that_cannot_be_dropped_keeps_its_files_and_the_rest_go_on(tmp_path, capsys):
+    finished(tmp_path, "b1", "b2", "b3")
+    spark = RecordedSpark(refuse=["b1"])
+    assert spark_steps.retire_builds(spark, tmp_path, {"tiers": "b3"}, keep=0) == {"b2": "success"}
+    assert spark_steps.finished_builds(tmp_path) == ["b1", "b3"]
+    assert capsys.readouterr().err == "could not drop build schema b1 ([SCHEMA_NOT_FOUND] cannot drop); it stays\n"
 
 
 def test_a_connect_session_gets_the_profiles_settings(tmp_path):
@@ -91,13 +141,13 @@ def test_a_connect_session_gets_the_profiles_settings(tmp_path):
 
 def test_nodes_with_nothing_to_run_do_not_stop_publish(recorded):
     code, calls, _ = recorded({"downstream": "no-op"})
-    assert (code, calls[-1]) == (0, ("publish", "build_1", "served"))
+    assert (code, calls[-2]) == (0, ("publish", "build_1", "served"))
 
 
 def test_a_failed_audit_is_not_published(recorded):
     code, calls, results = recorded({"audit": "fail"})
     assert code == 1
-    assert ("publish", "build_1", "served") not in calls
+    assert ("publish", "build_1", "served") not in calls and calls[-1][0] != "retire"
     assert [c for c in calls if c[0] == "gx"] == []  # GX audits only a build whose dbt tests passed
     assert results["audit"] == {"node.audit": "fail"}
 

@@ -94,6 +94,7 @@ ENVIRONMENT = {
     "WAREHOUSE_ALLOWED_EMPTY_TABLES": "allowed_empty_tables",
     "WAREHOUSE_INCREMENTAL": "incremental",
     "WAREHOUSE_SPARK_CONNECT": "spark_connect",
+    "WAREHOUSE_KEEP_BUILDS": "keep_builds",
 }
 
 
@@ -126,6 +127,8 @@ class Settings(BaseModel):
     served_mode: int = 0o440  # permissions of the served file and exports: customer data, read-only
     allowed_empty_tables: tuple[str, ...] = Field(default_factory=dbt_allowed_empty_tables)
     incremental: bool = False  # build on the latest earlier build of the landing folder
+    # earlier nights' build files kept besides the served and the newest (orchestration/retention.py)
+    keep_builds: int = Field(default=2, ge=0)
     # Spark on a cluster (dbt over Thrift or HTTP): the Spark Connect address the Arrow, GX and
     # publish steps use, sc://host:port[/;token=...]; unset: dbt's local session (docs/spark.md)
     spark_connect: str | None = None
@@ -200,6 +203,10 @@ class Settings(BaseModel):
     @property
     def build_dir(self) -> Path:  # dbt writes here, one file per as-of date
         return self.home / "build"
+
+    @property
+    def dbt_runs_dir(self) -> Path:  # each dbt build's target and log folder; a failed one's stays
+        return self.home / "dbt-runs"
 
     @property
     def alerts_file(self) -> Path:

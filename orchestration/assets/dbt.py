@@ -2,6 +2,7 @@
 build file by one `dbt build` whose environment is set explicitly (orchestration/dbt_args.py)."""
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from importlib.metadata import version as installed_version
@@ -27,8 +28,9 @@ from packaging.version import Version
 from orchestration.assets.common import hold_lock, partition_date
 from orchestration.dbt_args import build_args, dagster_dbt_env, dbt_env, dbt_executable
 from orchestration.dbt_failures import classify_dbt_failure
-from orchestration.publish import prepare_build_file, stamp_build
+from orchestration.publish import prepare_build_file, served_as_of, stamp_build
 from orchestration.resources import SettingsResource
+from orchestration.retention import remove_expired
 from tiering.landing import inventory_file
 from tiering.project import PROJECT_DIR
 from tiering.settings import PUBLIC_MARTS, Settings
@@ -86,7 +88,7 @@ def dbt_build(context: AssetExecutionContext, settings: Settings, build_file: Pa
     is given explicitly (DbtCliResource would hand dbt this process's own environment)."""
     params = get_updated_cli_invocation_params_for_context(context, {}, Translator())
     project_dir = Path(params.dbt_project.project_dir) if params.dbt_project else PROJECT_DIR
-    target = PROJECT_DIR / "target" / f"run-{context.run.run_id[:8]}-{uuid.uuid4().hex[:8]}"
+    target = settings.dbt_runs_dir / f"run-{context.run.run_id[:8]}-{uuid.uuid4().hex[:8]}"
     env = dbt_env(settings, build_file, inventory_file(build_file), os.environ)
     return DbtCliInvocation.run(
         args=[dbt_executable(), *build_args(project_dir, partition_date(as_of)), *params.selection_args],
@@ -138,6 +140,7 @@ def dbt_assets_for(partitions: PartitionsDefinition, freshness: FreshnessPolicy)
     def warehouse_models(context: AssetExecutionContext, settings: SettingsResource):
         as_of = context.partition_key
         hold_lock(context, settings)
+        remove_expired(settings.build_dir, as_of, served_as_of(settings), settings.keep_builds, context.log.info)
         build_file = prepare_build_file(settings, as_of, incremental=settings.incremental)
         context.log.info(f"building {build_file} ({'incremental' if build_file.exists() else 'full'})")
         if not inventory_file(build_file).exists():
@@ -150,7 +153,9 @@ def dbt_assets_for(partitions: PartitionsDefinition, freshness: FreshnessPolicy)
                 invocation.process.terminate()
                 invocation.process.wait()
         if not invocation.is_successful():
+            context.log.info(f"dbt's artifacts and log of this build stay in {invocation.target_path}")
             raise classify_dbt_failure(invocation)
         stamp_build(build_file, context.run.run_id)
+        shutil.rmtree(invocation.target_path, ignore_errors=True)  # ~20 MB a night; Dagster has its events
 
     return [warehouse_models]

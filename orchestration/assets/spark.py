@@ -8,7 +8,8 @@ from dagster import AssetExecutionContext, AssetsDefinition, Config, Failure, Pa
 
 from orchestration.assets.common import hold_lock, partition_date
 from orchestration.resources import SettingsResource
-from orchestration.spark_runner import failure_line, run_spark_build, step_files
+from orchestration.spark_runner import failure_line, run_spark_build
+from orchestration.spark_steps import step_files
 
 SPARK_GROUP = "spark"
 
