@@ -136,7 +136,7 @@ class FailedTieOut:
 
 def test_a_failing_tie_out_test_blocks_audit_and_publish(home, monkeypatch, defs):
     monkeypatch.setattr(
-        dbt_step, "dbt_build", lambda context, settings, build_file, as_of: FailedTieOut(context, build_file)
+        dbt_step, "dbt_build", lambda context, settings, build_file, as_of, target: FailedTieOut(context, build_file)
     )
     settings = Settings.from_env()
     job = build_definitions(settings).resolve_job_def("nightly_warehouse")

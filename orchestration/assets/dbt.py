@@ -83,12 +83,14 @@ def mart_metadata(build_file: Path, marts: list[str], as_of: str, duckdb_config:
         }
 
 
-def dbt_build(context: AssetExecutionContext, settings: Settings, build_file: Path, as_of: str) -> DbtCliInvocation:
-    """`dbt build` of the context's selection into `build_file`, in a process whose environment
-    is given explicitly (DbtCliResource would hand dbt this process's own environment)."""
+def dbt_build(
+    context: AssetExecutionContext, settings: Settings, build_file: Path, as_of: str, target: Path
+) -> DbtCliInvocation:
+    """`dbt build` of the context's selection into `build_file`, its artifacts and log in
+    `target`, in a process whose environment is given explicitly (DbtCliResource would hand
+    dbt this process's own environment)."""
     params = get_updated_cli_invocation_params_for_context(context, {}, Translator())
     project_dir = Path(params.dbt_project.project_dir) if params.dbt_project else PROJECT_DIR
-    target = settings.dbt_runs_dir / f"run-{context.run.run_id[:8]}-{uuid.uuid4().hex[:8]}"
     env = dbt_env(settings, build_file, inventory_file(build_file), os.environ)
     return DbtCliInvocation.run(
         args=[dbt_executable(), *build_args(project_dir, partition_date(as_of)), *params.selection_args],
@@ -145,7 +147,8 @@ def dbt_assets_for(partitions: PartitionsDefinition, freshness: FreshnessPolicy)
         context.log.info(f"building {build_file} ({'incremental' if build_file.exists() else 'full'})")
         if not inventory_file(build_file).exists():
             raise Failure(f"no landing inventory for {as_of}: materialise landing_zone first", allow_retries=False)
-        invocation = dbt_build(context, settings, build_file, as_of)
+        target = settings.dbt_runs_dir / f"run-{context.run.run_id[:8]}-{uuid.uuid4().hex[:8]}"
+        invocation = dbt_build(context, settings, build_file, as_of, target)
         try:
             yield from with_mart_metadata(context, invocation.stream(), settings, build_file)
         finally:  # a step that stops early never leaves dbt writing the build file
@@ -153,9 +156,9 @@ def dbt_assets_for(partitions: PartitionsDefinition, freshness: FreshnessPolicy)
                 invocation.process.terminate()
                 invocation.process.wait()
         if not invocation.is_successful():
-            context.log.info(f"dbt's artifacts and log of this build stay in {invocation.target_path}")
+            context.log.info(f"dbt's artifacts and log of this build stay in {target}")
             raise classify_dbt_failure(invocation)
         stamp_build(build_file, context.run.run_id)
-        shutil.rmtree(invocation.target_path, ignore_errors=True)  # ~20 MB a night; Dagster has its events
+        shutil.rmtree(target, ignore_errors=True)  # ~20 MB a night; Dagster has its events
 
     return [warehouse_models]
