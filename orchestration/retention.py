@@ -18,6 +18,7 @@ from pathlib import Path
 from tiering.landing import built_from
 
 NIGHT_FILE = re.compile(r"warehouse-(\d{4}-\d{2}-\d{2})\.")
+FAILED_DBT_RUNS_KEPT = 10  # a failed build's dbt folder (~20 MB); a passed build removes its own
 
 
 def nights(build_dir: Path) -> dict[str, list[Path]]:
@@ -74,3 +75,15 @@ def _remove(path: Path) -> None:
         shutil.rmtree(path)
     else:
         path.unlink(missing_ok=True)
+
+
+def remove_old_dbt_runs(runs_dir: Path, log=print) -> list[str]:
+    """The dbt folders failed builds left in <home>/dbt-runs, beyond the newest
+    FAILED_DBT_RUNS_KEPT (by modification time, then name)."""
+    runs = sorted(runs_dir.glob("run-*"), key=lambda p: (p.stat().st_mtime, p.name)) if runs_dir.is_dir() else []
+    old = expired([p.name for p in runs if p.is_dir()], set(), FAILED_DBT_RUNS_KEPT)
+    for name in old:
+        shutil.rmtree(runs_dir / name, ignore_errors=True)
+    if old:
+        log(f"removed {len(old)} failed builds' dbt folders from {runs_dir} (the newest {FAILED_DBT_RUNS_KEPT} stay)")
+    return old

@@ -1,10 +1,19 @@
 """Which earlier nights' build files a night removes (orchestration/retention.py); the pipeline's
 own use of it is checked in test_orchestration_nights (a backfill night)."""
 
+import os
+
 import pytest
 
 from orchestration import retention
-from orchestration.retention import expired, nights, protected_nights, remove_expired
+from orchestration.retention import (
+    FAILED_DBT_RUNS_KEPT,
+    expired,
+    nights,
+    protected_nights,
+    remove_expired,
+    remove_old_dbt_runs,
+)
 from tiering.settings import Settings, SettingsError
 
 pytestmark = pytest.mark.fast
@@ -99,3 +108,17 @@ def test_keep_builds_comes_from_the_environment_and_is_not_negative():
     assert Settings.from_env({"WAREHOUSE_KEEP_BUILDS": "0"}).keep_builds == 0
     with pytest.raises(SettingsError, match=r"^WAREHOUSE_KEEP_BUILDS: .*greater than or equal to 0"):
         Settings.from_env({"WAREHOUSE_KEEP_BUILDS": "-1"})
+
+
+def test_failed_builds_dbt_folders_beyond_the_newest_are_removed(tmp_path):
+    runs = tmp_path / "dbt-runs"
+    for i in range(FAILED_DBT_RUNS_KEPT + 2):
+        folder = runs / f"run-{i:08d}-x"
+        folder.mkdir(parents=True)
+        (folder / "dbt.log").write_text("failed")
+        os.utime(folder, (1_000_000 - i, 1_000_000 - i))  # the first made is the newest
+    lines = []
+    removed = remove_old_dbt_runs(runs, log=lines.append)
+    assert removed == [f"run-{FAILED_DBT_RUNS_KEPT + 1:08d}-x", f"run-{FAILED_DBT_RUNS_KEPT:08d}-x"]
+    assert len(list(runs.iterdir())) == FAILED_DBT_RUNS_KEPT and len(lines) == 1
+    assert remove_old_dbt_runs(tmp_path / "none") == []

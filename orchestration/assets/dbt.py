@@ -30,7 +30,7 @@ from orchestration.dbt_args import build_args, dagster_dbt_env, dbt_env, dbt_exe
 from orchestration.dbt_failures import classify_dbt_failure
 from orchestration.publish import prepare_build_file, served_as_of, stamp_build
 from orchestration.resources import SettingsResource
-from orchestration.retention import remove_expired
+from orchestration.retention import remove_expired, remove_old_dbt_runs
 from tiering.landing import inventory_file
 from tiering.project import PROJECT_DIR
 from tiering.settings import PUBLIC_MARTS, Settings
@@ -147,6 +147,7 @@ def dbt_assets_for(partitions: PartitionsDefinition, freshness: FreshnessPolicy)
         context.log.info(f"building {build_file} ({'incremental' if build_file.exists() else 'full'})")
         if not inventory_file(build_file).exists():
             raise Failure(f"no landing inventory for {as_of}: materialise landing_zone first", allow_retries=False)
+        remove_old_dbt_runs(settings.dbt_runs_dir, context.log.info)
         target = settings.dbt_runs_dir / f"run-{context.run.run_id[:8]}-{uuid.uuid4().hex[:8]}"
         invocation = dbt_build(context, settings, build_file, as_of, target)
         try:
