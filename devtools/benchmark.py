@@ -253,8 +253,8 @@ def pipeline_stages(landing: Path, work: Path, build_file: Path, env: dict, tag:
                 "import sys; from pathlib import Path; from orchestration.audit import audit_warehouse;"
                 "from orchestration.publish import build_identity, stamp_build, write_verdict;"
                 "from tiering.settings import Settings; f = Path(sys.argv[1]); stamp_build(f, 'benchmark');"
-                "identity = build_identity(f); r = audit_warehouse(f, 'benchmark');"
-                "write_verdict(Settings.from_env(), sys.argv[2], identity, [x.name for x in r if not x.success], {});"
+                "identity = build_identity(f); settings = Settings.from_env(); r = audit_warehouse(f, 'benchmark', settings);"
+                "write_verdict(settings, sys.argv[2], identity, [x.name for x in r if not x.success], {});"
                 "sys.exit(0 if all(x.success for x in r) else 1)",
                 str(build_file),
                 AS_OF.isoformat(),

@@ -9,8 +9,9 @@ figures), the landing reconciliation (against the recomputed row verdicts and th
 inventory's own counts) and the tier sizes (exact counts recomputed here). Each frame row is
 one compared figure; its line (e.g. "contribution: mart 278,694.03 vs recomputed 278,694.03,
 difference 0.00") goes to the verdict and the report. Frames reach GX as pandas frames with
-Arrow decimals, so money stays exact. Suites are declared below only: the GX project in gx/
-(suites, checkpoints, Data Docs) is generated on every run and not committed.
+Arrow decimals, so money stays exact. Suites are declared below only: the GX project of each
+warehouse home (Settings.gx_dir: suites, checkpoints, results, Data Docs) is generated on every
+run and keeps the results of the newest Settings.keep_audits audits.
 """
 
 import json
@@ -30,10 +31,8 @@ from great_expectations.data_context.types.base import ProgressBarsConfig
 from orchestration import data_docs
 from orchestration.recompute import recompute
 from tiering.landing import inventory_file
-from tiering.project import PROJECT_DIR
-from tiering.settings import duckdb_config
+from tiering.settings import Settings
 
-GX_DIR = PROJECT_DIR / "gx"
 DATASOURCE = "warehouse_audit"
 AMOUNTS = ("net_revenue", "cogs", "gross_margin", "cost_to_serve", "contribution")
 FIGURE = pa.decimal128(38, 4)
@@ -296,8 +295,11 @@ def _band_count(con, basis: str, low, high) -> int:
 # ---------------------------------------------------------------- GX plumbing
 
 
-def context():
-    ctx = gx.get_context(mode="file", project_root_dir=str(PROJECT_DIR))
+def context(gx_dir: Path):
+    """The file project in `gx_dir` (GX names the folder gx/), created on first use."""
+    if gx_dir.name != "gx":
+        raise ValueError(f"a GX project folder is named gx, got {gx_dir}")
+    ctx = gx.get_context(mode="file", project_root_dir=str(gx_dir.parent))
     bars = ctx.variables.progress_bars
     if (bars.get("globally") if isinstance(bars, dict) else getattr(bars, "globally", None)) is not False:
         ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
@@ -392,31 +394,35 @@ def audit_frames(con, build_file: Path) -> dict[str, list[dict]]:
     }
 
 
-def run_suites(frames: dict[str, list[dict]], run_name: str) -> list[AuditResult]:
-    """Each suite's checkpoint on its frame; the Data Docs made readable offline."""
-    site = data_docs_index().parent
+def run_suites(frames: dict[str, list[dict]], run_name: str, settings: Settings) -> list[AuditResult]:
+    """Each suite's checkpoint on its frame in the home's GX project, after the results of audits
+    beyond the newest settings.keep_audits (this one included) are removed; the Data Docs made
+    readable offline."""
+    gx_dir = settings.gx_dir
+    site = data_docs_index(gx_dir).parent
     with data_docs.site_lock(site):
-        ctx = context()
+        data_docs.remove_expired_runs(gx_dir / "uncommitted" / "validations", site, SUITES, settings.keep_audits - 1)
+        ctx = context(gx_dir)
         results = [run_checkpoint(ctx, name, rows, f"{run_name} {name}") for name, rows in frames.items()]
         data_docs.make_offline(site)
     return results
 
 
-def audit_warehouse(database: Path, run_name: str) -> list[AuditResult]:
+def audit_warehouse(database: Path, run_name: str, settings: Settings) -> list[AuditResult]:
     """Every GX check on a built warehouse file (opened read-only)."""
-    with duckdb.connect(str(database), read_only=True, config=duckdb_config()) as con:
+    with duckdb.connect(str(database), read_only=True, config=settings.duckdb_config) as con:
         frames = audit_frames(con, database)
-    return run_suites(frames, run_name)
+    return run_suites(frames, run_name, settings)
 
 
-def verdict_checks(results: list[AuditResult]) -> dict:
+def verdict_checks(results: list[AuditResult], gx_dir: Path) -> dict:
     """What the verdict records of the audit: each suite's figures with their amounts, the failed
     ones as one line each, and where the Data Docs are."""
     return {
         "checks": [{"suite": r.name, "passed": r.success, "failed": r.causes, "figures": r.figures} for r in results],
-        "data_docs": str(data_docs_index()),
+        "data_docs": str(data_docs_index(gx_dir)),
     }
 
 
-def data_docs_index() -> Path:
-    return GX_DIR / "uncommitted" / "data_docs" / "local_site" / "index.html"
+def data_docs_index(gx_dir: Path) -> Path:
+    return gx_dir / "uncommitted" / "data_docs" / "local_site" / "index.html"

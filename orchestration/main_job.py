@@ -191,7 +191,7 @@ def _run(a, job, as_of: date, settings: Settings, run_id: str, summary: bool = T
         for check in result.get_asset_check_evaluations():
             if not check.passed:
                 print(f"FAILED check {check.check_name}: {check.metadata.get('failed_expectations')}", file=sys.stderr)
-        print(f"data docs: {audit.data_docs_index()}", file=sys.stderr)
+        print(f"data docs: {audit.data_docs_index(settings.gx_dir)}", file=sys.stderr)
     if summary or not result.success:
         print_summary(settings, as_of.isoformat(), result.success, log_file, a.json)
     return 0 if result.success else 1

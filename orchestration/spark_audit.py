@@ -7,6 +7,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from orchestration import audit
+from tiering.settings import Settings
 
 
 def _plain_strings(table: pa.Table) -> pa.Table:
@@ -43,6 +44,8 @@ class SparkTables:
         return SparkResult(self.spark.sql(query))
 
 
-def audit_spark_build(spark, schema: str, build_file: Path, run_name: str) -> list[audit.AuditResult]:
+def audit_spark_build(
+    spark, schema: str, build_file: Path, run_name: str, settings: Settings
+) -> list[audit.AuditResult]:
     """Every GX check on the Spark build in `schema`; `build_file` names its landing inventory."""
-    return audit.run_suites(audit.audit_frames(SparkTables(spark, schema), build_file), run_name)
+    return audit.run_suites(audit.audit_frames(SparkTables(spark, schema), build_file), run_name, settings)

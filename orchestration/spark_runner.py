@@ -31,8 +31,8 @@ def spark_env(
 ) -> dict[str, str]:
     """`base` (a dbt environment) plus the Spark folder, the schema a build writes to, the
     copy of the contract dbt's unit tests read (Spark skips files whose name starts with '_'),
-    the Spark Connect address of the Python steps (none: dbt's local session) and how many
-    earlier builds they keep."""
+    the Spark Connect address of the Python steps (none: dbt's local session), how many
+    earlier builds they keep and the home whose GX project the audit writes (with how many audits)."""
     return {
         **base,
         "WAREHOUSE_SPARK_DIR": str(Path(spark_dir).resolve()),
@@ -40,6 +40,8 @@ def spark_env(
         "WAREHOUSE_CONTRACT_FILE": str(Path(contract_copy).resolve()),
         "WAREHOUSE_SPARK_CONNECT": settings.spark_connect or "",  # empty: unset (Settings.from_env)
         "WAREHOUSE_KEEP_BUILDS": str(settings.keep_builds),
+        "WAREHOUSE_HOME": str(settings.home),
+        "WAREHOUSE_KEEP_AUDITS": str(settings.keep_audits),
     }
 
 

@@ -121,12 +121,13 @@ def write_predictions(spark, schema: str) -> None:
     spark.createDataFrame(table).write.mode("overwrite").format("parquet").saveAsTable(f"{schema}.{PREDICTIONS}")
 
 
-def gx_audit(spark, schema: str, build_file: Path) -> dict[str, str]:
+def gx_audit(spark, schema: str, build_file: Path, settings: Settings) -> dict[str, str]:
     """The GX suites on the build: {suite: pass or fail}."""
     from orchestration import audit, spark_audit
 
-    results = spark_audit.audit_spark_build(spark, schema, build_file, f"spark {schema}")
-    (build_file.parent / f"{schema}.audit.json").write_text(json.dumps(audit.verdict_checks(results), indent=1))
+    results = spark_audit.audit_spark_build(spark, schema, build_file, f"spark {schema}", settings)
+    checks = audit.verdict_checks(results, settings.gx_dir)
+    (build_file.parent / f"{schema}.audit.json").write_text(json.dumps(checks, indent=1))
     for cause in (c for r in results for c in r.causes):
         print(cause, file=sys.stderr)
     return {f"gx.{r.name}": "pass" if r.success else "fail" for r in results}
@@ -189,7 +190,7 @@ def main(argv=None) -> int:
             timed("arrow", write_predictions, spark_session(connect), schema)
             statuses["arrow"] = {f"model.customer_tiers.{PREDICTIONS}": "success"}
     if ok:
-        statuses["gx"] = timed("gx", gx_audit, spark_session(connect), schema, spark_dir / schema)
+        statuses["gx"] = timed("gx", gx_audit, spark_session(connect), schema, spark_dir / schema, settings)
         ok = all(s in PASSED for s in statuses["gx"].values())
     if ok and served:
         timed("publish", publish, spark_session(connect), schema, served)

@@ -18,6 +18,7 @@ from orchestration.recompute import TYPERS, Invalid, recompute
 from orchestration.report import audit_section
 from tiering.landing import default_as_of, inventory_dir, inventory_file, take_inventory
 from tiering.project import SAMPLE_LANDING
+from tiering.settings import Settings
 
 REMOTE = re.compile(r"https?://")
 
@@ -94,8 +95,9 @@ def test_typing_follows_the_contract():
     assert TYPERS["code"](" Completed ") == "completed" and TYPERS["text"]("  ") is None
 
 
-def test_audit_passes_with_amounts_and_the_data_docs_open_offline(sample_build):
-    results = audit.audit_warehouse(sample_build, "test sample")
+def test_audit_passes_with_amounts_and_the_data_docs_open_offline(sample_build, tmp_path):
+    settings = Settings(home=tmp_path / "wh")
+    results = audit.audit_warehouse(sample_build, "test sample", settings)
     assert [r.name for r in results] == list(audit.SUITES) and all(r.success for r in results)
     pnl = {f["figure"]: f for r in results for f in r.figures}
     contribution = query(sample_build, "select amount from company_pnl where line_item = 'company_contribution'")[0][0]
@@ -105,10 +107,10 @@ def test_audit_passes_with_amounts_and_the_data_docs_open_offline(sample_build):
     )
     schemes = query(sample_build, "select distinct scheme from tier_profitability")
     assert all(f"tier_profitability {s} contribution" in pnl for (s,) in schemes)
-    site = audit.data_docs_index().parent
-    with data_docs.site_lock(site):  # another test's audit may be writing the site
-        pages = {page: page.read_text() for page in site.rglob("*.html")}
-    index = pages[audit.data_docs_index()]
+    site = audit.data_docs_index(settings.gx_dir).parent
+    assert site.is_relative_to(settings.home)  # each warehouse home has its own Data Docs
+    pages = {page: page.read_text() for page in site.rglob("*.html")}
+    index = pages[audit.data_docs_index(settings.gx_dir)]
     assert "recomputed_pnl" in index and "landing_counts" in index and len(pages) > len(audit.SUITES)
     for page, text in pages.items():
         text = re.sub(r'xmlns(:\w+)?="http://www\.w3\.org/[^"]*"', "", text)
@@ -133,6 +135,41 @@ def test_the_data_docs_site_has_one_writer_or_reader_at_a_time(tmp_path):
     assert order == ["first", "second"]
 
 
+def test_only_the_newest_audits_stay_in_the_data_docs(sample_build, tmp_path):
+    """GX lists every stored result in the site's index, so an audit would cost more every night:
+    each audit keeps the results and pages of the newest keep_audits, its own included."""
+    settings = Settings(home=tmp_path / "wh", keep_audits=2)
+    with duckdb.connect(str(sample_build), read_only=True) as con:
+        frames = audit.audit_frames(con, sample_build)
+    for night in ("night-1", "night-2", "night-3"):
+        assert all(r.success for r in audit.run_suites(frames, night, settings))
+    results = settings.gx_dir / "uncommitted" / "validations"
+    site = audit.data_docs_index(settings.gx_dir).parent
+    for suite in audit.SUITES:
+        assert sorted(p.name for p in (results / suite).iterdir()) == [f"night-2 {suite}", f"night-3 {suite}"]
+        assert sorted(p.name for p in (site / "validations" / suite).iterdir()) == [
+            f"night-2 {suite}",
+            f"night-3 {suite}",
+        ]
+    index = audit.data_docs_index(settings.gx_dir).read_text()
+    assert "night-3" in index and "night-2" in index and "night-1" not in index
+
+
+def test_expired_runs_are_the_older_ones_of_each_suite_and_every_one_of_a_dropped_suite():
+    runs = [
+        ("pnl", "b pnl/20261102T010000.000000Z"),
+        ("pnl", "a pnl/20261101T010000.000000Z"),
+        ("pnl", "c pnl/20261103T010000.000000Z"),
+        ("counts", "a counts/20261101T010000.000000Z"),
+        ("retired_suite", "a retired_suite/20261101T010000.000000Z"),
+    ]
+    assert data_docs.expired_runs(runs, ["pnl", "counts"], keep=2) == [
+        ("pnl", "a pnl/20261101T010000.000000Z"),
+        ("retired_suite", "a retired_suite/20261101T010000.000000Z"),
+    ]
+    assert set(data_docs.expired_runs(runs, ["pnl", "counts"], keep=0)) == set(runs)
+
+
 def test_offline_page_replaces_cdn_assets_and_drops_other_remote_references():
     page = (
         '<link rel="stylesheet" href="https://maxcdn.bootstrapcdn.com/bootstrap/4.3.1/css/bootstrap.min.css"/>'
@@ -155,7 +192,8 @@ def test_a_cent_on_one_customer_fails_the_audit_naming_the_amounts(sample_build,
             "select customer_id, contribution from customer_value where is_buyer order by customer_id limit 1"
         ).fetchone()
         con.execute("update customer_value set contribution = contribution + 0.01 where customer_id = ?", [customer])
-    results = {r.name: r for r in audit.audit_warehouse(warehouse, "test mutated")}
+    settings = Settings(home=tmp_path / "wh")
+    results = {r.name: r for r in audit.audit_warehouse(warehouse, "test mutated", settings)}
     assert not results["recomputed_pnl"].success
     assert [r.name for r in results.values() if not r.success] == ["recomputed_pnl"]
     (cause,) = results["recomputed_pnl"].causes
@@ -165,8 +203,8 @@ def test_a_cent_on_one_customer_fails_the_audit_naming_the_amounts(sample_build,
         f"e.g. {customer}: mart {audit.amount(before + Decimal('0.01'))} vs recomputed {audit.amount(before)}" in cause
     )
     verdict = {"as_of": "2026-06-30", "passed": False, "failed": ["recomputed_pnl"]} | audit.verdict_checks(
-        list(results.values())
+        list(results.values()), settings.gx_dir
     )
     section = audit_section(verdict)
     assert "difference 0.01" in section and 'class="fail"' in section
-    assert audit.data_docs_index().as_uri() in section
+    assert audit.data_docs_index(settings.gx_dir).as_uri() in section

@@ -175,7 +175,7 @@ def test_pipeline_publishes_served_file_and_exports(published_home):
     exports = sorted(p.name for p in (home / "served" / "exports").iterdir())
     assert "tier_profitability.parquet" in exports and "customer_value.parquet" in exports
     assert json.loads((home / "served" / "publication.json").read_text())["as_of"] == AS_OF
-    assert audit.data_docs_index().exists()
+    assert audit.data_docs_index(home / "gx").exists()  # the home's own Data Docs
 
 
 def test_same_input_gives_byte_identical_exports(published_home):
@@ -191,7 +191,7 @@ def test_broken_marts_fail_audit_with_amounts_and_leave_served_file_untouched(pu
     before = digest(served), (home / "served" / "publication.json").read_text()
     real = audit.audit_warehouse
 
-    def corrupted(database, run_name):
+    def corrupted(database, run_name, settings):
         with duckdb.connect(str(database)) as con:  # model bugs: a buyer in the wrong tier, a cent on one customer
             con.execute(
                 "update tier_profitability set buyers = buyers + 1 where scheme = 'vip_1_4_15_80' and tier = 'A'"
@@ -200,7 +200,7 @@ def test_broken_marts_fail_audit_with_amounts_and_leave_served_file_untouched(pu
                 "update customer_value set contribution = contribution + 0.01 "
                 "where customer_id = (select min(customer_id) from customer_value where is_buyer)"
             )
-        return real(database, run_name)
+        return real(database, run_name, settings)
 
     monkeypatch.setattr(audit, "audit_warehouse", corrupted)
     capsys.readouterr()

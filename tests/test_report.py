@@ -27,6 +27,7 @@ from orchestration.publish import store_snapshot
 from orchestration.report import SECTIONS, connect, money, render, whale, whale_points, write_report
 from tiering.landing import default_as_of, take_inventory
 from tiering.project import PROJECT_DIR, SAMPLE_LANDING
+from tiering.settings import Settings
 
 # the committed screenshots are refreshed with UPDATE_SCREENSHOTS=1; otherwise they go to a temporary folder
 SCREENSHOTS = PROJECT_DIR / "docs" / "screenshots"
@@ -51,7 +52,7 @@ def sample_warehouse(tmp_path_factory) -> Path:
 
 
 PUBLICATION = {"as_of": "x", "published_at": "2026-07-01T02:03:04+00:00"}
-DATA_DOCS = PROJECT_DIR / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+DATA_DOCS = audit.data_docs_index(Path("/srv/warehouse/gx"))
 AUDIT = {
     "as_of": "2026-06-30",
     "passed": True,
@@ -79,12 +80,18 @@ AUDIT = {
 
 
 @pytest.fixture(scope="module")
-def sample_audit(sample_warehouse) -> dict:
+def sample_audit(sample_warehouse, tmp_path_factory) -> dict:
     """The verdict the pipeline records for the sample: the real audit's figures (the screenshot shows them)."""
-    results = audit.audit_warehouse(sample_warehouse, run_name="report test")
+    settings = Settings(home=tmp_path_factory.mktemp("report-audit"))
+    results = audit.audit_warehouse(sample_warehouse, "report test", settings)
     as_of = query(sample_warehouse, "select max(as_of_date) from company_pnl")[0][0]
     failed = [r.name for r in results if not r.success]
-    return {"as_of": as_of.isoformat(), "passed": not failed, "failed": failed, **audit.verdict_checks(results)}
+    return {
+        "as_of": as_of.isoformat(),
+        "passed": not failed,
+        "failed": failed,
+        **audit.verdict_checks(results, settings.gx_dir),
+    }
 
 
 @pytest.fixture(scope="module")

@@ -110,6 +110,14 @@ def test_keep_builds_comes_from_the_environment_and_is_not_negative():
         Settings.from_env({"WAREHOUSE_KEEP_BUILDS": "-1"})
 
 
+def test_keep_audits_comes_from_the_environment_and_keeps_at_least_the_audit_itself(tmp_path):
+    assert Settings.from_env({}).keep_audits == 30
+    settings = Settings.from_env({"WAREHOUSE_KEEP_AUDITS": "1", "WAREHOUSE_HOME": str(tmp_path)})
+    assert settings.keep_audits == 1 and settings.gx_dir == tmp_path.resolve() / "gx"
+    with pytest.raises(SettingsError, match=r"^WAREHOUSE_KEEP_AUDITS: .*greater than or equal to 1"):
+        Settings.from_env({"WAREHOUSE_KEEP_AUDITS": "0"})
+
+
 def test_failed_builds_dbt_folders_beyond_the_newest_are_removed(tmp_path):
     runs = tmp_path / "dbt-runs"
     for i in range(FAILED_DBT_RUNS_KEPT + 2):

@@ -218,11 +218,14 @@ def test_publish_retires_earlier_builds(spark_sample):
     assert json.loads((spark_sample / spark_steps.SERVED_RECORD).read_text()) == {SERVED: SCHEMA}
 
 
-def test_the_gx_audit_on_spark_compares_the_figures_it_compares_on_duckdb(duckdb_sample, spark_sample):
+def test_the_gx_audit_on_spark_compares_the_figures_it_compares_on_duckdb(duckdb_sample, spark_sample, tmp_path):
     """The GX suites ran on the Spark build before it was served, every one passed, and each
     compared figure (mart against the recomputation, with its amounts) is the DuckDB audit's."""
     on_spark = json.loads((spark_sample / f"{SCHEMA}.audit.json").read_text())
-    on_duckdb = audit.verdict_checks(audit.audit_warehouse(duckdb_sample, "spark comparison"))
+    settings = Settings(home=tmp_path / "wh")
+    on_duckdb = audit.verdict_checks(
+        audit.audit_warehouse(duckdb_sample, "spark comparison", settings), settings.gx_dir
+    )
 
     def lines(verdict):
         return {c["suite"]: [f["line"] for f in c["figures"]] for c in verdict["checks"]}
@@ -253,9 +256,10 @@ def test_the_python_steps_run_through_spark_connect(cluster, spark_sample):
         for a, b in ((ours, theirs), (theirs, ours))
     ]
     assert differ == [0, 0] and cluster.table(ours).count() > 0
-    results = spark_audit.audit_spark_build(cluster, SCHEMA, spark_sample / SCHEMA, "spark connect")
+    here = Settings(home=spark_sample.parent / "connect-audit")
+    results = spark_audit.audit_spark_build(cluster, SCHEMA, spark_sample / SCHEMA, "spark connect", here)
     local = json.loads((spark_sample / f"{SCHEMA}.audit.json").read_text())
-    assert audit.verdict_checks(results)["checks"] == local["checks"]
+    assert audit.verdict_checks(results, here.gx_dir)["checks"] == local["checks"]
     spark_steps.publish(cluster, SCHEMA, "served_through_connect")
     views = {r.viewName for r in cluster.sql("show views in served_through_connect").collect()}
     assert views == set(PUBLIC_MARTS)

@@ -34,7 +34,7 @@ def recorded(monkeypatch, tmp_path):
     def run(statuses: dict[str, str]):
         sessions.clear()
 
-        def gx_audit(spark, schema, build_file):
+        def gx_audit(spark, schema, build_file, settings):
             calls.append(("gx", schema, build_file))
             sessions.append(spark)
             return {"gx.recomputed_pnl": statuses.get("gx", "pass"), "gx.partitions": "pass"}
@@ -87,9 +87,10 @@ def test_a_connect_address_is_checked_and_passed_to_the_steps_process(tmp_path):
     assert Settings.from_env(spark_env({}, tmp_path, "b1", tmp_path / "c.yml", Settings())).spark_connect is None
 
 
-def test_the_steps_process_keeps_as_many_builds_as_the_run():
-    env = spark_env({}, Path("spark"), "b1", Path("c.yml"), Settings(keep_builds=0))
-    assert Settings.from_env(env).keep_builds == 0
+def test_the_steps_process_keeps_as_many_builds_and_audits_as_the_run_in_its_home(tmp_path):
+    run = Settings(keep_builds=0, keep_audits=3, home=tmp_path / "wh")
+    steps = Settings.from_env(spark_env({}, Path("spark"), "b1", Path("c.yml"), run))
+    assert (steps.keep_builds, steps.keep_audits, steps.gx_dir) == (0, 3, run.gx_dir)
 
 
 class RecordedSpark:

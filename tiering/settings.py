@@ -95,6 +95,7 @@ ENVIRONMENT = {
     "WAREHOUSE_INCREMENTAL": "incremental",
     "WAREHOUSE_SPARK_CONNECT": "spark_connect",
     "WAREHOUSE_KEEP_BUILDS": "keep_builds",
+    "WAREHOUSE_KEEP_AUDITS": "keep_audits",
 }
 
 
@@ -129,6 +130,8 @@ class Settings(BaseModel):
     incremental: bool = False  # build on the latest earlier build of the landing folder
     # earlier nights' build files kept besides the served and the newest (orchestration/retention.py)
     keep_builds: int = Field(default=2, ge=0)
+    # audits whose GX results and Data Docs pages are kept (orchestration/data_docs.py)
+    keep_audits: int = Field(default=30, ge=1)
     # Spark on a cluster (dbt over Thrift or HTTP): the Spark Connect address the Arrow, GX and
     # publish steps use, sc://host:port[/;token=...]; unset: dbt's local session (docs/spark.md)
     spark_connect: str | None = None
@@ -215,6 +218,10 @@ class Settings(BaseModel):
     @property
     def history_dir(self) -> Path:  # one tier snapshot per as-of date, per landing source
         return self.home / "history" / landing_key(self.landing_dir)
+
+    @property
+    def gx_dir(self) -> Path:  # the GX project the audit writes: results and Data Docs of this home
+        return self.home / "gx"
 
     @property
     def dagster_home(self) -> Path:  # the Dagster instance recording warehouse-run's runs

@@ -1,6 +1,8 @@
 """The audit of the build file: Great Expectations suites and drift against the served night,
 as blocking asset checks of warehouse_audit (they stop publishing)."""
 
+from pathlib import Path
+
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
@@ -52,8 +54,8 @@ def audited_identity(settings: Settings, as_of: str) -> dict:
     return identity
 
 
-def suite_results(results: list) -> list[AssetCheckResult]:
-    """One check result per GX suite, with its statistics and failed expectations."""
+def suite_results(results: list, data_docs: Path) -> list[AssetCheckResult]:
+    """One check result per GX suite, with its statistics, failed expectations and Data Docs."""
     checks = []
     for name, suite in AUDITS.items():
         mine = [r for r in results if r.name == suite]
@@ -66,7 +68,7 @@ def suite_results(results: list) -> list[AssetCheckResult]:
                     "statistics": MetadataValue.json({r.name: r.statistics for r in mine}),
                     "failed_expectations": "; ".join(c for r in mine for c in r.causes),
                     "figures": MetadataValue.md("\n".join(f"- {f['line']}" for r in mine for f in r.figures)),
-                    "data_docs": MetadataValue.path(str(audit.data_docs_index())),
+                    "data_docs": MetadataValue.path(str(data_docs)),
                 },
             )
         )
@@ -100,7 +102,7 @@ def audit_assets(partitions: PartitionsDefinition) -> list[AssetsDefinition]:
         hold_lock(context, settings)
         build_file = settings.build_file(as_of)
         identity = audited_identity(settings, as_of)
-        results = audit.audit_warehouse(build_file, run_name=f"{as_of} {context.run.run_id[:8]}")
+        results = audit.audit_warehouse(build_file, f"{as_of} {context.run.run_id[:8]}", settings)
         drifted = drift.check(build_file, settings.served_file, served_as_of(settings), settings.duckdb_config)
         for breach in drifted["breaches"]:
             context.log.warning(drift.describe(breach))
@@ -110,15 +112,17 @@ def audit_assets(partitions: PartitionsDefinition) -> list[AssetsDefinition]:
         failed = [r.name for r in results if not r.success] + (
             ["drift"] if drifted["breaches"] and not config.accept_drift else []
         )
-        verdict = write_verdict(settings, as_of, identity, failed, drifted, audit.verdict_checks(results))
+        verdict = write_verdict(
+            settings, as_of, identity, failed, drifted, audit.verdict_checks(results, settings.gx_dir)
+        )
         yield MaterializeResult(
             metadata={
                 "passed": verdict["passed"],
                 "build_id": str(identity["build_id"]),
-                "data_docs": MetadataValue.path(str(audit.data_docs_index())),
+                "data_docs": MetadataValue.path(str(audit.data_docs_index(settings.gx_dir))),
             }
         )
-        yield from suite_results(results)
+        yield from suite_results(results, audit.data_docs_index(settings.gx_dir))
         yield drift_result(drifted, failed)
 
     return [warehouse_audit]

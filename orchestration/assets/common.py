@@ -28,4 +28,4 @@ def passed_audit(settings: Settings, as_of: str) -> dict:
     try:
         return passed_verdict(settings, as_of)
     except PublishRefused as e:
-        raise Failure(f"{e}; see {audit.data_docs_index()}", allow_retries=False) from None
+        raise Failure(f"{e}; see {audit.data_docs_index(settings.gx_dir)}", allow_retries=False) from None
