@@ -182,11 +182,14 @@ def test_batch_size_changes_nothing_on_the_sample(tmp_path):
 
 @pytest.mark.fast
 def test_hashes_do_not_depend_on_the_batch(monkeypatch):
-    values = pa.chunked_array([["a", None, "b"], ["c", "a", "d", "e"]])
+    long = "x" * (recompute_module.HASHED_BYTES + 5)
+    values = pa.chunked_array([["a", None, "b", long + "1"], ["c", "a", "d", "e", "", long + "2", "ab"]])
     whole = recompute_module._hashes(values)
     monkeypatch.setattr(recompute_module, "BATCH_ROWS", 2)
     assert list(recompute_module._hashes(values)) == list(whole)
-    assert whole[0] == whole[4] and len(set(whole.tolist())) == 6  # null hashes as ""
+    assert whole[0] == whole[5] and whole[1] == whole[8] and len(set(whole.tolist())) == 9  # null hashes as ""
+    alone = {v: recompute_module._hashes(pa.array([v]))[0] for v in ("a", "ab", long + "1", long + "2", "")}
+    assert [alone[v] for v in ("a", "ab", long + "1", long + "2", "")] == [whole[i] for i in (0, 10, 3, 9, 8)]
 
 
 @pytest.mark.fast
