@@ -16,6 +16,7 @@ from pathlib import Path
 from tiering.settings import Settings
 
 INVENTORY_ENV = "WAREHOUSE_INVENTORY"
+EXCLUDED_TYPES_ENV = "DBT_EXCLUDE_RESOURCE_TYPES"  # dbt's --exclude-resource-type
 
 
 def dbt_vars(as_of: date) -> str:
@@ -26,9 +27,12 @@ def dbt_vars(as_of: date) -> str:
 
 def dbt_env(settings: Settings, warehouse: Path, inventory_file: Path, base: Mapping[str, str]) -> dict[str, str]:
     """The environment of one dbt process: `base` (the caller's: PATH, HOME, ...) with the file
-    dbt builds, its landing inventory and the DuckDB limits of `settings` set explicitly."""
+    dbt builds, its landing inventory, the DuckDB limits of `settings` and whether dbt's unit
+    tests run (settings.dbt_unit_tests) set explicitly."""
+    base = {k: v for k, v in base.items() if k != EXCLUDED_TYPES_ENV}
     return {
         **base,
+        **({} if settings.dbt_unit_tests else {EXCLUDED_TYPES_ENV: "unit_test"}),
         "WAREHOUSE_PATH": str(Path(warehouse).resolve()),
         INVENTORY_ENV: str(Path(inventory_file).resolve()),
         "WAREHOUSE_MEMORY_LIMIT": settings.memory_limit,

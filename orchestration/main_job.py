@@ -95,7 +95,10 @@ def nightly_job(settings: Settings, terminal):
     from orchestration.definitions import build_definitions
     from orchestration.progress import progress_logger
 
-    loggers = {"console": colored_console_logger, "progress": progress_logger(terminal, DBT_PROJECT.manifest_path)}
+    loggers = {
+        "console": colored_console_logger,
+        "progress": progress_logger(terminal, DBT_PROJECT.manifest_path, settings.dbt_unit_tests),
+    }
     return build_definitions(settings, loggers).resolve_job_def("nightly_warehouse")
 
 

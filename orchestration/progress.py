@@ -21,14 +21,15 @@ STEPS = {  # step of the nightly job -> what the line calls it
 DBT_NODE_TYPES = ("model", "seed", "snapshot", "test")
 
 
-def dbt_node_count(manifest: dict) -> int:
-    """Nodes `dbt build` runs: models that are not ephemeral, seeds, snapshots, data and unit tests."""
+def dbt_node_count(manifest: dict, unit_tests: bool) -> int:
+    """Nodes `dbt build` runs: models that are not ephemeral, seeds, snapshots, data tests and,
+    when they run (Settings.dbt_unit_tests), unit tests."""
     nodes = [
         n
         for n in manifest["nodes"].values()
         if n["resource_type"] in DBT_NODE_TYPES and n.get("config", {}).get("materialized") != "ephemeral"
     ]
-    return len(nodes) + len(manifest.get("unit_tests", {}))
+    return len(nodes) + (len(manifest.get("unit_tests", {})) if unit_tests else 0)
 
 
 def started(step: str, detail: str = "") -> str:
@@ -72,9 +73,9 @@ class StepLines(logging.Handler):
             print(ended(name, seconds, outcome), file=self.stream, flush=True)
 
 
-def progress_logger(stream: TextIO, manifest_path: Path) -> LoggerDefinition:
+def progress_logger(stream: TextIO, manifest_path: Path, unit_tests: bool) -> LoggerDefinition:
     """A Dagster logger writing the progress lines to `stream` (the terminal's stderr)."""
-    details = {"warehouse_models": f"{dbt_node_count(json.loads(manifest_path.read_text()))} nodes"}
+    details = {"warehouse_models": f"{dbt_node_count(json.loads(manifest_path.read_text()), unit_tests)} nodes"}
 
     @logger(description="warehouse-run's progress lines")
     def progress(_):

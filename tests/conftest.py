@@ -18,7 +18,6 @@ from tiering.project import PROJECT_DIR
 FIXTURES = Path(__file__).parent / "fixtures"
 HANDMADE_AS_OF = date(2026, 6, 30)
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")  # gw0, gw1, ... under pytest-xdist
-SKIP_UNIT_TESTS = "DBT_EXCLUDE_RESOURCE_TYPES"  # dbt's environment variable for --exclude-resource-type
 
 
 def pytest_configure(config):
@@ -28,8 +27,6 @@ def pytest_configure(config):
     config.dbt_folders = pytest.MonkeyPatch()  # undone when the session ends
     config.dbt_folders.setenv("DBT_TARGET_PATH", str(PROJECT_DIR / "target" / f"pytest-{WORKER}"))
     config.dbt_folders.setenv("DBT_LOG_PATH", str(PROJECT_DIR / "logs" / f"pytest-{WORKER}"))
-    # dbt unit tests do not read the landing: they run once, in the handmade build (with_unit_tests)
-    config.dbt_folders.setenv(SKIP_UNIT_TESTS, "unit_test")
 
 
 def pytest_unconfigure(config):
@@ -118,9 +115,10 @@ def handmade_landing(tmp_path_factory) -> Path:
 
 
 def with_unit_tests(folder: Path, landing: Path, as_of: date) -> None:
-    """A build that runs the dbt unit tests too (every other build of the test run skips them)."""
+    """A build that runs the dbt unit tests too (builds skip them unless Settings.dbt_unit_tests:
+    they do not read the landing, so the test run needs them once)."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.delenv(SKIP_UNIT_TESTS)
+        mp.setenv("WAREHOUSE_DBT_UNIT_TESTS", "1")
         result = build(landing, folder / "warehouse.duckdb", as_of)
     assert "unit_test" in {r["unique_id"].split(".")[0] for r in run_results()["results"]}, result.stdout[-2000:]
 

@@ -32,8 +32,12 @@ def test_each_dbt_process_gets_its_files_and_limits_explicitly(tmp_path, monkeyp
         "WAREHOUSE_THREADS": "1",
         "WAREHOUSE_DBT_THREADS": "3",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DBT_EXCLUDE_RESOURCE_TYPES": "unit_test",  # a night runs the data tests only
     }
     assert base["WAREHOUSE_PATH"] == "stale.duckdb"  # the caller's environment is not changed
+    base["DBT_EXCLUDE_RESOURCE_TYPES"] = "unit_test"
+    with_unit_tests = settings.model_copy(update={"dbt_unit_tests": True})
+    assert "DBT_EXCLUDE_RESOURCE_TYPES" not in dbt_env(with_unit_tests, Path("w.duckdb"), Path("i.json"), base)
 
 
 def test_dagster_reads_json_logs_from_its_own_target_folder(tmp_path):

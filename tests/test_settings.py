@@ -200,7 +200,7 @@ def test_progress_lines_and_the_dbt_node_count():
         },
         "unit_tests": {"unit_test.f": {}},
     }
-    assert dbt_node_count(manifest) == 4
+    assert dbt_node_count(manifest, unit_tests=False) == 3 and dbt_node_count(manifest, unit_tests=True) == 4
     assert started("dbt build", "4 nodes") == "dbt build (4 nodes): started" and started("audit") == "audit: started"
     assert (
         ended("audit", 5.26) == "audit: done in 5.3 s" and ended("publish", 1, "failed") == "publish: failed in 1.0 s"

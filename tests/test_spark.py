@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import pyspark
 import pytest
-from conftest import SKIP_UNIT_TESTS, shared_build
+from conftest import shared_build
 
 from orchestration import audit, spark_audit, spark_steps
 from orchestration.definitions import build_definitions
@@ -48,14 +48,13 @@ def spark_sample(tmp_path_factory, sample_as_of) -> Path:
     """The Spark folder of one build of the sample, run as a data engineer runs it: Dagster's
     spark_warehouse job (dbt's artifacts in its target/)."""
     home = tmp_path_factory.mktemp("spark")
-    settings = Settings(home=home, landing_dir=SAMPLE_LANDING, keep_builds=0)
+    settings = Settings(home=home, landing_dir=SAMPLE_LANDING, keep_builds=0, dbt_unit_tests=True)  # every test
     config = {"build_schema": SCHEMA, "served_schema": SERVED}
     settings.spark_dir.mkdir(parents=True)
     for f in spark_steps.step_files(settings.spark_dir, EARLIER):  # an earlier night's build, to be retired
         f.write_text("{}")
     with pytest.MonkeyPatch.context() as env:
         env.setenv("DBT_TARGET_PATH", str(settings.spark_dir / "target"))
-        env.delenv(SKIP_UNIT_TESTS, raising=False)  # the DuckDB builds of a test run skip them; Spark runs every one
         result = (
             build_definitions(settings)
             .resolve_job_def("spark_warehouse")

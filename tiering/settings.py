@@ -96,6 +96,7 @@ ENVIRONMENT = {
     "WAREHOUSE_SPARK_CONNECT": "spark_connect",
     "WAREHOUSE_KEEP_BUILDS": "keep_builds",
     "WAREHOUSE_KEEP_AUDITS": "keep_audits",
+    "WAREHOUSE_DBT_UNIT_TESTS": "dbt_unit_tests",
 }
 
 
@@ -128,6 +129,9 @@ class Settings(BaseModel):
     served_mode: int = 0o440  # permissions of the served file and exports: customer data, read-only
     allowed_empty_tables: tuple[str, ...] = Field(default_factory=dbt_allowed_empty_tables)
     incremental: bool = False  # build on the latest earlier build of the landing folder
+    # dbt's unit tests in the build too (the test suite's). They prove the models' code on
+    # fixtures, not the landed data, so a night runs the data tests only.
+    dbt_unit_tests: bool = False
     # earlier nights' build files kept besides the served and the newest (orchestration/retention.py)
     keep_builds: int = Field(default=2, ge=0)
     # audits whose GX results and Data Docs pages are kept (orchestration/data_docs.py)
@@ -151,7 +155,7 @@ class Settings(BaseModel):
     def _comma_separated(cls, tables):
         return tuple(t.strip() for t in tables.split(",") if t.strip()) if isinstance(tables, str) else tables
 
-    @field_validator("incremental", mode="before")
+    @field_validator("incremental", "dbt_unit_tests", mode="before")
     @classmethod
     def _flag(cls, value):
         return value == "1" if isinstance(value, str) else value
