@@ -15,6 +15,7 @@ run and keeps the results of the newest Settings.keep_audits audits.
 """
 
 import json
+import sys
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -401,11 +402,17 @@ def run_suites(frames: dict[str, list[dict]], run_name: str, settings: Settings)
     gx_dir = settings.gx_dir
     site = data_docs_index(gx_dir).parent
     with data_docs.site_lock(site):
-        data_docs.remove_expired_runs(gx_dir / "uncommitted" / "validations", site, SUITES, settings.keep_audits - 1)
+        data_docs.remove_expired_runs(
+            gx_dir / "uncommitted" / "validations", site, SUITES, settings.keep_audits - 1, log=_to_stderr
+        )
         ctx = context(gx_dir)
         results = [run_checkpoint(ctx, name, rows, f"{run_name} {name}") for name, rows in frames.items()]
         data_docs.make_offline(site)
     return results
+
+
+def _to_stderr(line: str) -> None:
+    print(line, file=sys.stderr)
 
 
 def audit_warehouse(database: Path, run_name: str, settings: Settings) -> list[AuditResult]:

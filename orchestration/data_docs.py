@@ -105,9 +105,10 @@ def expired_runs(runs: Iterable[tuple[str, str]], suites: Iterable[str], keep: i
     return expired
 
 
-def remove_expired_runs(results: Path, site: Path, suites: Iterable[str], keep: int) -> list[Path]:
+def remove_expired_runs(results: Path, site: Path, suites: Iterable[str], keep: int, log=print) -> list[Path]:
     """Validation results (`results/<suite>/<run name>/<run time>/`) of expired_runs removed with
-    their pages (`site/validations/...`); returns the removed result folders."""
+    their pages (`site/validations/...`); returns the removed result folders. A run that cannot be
+    removed is logged in one line and kept (the audit goes on)."""
     runs = [
         (folder.parent.parent.name, f"{folder.parent.name}/{folder.name}")
         for folder in results.glob("*/*/*")
@@ -115,10 +116,15 @@ def remove_expired_runs(results: Path, site: Path, suites: Iterable[str], keep: 
     ]
     removed = []
     for suite, run in expired_runs(runs, suites, keep):
-        for base in (results, site / "validations"):
-            shutil.rmtree(base / suite / run, ignore_errors=True)
-            _remove_if_empty((base / suite / run).parent)  # the run name's folder
-            _remove_if_empty(base / suite)
+        try:
+            for base in (results, site / "validations"):
+                if (base / suite / run).exists():
+                    shutil.rmtree(base / suite / run)
+                _remove_if_empty((base / suite / run).parent)  # the run name's folder
+                _remove_if_empty(base / suite)
+        except OSError as e:
+            log(f"Data Docs: could not remove the expired audit {suite}/{run}: {e}")
+            continue
         removed.append(results / suite / run)
     return removed
 

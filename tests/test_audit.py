@@ -170,6 +170,25 @@ def test_expired_runs_are_the_older_ones_of_each_suite_and_every_one_of_a_droppe
     assert set(data_docs.expired_runs(runs, ["pnl", "counts"], keep=0)) == set(runs)
 
 
+def test_an_expired_audit_that_cannot_be_removed_is_logged_and_the_others_go(tmp_path, monkeypatch):
+    results, site = tmp_path / "validations", tmp_path / "site"
+    for night in ("a", "b", "c"):
+        for base in (results, site / "validations"):
+            (base / "pnl" / f"{night} pnl" / f"2026110{ord(night) - 96}T010000.000000Z").mkdir(parents=True)
+    real, lines = shutil.rmtree, []
+
+    def refusing(path, *args, **kwargs):
+        if path.parent.name == "a pnl" and path.is_relative_to(results):
+            raise PermissionError(13, "Permission denied")
+        real(path, *args, **kwargs)
+
+    monkeypatch.setattr(data_docs.shutil, "rmtree", refusing)
+    removed = data_docs.remove_expired_runs(results, site, ["pnl"], keep=1, log=lines.append)
+    assert [p.parent.name for p in removed] == ["b pnl"]
+    assert sorted(p.name for p in (results / "pnl").iterdir()) == ["a pnl", "c pnl"]
+    assert len(lines) == 1 and "a pnl" in lines[0] and "Permission denied" in lines[0]
+
+
 def test_offline_page_replaces_cdn_assets_and_drops_other_remote_references():
     page = (
         '<link rel="stylesheet" href="https://maxcdn.bootstrapcdn.com/bootstrap/4.3.1/css/bootstrap.min.css"/>'
