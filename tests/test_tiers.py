@@ -1,6 +1,7 @@
 """Exact pyramid tier counts, the tie rule and band edges, on landing zones built for the purpose."""
 
 import csv
+import shutil
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -16,6 +17,16 @@ SHARE_SCHEMES = {
 TIERS = "ABCD"
 # the marts these tests read and what they are built from (customer_tiers needs every model)
 TIER_MARTS = "+customer_scheme_tiers +tier_profitability +quadrant_profitability +grid_profitability"
+
+
+@pytest.fixture
+def warehouse(tmp_path_factory) -> Path:
+    """This test's build file, at one path per worker (emptied first): dbt keys its saved parse
+    on the profile, which holds the path, so these builds of one as-of date parse the project once."""
+    folder = tmp_path_factory.getbasetemp() / "tier-builds"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    return folder / "wh.duckdb"
 
 
 @pytest.fixture(autouse=True)
@@ -79,9 +90,8 @@ def write_landing(root: Path, revenues: list[Decimal], seed: int = 0) -> dict[st
 
 
 @pytest.mark.parametrize("n", [1, 2, 7, 99, 100, 101, 1000])
-def test_exact_tier_counts_and_tie_rule(n, tmp_path):
+def test_exact_tier_counts_and_tie_rule(n, tmp_path, warehouse):
     revenue = write_landing(tmp_path / "landing", tied_revenues(n), seed=n)
-    warehouse = tmp_path / "wh.duckdb"
     build(tmp_path / "landing", warehouse, select="+customer_scheme_tiers +tier_profitability")
     got = query(
         warehouse, "select scheme, tier, buyers from tier_profitability where tier <> 'non_buyer' and buyers > 0"
@@ -103,10 +113,9 @@ def test_rounding_is_exact_decimal_half_up():
     assert expected_counts(SHARE_SCHEMES["vip_1_4_15_80"], 50) == {"A": 1, "B": 2, "C": 7, "D": 40}
 
 
-def test_revenue_bands_include_their_lower_edge(tmp_path):
+def test_revenue_bands_include_their_lower_edge(tmp_path, warehouse):
     revenues = [Decimal(v) for v in ("150000.00", "100000.00", "99999.99", "50000.00", "20000.00", "19999.99", "5.00")]
     revenue = write_landing(tmp_path / "landing", revenues)
-    warehouse = tmp_path / "wh.duckdb"
     build(tmp_path / "landing", warehouse, select="+customer_scheme_tiers")
     got = dict(query(warehouse, "select customer_id, tier from customer_scheme_tiers where scheme = 'revenue_bands'"))
     by_revenue = {str(revenue[c]): t for c, t in got.items()}
@@ -121,11 +130,10 @@ def test_revenue_bands_include_their_lower_edge(tmp_path):
     }
 
 
-def test_empty_categories_keep_their_rows(tmp_path):
+def test_empty_categories_keep_their_rows(tmp_path, warehouse):
     """Only buyers and no service costs: the non_buyer rows, empty tiers, quadrants and grid
     cells are all there, with zeros."""
     write_landing(tmp_path / "landing", [Decimal("300.00"), Decimal("200.00"), Decimal("100.00")])
-    warehouse = tmp_path / "wh.duckdb"
     build(tmp_path / "landing", warehouse, select=TIER_MARTS)
     schemes = query(
         warehouse,
