@@ -14,8 +14,12 @@ $(VENV)/.installed: requirements.lock requirements-dev.lock pyproject.toml
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
-# the dbt manifest Dagster loads (never parsed at import)
-manifest: setup
+# the dbt manifest Dagster loads (never parsed at import); parsed again only when the dbt
+# project or the environment changed
+DBT_SOURCES := dbt_project.yml profiles.yml $(shell find models macros seeds tests/dbt -type f 2>/dev/null)
+manifest: target/manifest.json
+
+target/manifest.json: $(VENV)/.installed $(DBT_SOURCES)
 	$(BIN)/dbt parse --quiet --project-dir . --profiles-dir .
 
 run: manifest
