@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup manifest run dagster test test-fast test-spark lint format clean sample doc-figures
+.PHONY: setup manifest run dagster test test-slow test-fast test-spark lint format clean sample doc-figures
 
 setup: $(VENV)/.installed
 
@@ -34,9 +34,14 @@ dagster: manifest
 PYTEST_WORKERS ?= auto
 XDIST := -n $(PYTEST_WORKERS) --dist loadfile
 
-# the whole suite (CI); lint first, so a style slip fails in seconds
+# the suite without the scenarios over several builds or nights; lint first, so a style slip
+# fails in seconds
 test: lint manifest
-	$(BIN)/pytest $(XDIST)
+	$(BIN)/pytest $(XDIST) -m "not slow and not spark"
+
+# the scenarios over several builds or nights (CI runs them after `make test`)
+test-slow: manifest
+	$(BIN)/pytest $(XDIST) -m "slow and not spark"
 
 # the quick tier for every change: unit tests, dbt unit tests and one small build
 test-fast: manifest

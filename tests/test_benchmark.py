@@ -15,6 +15,7 @@ from devtools.generator.cli import Spec, generate
 from devtools.profile import profile_sql
 
 
+@pytest.mark.slow
 def test_benchmark_smoke_writes_results(tmp_path):
     out = tmp_path / "results"
     assert main(["--sizes", "300", "--repeat", "1", "--work", str(tmp_path / "work"), "--out", str(out)]) == 0

@@ -13,6 +13,8 @@ from orchestration.dbt_runner import run_dbt_build
 from orchestration.publish import store_snapshot
 from tiering import clv
 
+pytestmark = pytest.mark.slow  # two builds of 3,000 customers, six months apart
+
 D, HORIZON, HIGH_RISK = date(2026, 6, 30), 180, 70
 PAST = date(2025, 12, 30)  # D - 6 months: tier history for the retention cohort
 

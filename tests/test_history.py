@@ -13,6 +13,8 @@ from orchestration.main_job import main
 from tiering.project import PROJECT_DIR
 from tiering.settings import Settings
 
+pytestmark = pytest.mark.slow  # three nights, then one rebuilt
+
 DATES = ["2026-04-30", "2026-05-31", "2026-06-30"]
 
 

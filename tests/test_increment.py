@@ -30,6 +30,7 @@ def increment(tmp_path_factory):
     return root, counts, result
 
 
+@pytest.mark.slow
 def test_the_new_day_has_new_rows_and_corrections(increment):
     _, counts, _ = increment
     assert counts["orders"] > 0 and counts["order_lines"] > 0 and counts["service_events"] > 0
@@ -56,6 +57,7 @@ def test_an_incremental_run_reads_only_new_files(tmp_path):
     assert query(warehouse, "select region from int_customers where customer_id = 'C50'") == [("east",)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mart", PUBLIC_MARTS)
 def test_increment_equals_full_rebuild(increment, mart):
     root, _, _ = increment

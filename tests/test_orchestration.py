@@ -178,6 +178,7 @@ def test_pipeline_publishes_served_file_and_exports(published_home):
     assert audit.data_docs_index(home / "gx").exists()  # the home's own Data Docs
 
 
+@pytest.mark.slow
 def test_same_input_gives_byte_identical_exports(published_home):
     home = published_home
     first = {p.name: digest(p) for p in (home / "served" / "exports").iterdir()}

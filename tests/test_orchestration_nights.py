@@ -6,6 +6,7 @@ import json
 import threading
 
 import duckdb
+import pytest
 from conftest import PIPELINE_AS_OF
 
 from orchestration.main_job import main
@@ -29,6 +30,7 @@ def test_crash_mid_build_leaves_served_file_intact(published_home, monkeypatch):
     assert (kept / "dbt.log").exists()
 
 
+@pytest.mark.slow
 def test_read_only_reader_keeps_working_across_a_run(published_home):
     home = published_home
     served = home / "served" / "warehouse.duckdb"
@@ -55,6 +57,7 @@ def test_read_only_reader_keeps_working_across_a_run(published_home):
         assert fresh.sql("select distinct as_of_date::varchar from marts.customer_value").fetchall() == [(NEXT,)]
 
 
+@pytest.mark.slow
 def test_backfill_of_an_older_date_is_audited_but_not_published(published_home, monkeypatch):
     """It also removes an expired night's build but not the served one (orchestration/retention.py)."""
     home = published_home

@@ -411,6 +411,7 @@ def test_drift_breaches_are_relative_to_the_served_figures():
     assert describe(found["customers"]) == "drift customers: served 100 -> build 126 (change 26.0%, limit 25%)"
 
 
+@pytest.mark.slow
 def test_drift_fails_the_night_and_an_accepted_override_publishes_and_is_logged(home, capsys):
     pub.publish(home, AS_OF)
     before = served_state(home)
