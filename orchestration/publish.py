@@ -23,7 +23,7 @@ from tiering.landing import DUCKDB_DEFAULTS, built_from, landing_marker
 from tiering.project import PROJECT_DIR
 from tiering.settings import PUBLIC_MARTS, Settings, mart_schemas
 
-EXPORT_ORDER = {  # each export is written sorted by its key, so the bytes are deterministic
+EXPORT_ORDER = {  # each served table, and so its export, is stored sorted by its key: deterministic bytes
     "customer_value": "customer_id",
     "customer_cost_to_serve": "customer_id, activity",
     "company_pnl": "line_order",
@@ -229,6 +229,8 @@ def write_served_file(
     schemas, nodes = mart_schemas(manifest_path), _descriptions(manifest_path)
     exports.mkdir(parents=True)
     with duckdb.connect(str(target), config=duckdb_config) as con:
+        # DuckDB's default, relied on: a table keeps the order it was inserted in (sorted by key)
+        con.execute("set preserve_insertion_order = true")
         con.execute(f"attach {sql_string(build_file)} as build (read_only)")
         for schema in sorted(set(schemas.values())):
             con.execute(f"create schema {schema}")
@@ -243,15 +245,17 @@ def write_served_file(
                         f"comment on column {schema}.{mart}.{column} is {sql_string(spec['description'].strip())}"
                     )
         con.execute("detach build")
-        for mart, schema in schemas.items():
-            export_mart(con, f"{schema}.{mart}", EXPORT_ORDER[mart], exports / f"{mart}.parquet")
+        for mart, schema in schemas.items():  # stored sorted: exported in that order
+            export_mart(con, f"{schema}.{mart}", None, exports / f"{mart}.parquet")
         con.execute("checkpoint")
     if target.with_name(target.name + ".wal").exists():
         raise OSError(f"{target} kept a WAL after its checkpoint")
 
 
-def export_mart(con, table: str, order: str, target: Path) -> None:
-    con.execute(f"copy (select * from {table} order by {order}) to {sql_string(target)} (format parquet)")
+def export_mart(con, table: str, order: str | None, target: Path) -> None:
+    """`table` as Parquet, sorted by `order`, or with `order` None in the order it is stored."""
+    source = f"(select * from {table} order by {order})" if order else table
+    con.execute(f"copy {source} to {sql_string(target)} (format parquet)")
 
 
 def _swap_link(link: Path, target: Path) -> Path | None:

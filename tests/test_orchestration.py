@@ -26,6 +26,7 @@ from orchestration.assets.audit import AUDITS
 from orchestration.dbt_failures import TransientDbtError, classify
 from orchestration.definitions import build_definitions
 from orchestration.main_job import main
+from orchestration.publish import EXPORT_ORDER
 from tiering.settings import PUBLIC_MARTS, Settings, mart_schemas
 
 AS_OF = PIPELINE_AS_OF
@@ -174,6 +175,9 @@ def test_pipeline_publishes_served_file_and_exports(published_home):
         assert sorted(t for (t,) in tables) == sorted(f"{schema}.{mart}" for mart, schema in mart_schemas().items())
     exports = sorted(p.name for p in (home / "served" / "exports").iterdir())
     assert "tier_profitability.parquet" in exports and "customer_value.parquet" in exports
+    for mart in PUBLIC_MARTS:  # each export in its key's order (the served table's stored order)
+        rows = f"select * from read_parquet('{home / 'served' / 'exports' / mart}.parquet')"
+        assert duckdb.sql(rows).fetchall() == duckdb.sql(f"{rows} order by {EXPORT_ORDER[mart]}").fetchall(), mart
     assert json.loads((home / "served" / "publication.json").read_text())["as_of"] == AS_OF
     assert audit.data_docs_index(home / "gx").exists()  # the home's own Data Docs
 
