@@ -13,7 +13,6 @@ from orchestration.main_job import main
 from orchestration.report import money
 from orchestration.summary import summarize, to_json, to_text
 from tiering.landing import default_as_of, take_inventory
-from tiering.project import SAMPLE_LANDING
 
 TABLES = ("customers", "orders", "order_lines", "service_events", "invoices", "activity_rates")
 
@@ -71,14 +70,14 @@ def test_summary_text_and_json_keep_amounts(handmade_warehouse):
     )
 
 
-def test_warehouse_run_prints_the_summary_and_logs_the_rest(tmp_path, monkeypatch, capfd):
+def test_warehouse_run_prints_the_summary_and_logs_the_rest(pipeline_landing, tmp_path, monkeypatch, capfd):
     monkeypatch.setenv("WAREHOUSE_HOME", str(tmp_path / "wh"))
-    monkeypatch.delenv("LANDING_DIR", raising=False)
+    monkeypatch.setenv("LANDING_DIR", str(pipeline_landing))  # 600 customers (the sample's 3,000 add only time)
     assert main(["--json"]) == 0
     out, err = capfd.readouterr()
     assert out.lstrip().startswith("{"), (out[:2000], err[-2000:])
     s = json.loads(out)
-    as_of = default_as_of(take_inventory(SAMPLE_LANDING)).isoformat()
+    as_of = default_as_of(take_inventory(pipeline_landing)).isoformat()
     assert s["as_of"] == as_of and s["audit"]["passed"] and s["published"]["as_of"] == as_of
     assert Path(s["report"]) == tmp_path / "wh" / "reports" / f"tier_report-{as_of}.html" and Path(s["report"]).exists()
     assert (tmp_path / "wh" / "reports" / "tier_report-latest.html").exists()
