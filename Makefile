@@ -15,8 +15,8 @@ $(VENV)/.installed: requirements.lock requirements-dev.lock pyproject.toml
 	touch $@
 
 # the dbt manifest Dagster loads (never parsed at import); parsed again only when the dbt
-# project or the environment changed
-DBT_SOURCES := dbt_project.yml profiles.yml $(shell find models macros seeds tests/dbt -type f 2>/dev/null)
+# project or the environment changed (the folders too: a removed file changes its folder)
+DBT_SOURCES := dbt_project.yml profiles.yml $(shell find models macros seeds tests/dbt 2>/dev/null)
 manifest: target/manifest.json
 
 target/manifest.json: $(VENV)/.installed $(DBT_SOURCES)
