@@ -246,14 +246,14 @@ def write_served_file(
                     )
         con.execute("detach build")
         for mart, schema in schemas.items():  # stored sorted: exported in that order
-            export_mart(con, f"{schema}.{mart}", None, exports / f"{mart}.parquet")
+            export_mart(con, f"{schema}.{mart}", exports / f"{mart}.parquet")
         con.execute("checkpoint")
     if target.with_name(target.name + ".wal").exists():
         raise OSError(f"{target} kept a WAL after its checkpoint")
 
 
-def export_mart(con, table: str, order: str | None, target: Path) -> None:
-    """`table` as Parquet, sorted by `order`, or with `order` None in the order it is stored."""
+def export_mart(con, table: str, target: Path, order: str | None = None) -> None:
+    """`table` as Parquet, sorted by `order`, else in the order it is stored."""
     source = f"(select * from {table} order by {order})" if order else table
     con.execute(f"copy {source} to {sql_string(target)} (format parquet)")
 
@@ -362,7 +362,7 @@ def store_snapshot(build_file: Path, history_dir: Path, as_of: str, duckdb_confi
     staged = history_dir / f".as_of={as_of}.{uuid.uuid4().hex}"
     staged.mkdir(parents=True)
     with duckdb.connect(str(build_file), read_only=True, config=duckdb_config) as con:
-        export_mart(con, "int_tier_snapshot", "customer_id", staged / "tier_snapshot.parquet")
+        export_mart(con, "int_tier_snapshot", staged / "tier_snapshot.parquet", order="customer_id")
     retired = None
     if folder.exists():
         retired = history_dir / f".retired-{as_of}.{uuid.uuid4().hex}"

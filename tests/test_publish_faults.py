@@ -243,12 +243,12 @@ def test_disk_full_in_served_folder_changes_nothing_and_retry_publishes(home, mo
     before, folder = served_state(home), served_folder(home)
     real, calls = pub.export_mart, []
 
-    def full_disk(con, table, order, target):
+    def full_disk(con, table, target, order=None):
         calls.append(table)
         if len(calls) == 4:
             target.write_bytes(b"PAR1 half a file")
             raise OSError(errno.ENOSPC, "No space left on device", str(target))
-        real(con, table, order, target)
+        real(con, table, target, order)
 
     monkeypatch.setattr(pub, "export_mart", full_disk)
     with pytest.raises(OSError) as full:
