@@ -3,8 +3,10 @@ sample, the hand-made and a generated landing; a cent off in one customer's buil
 it with one line naming the amounts; the Data Docs open offline."""
 
 import json
+import os
 import re
 import shutil
+import subprocess
 import threading
 from decimal import Decimal
 
@@ -14,10 +16,11 @@ from conftest import query, shared, shared_build
 from test_bad_deliveries import bad_night, make_bad_night
 
 from orchestration import audit, data_docs
+from orchestration.dbt_args import build_args, dbt_env, dbt_executable
 from orchestration.recompute import TYPERS, Invalid, recompute
 from orchestration.report import audit_section
 from tiering.landing import default_as_of, inventory_dir, inventory_file, take_inventory
-from tiering.project import SAMPLE_LANDING
+from tiering.project import PROJECT_DIR, SAMPLE_LANDING
 from tiering.settings import Settings
 
 REMOTE = re.compile(r"https?://")
@@ -227,3 +230,39 @@ def test_a_cent_on_one_customer_fails_the_audit_naming_the_amounts(sample_build,
     section = audit_section(verdict)
     assert "difference 0.01" in section and 'class="fail"' in section
     assert audit.data_docs_index(settings.gx_dir).as_uri() in section
+
+
+def test_a_key_accepted_twice_fails_the_audit_on_the_accepted_count(sample_build, tmp_path):
+    """The build does not test accepted keys for repeats (one accepted row per key is a property of
+    with_delivery_state, proven by the validated models' unit tests); were it broken, the audit's
+    own verdicts on the landed rows would not match the build's count."""
+    warehouse = tmp_path / sample_build.name
+    shutil.copy(sample_build, warehouse)
+    shutil.copytree(inventory_dir(sample_build), inventory_dir(warehouse))
+    with duckdb.connect(str(warehouse)) as con:
+        order_id, line = con.sql(
+            "select order_id, line_number from int_order_lines__validated where row_status = 'superseded' "
+            "order by all limit 1"
+        ).fetchone()
+        con.execute(
+            "update int_order_lines__validated set row_status = 'accepted' "
+            "where order_id = ? and line_number = ? and row_status = 'superseded'",
+            [order_id, line],
+        )
+        assert con.sql(
+            f"select count(*) from int_order_lines where order_id = '{order_id}' and line_number = {line}"
+        ).fetchone() == (2,)
+    settings = Settings(home=tmp_path / "wh")
+    as_of = query(warehouse, "select as_of_date from int_run_parameters")[0][0]
+    rebuilt = subprocess.run(
+        [dbt_executable(), *build_args(PROJECT_DIR, as_of, select="landing_reconciliation")],
+        cwd=PROJECT_DIR,
+        env=dbt_env(settings, warehouse, inventory_file(warehouse), os.environ),
+        capture_output=True,
+        text=True,
+    )
+    assert rebuilt.returncode == 0, rebuilt.stdout[-3000:]
+    results = {r.name: r for r in audit.audit_warehouse(warehouse, "key accepted twice", settings)}
+    assert [r.name for r in results.values() if not r.success] == ["landing_counts"]
+    causes = " ".join(results["landing_counts"].causes)
+    assert "order_lines rows accepted" in causes and "order_lines rows superseded" in causes
