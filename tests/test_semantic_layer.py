@@ -37,12 +37,22 @@ class DuckDbDialect:
 
 
 @pytest.fixture(scope="module")
-def manifest(handmade_warehouse):
+def mf_warehouse(handmade_warehouse, tmp_path_factory) -> Path:
+    """A copy of the hand-made warehouse under the same file name (the database name the
+    semantic manifest holds): `mf` opens its file through dbt's profile, read-write, which
+    would lock the shared build against the other workers' readers."""
+    copy = tmp_path_factory.mktemp("mf") / handmade_warehouse.name
+    shutil.copyfile(handmade_warehouse, copy)
+    return copy
+
+
+@pytest.fixture(scope="module")
+def manifest(mf_warehouse):
     """`dbt parse` for the hand-made warehouse: the semantic manifest names its file's
     database (DuckDB calls it by the file name), as `mf` needs. dbt writes into this test
     process's target folder; `mf` reads target/semantic_manifest.json, so that one file is
     put there whole (os.replace: a dbt run of another worker never sees half of it)."""
-    env = {**os.environ, "WAREHOUSE_PATH": str(handmade_warehouse)}
+    env = {**os.environ, "WAREHOUSE_PATH": str(mf_warehouse)}
     result = subprocess.run(
         [dbt_executable(), "parse", "--quiet", "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)],
         env=env,
@@ -289,9 +299,9 @@ def mf(warehouse: Path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_mf_query_command_answers_to_the_cent(manifest, handmade_warehouse, tmp_path):
+def test_mf_query_command_answers_to_the_cent(manifest, mf_warehouse, handmade_warehouse, tmp_path):
     out = tmp_path / "quadrants.csv"
-    result = mf(handmade_warehouse, "query", "--saved-query", "quadrants", "--csv", str(out))
+    result = mf(mf_warehouse, "query", "--saved-query", "quadrants", "--csv", str(out))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     with out.open() as f:
         got = {
@@ -306,7 +316,7 @@ def test_mf_query_command_answers_to_the_cent(manifest, handmade_warehouse, tmp_
     assert got == {k[0]: v for k, v in want.items()}
 
 
-def test_mf_validate_configs_against_the_warehouse(manifest, handmade_warehouse):
-    result = mf(handmade_warehouse, "validate-configs")
+def test_mf_validate_configs_against_the_warehouse(manifest, mf_warehouse):
+    result = mf(mf_warehouse, "validate-configs")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "against data warehouse (ERRORS: 0" in result.stdout
