@@ -89,7 +89,23 @@ def write_landing(root: Path, revenues: list[Decimal], seed: int = 0) -> dict[st
     return dict(zip(ids, revenues))
 
 
-@pytest.mark.parametrize("n", [1, 2, 7, 99, 100, 101, 1000])
+# one build each: 7 (shares round down and half up: 1.4 -> 1, 3.5 -> 4; empty tiers) and 101
+# (a tie at every edge; 50.5 -> 51) in `make test`, the other sizes in `make test-slow`
+SLOW = pytest.mark.slow
+
+
+@pytest.mark.parametrize(
+    "n",
+    [
+        pytest.param(1, marks=SLOW),
+        pytest.param(2, marks=SLOW),
+        7,
+        pytest.param(99, marks=SLOW),
+        pytest.param(100, marks=SLOW),
+        101,
+        pytest.param(1000, marks=SLOW),
+    ],
+)
 def test_exact_tier_counts_and_tie_rule(n, tmp_path, warehouse):
     revenue = write_landing(tmp_path / "landing", tied_revenues(n), seed=n)
     build(tmp_path / "landing", warehouse, select="+customer_scheme_tiers +tier_profitability")
