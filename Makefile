@@ -30,9 +30,10 @@ dagster: manifest
 	DAGSTER_HOME=$$($(BIN)/python -m orchestration.instance) $(BIN)/dagster dev
 
 # pytest-xdist: one worker per core, a test file stays on one worker (its module fixtures are
-# built once); builds shared by several files are made once per run (tests/conftest.py: shared)
+# built once); builds shared by several files are made once per run (tests/conftest.py: shared).
+# Files are handed out in tests/conftest.py's order (heaviest first), not by their test count.
 PYTEST_WORKERS ?= auto
-XDIST := -n $(PYTEST_WORKERS) --dist loadfile
+XDIST := -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 # the suite without the scenarios over several builds or nights; lint first, so a style slip
 # fails in seconds

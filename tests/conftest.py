@@ -33,27 +33,30 @@ def pytest_unconfigure(config):
     config.dbt_folders.undo()
 
 
-# The files that take longest go first: with one file per worker at a time (--dist loadfile), a
-# long file started last would leave the other worker idle at the end. Ranked by their time in
-# `make test` and `make test-slow` (measured 2026-11-26); each tier skips the files it deselects.
+# The files that take longest go first: with one file per worker at a time (--dist loadfile,
+# handed out in this order: --no-loadscope-reorder), a long file started last would leave the
+# other worker idle at the end. Ranked by their time in `make test` and `make test-slow`
+# (measured 2026-11-27); each tier skips the files it deselects.
 HEAVY_FIRST = (
     "test_orchestration.py",  # makes the published night that test_orchestration_nights copies
     "test_history.py",
-    "test_tiers.py",  # reads no shared build: runs while the other worker makes one
+    "test_whatif.py",  # reads no shared build: runs while the other worker makes one
     "test_increment.py",
-    "test_whatif.py",
+    "test_audit.py",
     "test_bad_deliveries.py",
     "test_publish_faults.py",
     "test_churn.py",
-    "test_audit.py",
-    "test_benchmark.py",
-    "test_report.py",
     "test_customer_value.py",
+    "test_report.py",
+    "test_tiers.py",  # reads no shared build
     "test_summary.py",
-    "test_orchestration_nights.py",
-    "test_extreme_values.py",
+    "test_benchmark.py",
     "test_slicing.py",
+    "test_extreme_values.py",
     "test_semantic_layer.py",
+    "test_orchestration_nights.py",
+    "test_environment.py",
+    "test_contract_change.py",
 )
 
 

@@ -95,7 +95,7 @@ def clean_generated(tmp_path_factory):
     landing = tmp_path_factory.mktemp("clean") / "landing"
     generate(Spec(customers=2000, seed=23, clean=True), landing)
     warehouse = landing.parent / "wh.duckdb"
-    build(landing, warehouse, date(2026, 6, 30))
+    build(landing, warehouse, date(2026, 6, 30), select="+customer_value +company_pnl")
     return landing, warehouse
 
 
