@@ -110,7 +110,11 @@ SMALL_DESIGNS = {
         "and every node pays dbt's per-node overhead. dbt's unit tests (their part in the table at "
         "the end) are out of a night's build since commit 80e6b2e. Fewer, wider models (the customer-level chain as a "
         "handful of tables) and a parse keyed on what a night does not change would close most "
-        "of the rest."
+        "of the rest. The parse alone: `dbt parse` takes 8.0 s as a whole process, 3.5 s when it "
+        "can reuse a saved parse (measured 2026-11-27); dagster-dbt already copies the project's "
+        "saved parse into each night's target folder, and dbt discards it. Keeping it needs one "
+        "build path in the profile for every night (dbt-duckdb also names the database after the "
+        "file) and the as-of date out of the command line's vars."
     ),
 }
 
