@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import threading
 from decimal import Decimal
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -205,10 +206,16 @@ def test_offline_page_replaces_cdn_assets_and_drops_other_remote_references():
     assert "vega" not in out and ">GX</a>" in out and not REMOTE.search(out)
 
 
+def copy_of(build_file: Path, folder: Path) -> Path:
+    """A copy of a shared build with its landing inventory, to change."""
+    copy = folder / build_file.name
+    shutil.copy(build_file, copy)
+    shutil.copytree(inventory_dir(build_file), inventory_dir(copy))
+    return copy
+
+
 def test_a_cent_on_one_customer_fails_the_audit_naming_the_amounts(sample_build, tmp_path):
-    warehouse = tmp_path / sample_build.name
-    shutil.copy(sample_build, warehouse)
-    shutil.copytree(inventory_dir(sample_build), inventory_dir(warehouse))
+    warehouse = copy_of(sample_build, tmp_path)
     with duckdb.connect(str(warehouse)) as con:
         customer, before = con.sql(
             "select customer_id, contribution from customer_value where is_buyer order by customer_id limit 1"
@@ -236,9 +243,7 @@ def test_a_key_accepted_twice_fails_the_audit_on_the_accepted_count(sample_build
     """The build does not test accepted keys for repeats (one accepted row per key is a property of
     with_delivery_state, proven by the validated models' unit tests); were it broken, the audit's
     own verdicts on the landed rows would not match the build's count."""
-    warehouse = tmp_path / sample_build.name
-    shutil.copy(sample_build, warehouse)
-    shutil.copytree(inventory_dir(sample_build), inventory_dir(warehouse))
+    warehouse = copy_of(sample_build, tmp_path)
     with duckdb.connect(str(warehouse)) as con:
         order_id, line = con.sql(
             "select order_id, line_number from int_order_lines__validated where row_status = 'superseded' "
