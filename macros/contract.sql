@@ -119,9 +119,6 @@
         {%- endif -%}
         {%- do checks.extend(column_rule_checks(column)) -%}
     {%- endfor %}
-    {%- if not checks -%}  {#- a table without rules: no row fails -#}
-        {%- do checks.append(('false', 'null')) -%}
-    {%- endif %}
     {%- for condition, reason in checks %}
     select *, {{ reason }} as broken_rule from {{ model }} where {{ condition }}
     {%- if not loop.last %}
