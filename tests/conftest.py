@@ -1,6 +1,7 @@
 import json
 import os
 import shutil
+import subprocess
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from filelock import FileLock
 
 from devtools.generator.cli import Spec, generate
+from orchestration.dbt_args import dbt_executable
 from orchestration.dbt_runner import run_dbt_build
 from orchestration.main_job import main
 from tiering.project import PROJECT_DIR
@@ -104,6 +106,18 @@ def build(
     result = run_dbt_build(landing, as_of, warehouse, capture=True, extra=[*selection, *extra])
     assert result.returncode == 0, result.stdout[-5000:]
     return result
+
+
+def dbt_test(warehouse: Path, select: str, as_of: date) -> subprocess.CompletedProcess:
+    """`dbt test --select select` on a build file: give it a copy (dbt opens it read-write)."""
+    args = ["test", "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR), "--select", select]
+    return subprocess.run(
+        [dbt_executable(), *args, "--vars", json.dumps({"as_of": as_of.isoformat()})],
+        cwd=PROJECT_DIR,
+        env={**os.environ, "WAREHOUSE_PATH": str(warehouse)},
+        capture_output=True,
+        text=True,
+    )
 
 
 def query(warehouse: Path, sql: str) -> list[tuple]:

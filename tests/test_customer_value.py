@@ -2,18 +2,16 @@
 independent computation on a generated one, to the cent."""
 
 import shutil
-import subprocess
 from datetime import date
 from decimal import Decimal as D
 
+import duckdb
 import pytest
-from conftest import build, query
+from conftest import HANDMADE_AS_OF, build, dbt_test, query
 from reference import connect_landing, customer_figures
 
 from devtools.generator.cli import Spec, generate
-from orchestration.dbt_args import dbt_executable
 from orchestration.dbt_runner import prepare_landing
-from tiering.project import PROJECT_DIR
 from tiering.settings import Settings
 
 COLUMNS = "customer_id, buyer_status, net_revenue, cogs, cost_to_serve, contribution, frequency, recency_days"
@@ -122,32 +120,27 @@ def test_every_customer_equals_independent_computation(clean_generated):
 def test_pnl_tie_out_test_fails_when_a_figure_is_off_by_a_cent(handmade_warehouse, tmp_path):
     broken = tmp_path / "broken.duckdb"
     shutil.copy(handmade_warehouse, broken)
-    import duckdb
-
     with duckdb.connect(str(broken)) as con:
         con.sql(
             "update customer_value set net_revenue = net_revenue + 0.01, gross_margin = gross_margin + 0.01, "
             "contribution = contribution + 0.01 where customer_id = 'C1'"
         )
-    result = subprocess.run(
-        [
-            dbt_executable(),
-            "test",
-            "--project-dir",
-            str(PROJECT_DIR),
-            "--profiles-dir",
-            str(PROJECT_DIR),
-            "--select",
-            "assert_company_pnl_ties_to_customer_value",
-            "--vars",
-            "{as_of: '2026-06-30'}",
-        ],
-        cwd=PROJECT_DIR,
-        env={**__import__("os").environ, "WAREHOUSE_PATH": str(broken)},
-        capture_output=True,
-        text=True,
-    )
+    result = dbt_test(broken, "assert_company_pnl_ties_to_customer_value", HANDMADE_AS_OF)
     assert result.returncode != 0 and "FAIL" in result.stdout
+
+
+def test_the_contract_test_fails_on_an_accepted_row_that_breaks_a_rule(handmade_warehouse, tmp_path):
+    """conforms_to_contract, the second check of the validated models' verdicts, can fail."""
+    broken = tmp_path / handmade_warehouse.name
+    shutil.copy(handmade_warehouse, broken)
+    with duckdb.connect(str(broken)) as con:
+        con.execute(
+            "update int_order_lines__validated set quantity = 0 "
+            "where order_id = 'O1' and line_number = 3 and row_status = 'accepted'"
+        )
+    result = dbt_test(broken, "test_name:conforms_to_contract,int_order_lines", HANDMADE_AS_OF)
+    assert result.returncode != 0, result.stdout[-3000:]
+    assert "FAIL 1 conforms_to_contract_int_order_lines_order_lines" in result.stdout, result.stdout[-3000:]
 
 
 def test_company_pnl_keeps_every_decimal(clean_generated):
