@@ -117,28 +117,35 @@ def test_every_customer_equals_independent_computation(clean_generated):
     assert con.sql("select count(*) from wh.customer_value").fetchone()[0] > 1900
 
 
-def test_pnl_tie_out_test_fails_when_a_figure_is_off_by_a_cent(handmade_warehouse, tmp_path):
-    broken = tmp_path / "broken.duckdb"
+def dbt_test_after(handmade_warehouse, folder, update: str, select: str):
+    """`dbt test --select select` on a copy of the hand-made build changed by `update`."""
+    broken = folder / handmade_warehouse.name
     shutil.copy(handmade_warehouse, broken)
     with duckdb.connect(str(broken)) as con:
-        con.sql(
-            "update customer_value set net_revenue = net_revenue + 0.01, gross_margin = gross_margin + 0.01, "
-            "contribution = contribution + 0.01 where customer_id = 'C1'"
-        )
-    result = dbt_test(broken, "assert_company_pnl_ties_to_customer_value", HANDMADE_AS_OF)
+        con.execute(update)
+    return dbt_test(broken, select, HANDMADE_AS_OF)
+
+
+def test_pnl_tie_out_test_fails_when_a_figure_is_off_by_a_cent(handmade_warehouse, tmp_path):
+    result = dbt_test_after(
+        handmade_warehouse,
+        tmp_path,
+        "update customer_value set net_revenue = net_revenue + 0.01, gross_margin = gross_margin + 0.01, "
+        "contribution = contribution + 0.01 where customer_id = 'C1'",
+        "assert_company_pnl_ties_to_customer_value",
+    )
     assert result.returncode != 0 and "FAIL" in result.stdout
 
 
 def test_the_contract_test_fails_on_an_accepted_row_that_breaks_a_rule(handmade_warehouse, tmp_path):
     """conforms_to_contract, the second check of the validated models' verdicts, can fail."""
-    broken = tmp_path / handmade_warehouse.name
-    shutil.copy(handmade_warehouse, broken)
-    with duckdb.connect(str(broken)) as con:
-        con.execute(
-            "update int_order_lines__validated set quantity = 0 "
-            "where order_id = 'O1' and line_number = 3 and row_status = 'accepted'"
-        )
-    result = dbt_test(broken, "test_name:conforms_to_contract,int_order_lines", HANDMADE_AS_OF)
+    result = dbt_test_after(
+        handmade_warehouse,
+        tmp_path,
+        "update int_order_lines__validated set quantity = 0 "
+        "where order_id = 'O1' and line_number = 3 and row_status = 'accepted'",
+        "test_name:conforms_to_contract,int_order_lines",
+    )
     assert result.returncode != 0, result.stdout[-3000:]
     assert "FAIL 1 conforms_to_contract_int_order_lines_order_lines" in result.stdout, result.stdout[-3000:]
 
