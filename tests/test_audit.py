@@ -3,25 +3,22 @@ sample, the hand-made and a generated landing; a cent off in one customer's buil
 it with one line naming the amounts; the Data Docs open offline."""
 
 import json
-import os
 import re
 import shutil
-import subprocess
 import threading
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import query, shared, shared_build
+from conftest import build, query, shared, shared_build
 from test_bad_deliveries import bad_night, make_bad_night
 
 from orchestration import audit, data_docs
-from orchestration.dbt_args import build_args, dbt_env, dbt_executable
 from orchestration.recompute import TYPERS, Invalid, recompute
 from orchestration.report import audit_section
 from tiering.landing import default_as_of, inventory_dir, inventory_file, take_inventory
-from tiering.project import PROJECT_DIR, SAMPLE_LANDING
+from tiering.project import SAMPLE_LANDING
 from tiering.settings import Settings
 
 REMOTE = re.compile(r"https?://")
@@ -254,19 +251,11 @@ def test_a_key_accepted_twice_fails_the_audit_on_the_accepted_count(sample_build
             "where order_id = ? and line_number = ? and row_status = 'superseded'",
             [order_id, line],
         )
-        assert con.sql(
-            f"select count(*) from int_order_lines where order_id = '{order_id}' and line_number = {line}"
-        ).fetchone() == (2,)
-    settings = Settings(home=tmp_path / "wh")
+        accepted = "select count(*) from int_order_lines where order_id = ? and line_number = ?"
+        assert con.execute(accepted, [order_id, line]).fetchone() == (2,)
     as_of = query(warehouse, "select as_of_date from int_run_parameters")[0][0]
-    rebuilt = subprocess.run(
-        [dbt_executable(), *build_args(PROJECT_DIR, as_of, select="landing_reconciliation")],
-        cwd=PROJECT_DIR,
-        env=dbt_env(settings, warehouse, inventory_file(warehouse), os.environ),
-        capture_output=True,
-        text=True,
-    )
-    assert rebuilt.returncode == 0, rebuilt.stdout[-3000:]
+    build(SAMPLE_LANDING, warehouse, as_of, select="landing_reconciliation")
+    settings = Settings(home=tmp_path / "wh")
     results = {r.name: r for r in audit.audit_warehouse(warehouse, "key accepted twice", settings)}
     assert [r.name for r in results.values() if not r.success] == ["landing_counts"]
     causes = " ".join(results["landing_counts"].causes)
