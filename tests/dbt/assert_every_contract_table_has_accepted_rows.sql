@@ -13,7 +13,7 @@ with empty as (
         {%- endfor %}
         end
     {%- endset %}
-    select {{ ordered_string_agg(message, "'; '", 'table_name') }} as failure
+    select {{ ordered_string_agg(message, "'; '", ['table_name']) }} as failure
     from {{ ref('landing_reconciliation') }}
     where rows_accepted = 0
     {%- if allowed %}

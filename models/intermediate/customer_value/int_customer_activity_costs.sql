@@ -41,7 +41,7 @@ per_activity as (
 -- string_agg over every group is the slow part; one or two rates (nearly all) need none
 many_rates as (
     select customer_id, activity,
-           {{ ordered_string_agg("rate_per_unit::string || ' from ' || rate_valid_from::string", "'; '", 'rate_valid_from') }} as rates_applied
+           {{ ordered_string_agg("rate_per_unit::string || ' from ' || rate_valid_from::string", "'; '", ['rate_valid_from']) }} as rates_applied
     from per_rate
     semi join (select customer_id, activity from per_activity where rates > 2) as repriced using (customer_id, activity)
     group by customer_id, activity

@@ -23,7 +23,7 @@ overlapping as (
     select
         a.activity,
         a.valid_from,
-        'validity overlaps the rate valid from ' || {{ ordered_string_agg('b.valid_from::string', "', '", 'b.valid_from') }} as overlap_reason
+        'validity overlaps the rate valid from ' || {{ ordered_string_agg('b.valid_from::string', "', '", ['b.valid_from']) }} as overlap_reason
     from row_checked as a
     inner join row_checked as b
         on a.activity = b.activity

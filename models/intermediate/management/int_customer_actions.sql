@@ -24,7 +24,7 @@ exceptions as (
         customer_id,
         bool_or(exception = 'over_served') as over_served,
         bool_or(exception = 'under_served') as under_served,
-        {{ ordered_string_agg("exception || ' ' || reason", "'; '", 'exception, activity') }} as service_exceptions
+        {{ ordered_string_agg("exception || ' ' || reason", "'; '", ['exception', 'activity']) }} as service_exceptions
     from {{ ref('int_customer_service_exceptions') }}
     group by customer_id
 ),
@@ -68,7 +68,7 @@ first_fit as (
     select
         customer_id,
         min(rule_order) as rule_order,
-        {{ ordered_string_agg('rule_id', "'; '", 'rule_order') }} as matching_rules
+        {{ ordered_string_agg('rule_id', "'; '", ['rule_order']) }} as matching_rules
     from fits
     group by customer_id
 )
