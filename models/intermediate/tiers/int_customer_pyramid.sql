@@ -16,21 +16,31 @@ buyers as (
     where p.is_buyer
 ),
 
-ranked as (
+bases as (
+    select distinct basis from schemes
+),
+
+-- one ranking per basis, shared by every scheme on it
+basis_ranks as (
     select
-        scheme_list.scheme,
-        scheme_list.scheme_kind,
-        scheme_list.basis,
-        buyers.customer_id,
-        -- each branch cast alone: a case over decimal(38,2) and decimal(38,4) rounds to 2 decimals
-        case scheme_list.basis
-            when 'net_revenue' then buyers.net_revenue::decimal(38, 4)
-            when 'gross_margin' then buyers.gross_margin::decimal(38, 4)
-            when 'multi_factor_score' then buyers.multi_factor_score::decimal(38, 4)
-            else buyers.contribution::decimal(38, 4)
-        end as basis_value
-    from scheme_list
-    cross join buyers
+        basis,
+        customer_id,
+        basis_value,
+        row_number() over (partition by basis order by basis_value desc, customer_id asc) as tier_rank
+    from (
+        select
+            bases.basis,
+            buyers.customer_id,
+            -- each branch cast alone: a case over decimal(38,2) and decimal(38,4) rounds to 2 decimals
+            case bases.basis
+                when 'net_revenue' then buyers.net_revenue::decimal(38, 4)
+                when 'gross_margin' then buyers.gross_margin::decimal(38, 4)
+                when 'multi_factor_score' then buyers.multi_factor_score::decimal(38, 4)
+                else buyers.contribution::decimal(38, 4)
+            end as basis_value
+        from bases
+        cross join buyers
+    ) as basis_values
 ),
 
 -- every scheme ranks every buyer
@@ -40,10 +50,15 @@ buyer_count as (
 
 ranked_numbered as (
     select
-        *,
-        row_number() over (partition by scheme order by basis_value desc, customer_id asc) as tier_rank,
+        scheme_list.scheme,
+        scheme_list.scheme_kind,
+        scheme_list.basis,
+        basis_ranks.customer_id,
+        basis_ranks.basis_value,
+        basis_ranks.tier_rank,
         buyer_count.buyers as scheme_buyers
-    from ranked
+    from scheme_list
+    inner join basis_ranks on basis_ranks.basis = scheme_list.basis
     cross join buyer_count
 ),
 
