@@ -1,5 +1,6 @@
 """BG/NBD, MBG/NBD and Gamma-Gamma maximum likelihood against the published CDNOW estimates."""
 
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -7,6 +8,7 @@ import pytest
 from scipy.special import beta, gamma
 
 from tiering import clv
+from tiering.clv_predictions import grouped_summary
 
 pytestmark = pytest.mark.fast  # the quick tier: make test-fast
 
@@ -116,3 +118,11 @@ def test_analytic_gradients_match_finite_differences(cdnow, model):
         down[i] -= h
         numeric = (ll(cls(*up), *data).sum() - ll(cls(*down), *data).sum()) / (2 * h)
         assert analytic[i] == pytest.approx(numeric, rel=1e-5, abs=1e-6), (model, i)
+
+
+def test_grouped_summary_counts_each_distinct_summary_once(cdnow):
+    summary = {"x": cdnow["x"].astype(np.int32), "t_x": cdnow["t_x"], "t_age": cdnow["T"]}
+    x, t_x, t_age, weights = grouped_summary(summary)
+    expected = sorted(Counter(zip(summary["x"].tolist(), summary["t_x"].tolist(), summary["t_age"].tolist())).items())
+    assert list(zip(zip(x.tolist(), t_x.tolist(), t_age.tolist()), weights.tolist())) == expected
+    assert weights.sum() == len(cdnow) > len(weights)  # the fixture repeats summaries

