@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-import duckdb
 import great_expectations as gx
 import great_expectations.expectations as gxe
 import pandas as pd
@@ -31,6 +30,7 @@ from great_expectations.data_context.types.base import ProgressBarsConfig
 
 from orchestration import data_docs
 from orchestration.recompute import recompute
+from tiering import db
 from tiering.landing import inventory_file
 from tiering.settings import Settings
 
@@ -417,7 +417,7 @@ def _to_stderr(line: str) -> None:
 
 def audit_warehouse(database: Path, run_name: str, settings: Settings) -> list[AuditResult]:
     """Every GX check on a built warehouse file (opened read-only)."""
-    with duckdb.connect(str(database), read_only=True, config=settings.duckdb_config) as con:
+    with db.connect(str(database), read_only=True, config=settings.duckdb_config) as con:
         frames = audit_frames(con, database)
     return run_suites(frames, run_name, settings)
 

@@ -9,8 +9,7 @@ writes the same delta.
 
 from pathlib import Path
 
-import duckdb
-
+from tiering import db
 from tiering.settings import duckdb_config
 
 # change_type -> (export of the public mart, the customer's value in it, which rows count)
@@ -68,7 +67,7 @@ def write_crm_delta(previous: Path | None, current: Path, as_of: str, previous_a
     the exports of `previous` (None on the first night), published as of `previous_as_of`;
     `rerun`: `previous` is this date's own earlier publication. Returns the number of rows."""
     rerun = rerun and previous is not None and (previous / f"{FILE_NAME}.parquet").exists()
-    with duckdb.connect(config=duckdb_config()) as con:
+    with db.connect(config=duckdb_config()) as con:
         con.execute(f"create temp table delta as {delta_query(previous, current, as_of, previous_as_of, rerun)}")
         for fmt, suffix in (("header", "csv"), ("format parquet", "parquet")):
             target = current / f"{FILE_NAME}.{suffix}"

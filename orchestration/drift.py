@@ -9,9 +9,8 @@ import csv
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
-
 from orchestration.publish import sql_string
+from tiering import db
 from tiering.landing import DUCKDB_DEFAULTS
 from tiering.settings import DRIFT_THRESHOLDS_FILE
 
@@ -35,7 +34,7 @@ def _table(con, name: str) -> str:
 
 def figures(database: Path, duckdb_config: dict = DUCKDB_DEFAULTS) -> dict[str, Decimal]:
     """Attached, not opened: a reader in this process may hold the served file open already."""
-    with duckdb.connect(config=duckdb_config) as con:
+    with db.connect(config=duckdb_config) as con:
         con.execute(f"attach {sql_string(database)} as night (read_only)")
         value, pnl, recon = (_table(con, t) for t in ("customer_value", "company_pnl", "landing_reconciliation"))
         customers, buyers = con.sql(f"select count(*), count(*) filter (where is_buyer) from {value}").fetchone()

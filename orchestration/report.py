@@ -13,10 +13,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import altair as alt
-import duckdb
 import vl_convert
 
 from orchestration.whatif import whatif_file
+from tiering import db
 from tiering.settings import Settings, duckdb_config
 
 SCHEMAS = ("marts", "data_quality", "history", "main")  # where a public mart may live, in order
@@ -69,7 +69,7 @@ def rows(con, sql: str, params=()) -> list[dict]:
 
 def connect(database: Path):
     """Attached, not opened: a reader in this process may hold the served file open already."""
-    con = duckdb.connect(config=duckdb_config())
+    con = db.connect(config=duckdb_config())
     con.execute("attach " + "'" + str(database).replace("'", "''") + "' as warehouse (read_only)")
     con.execute("use warehouse")
     return con

@@ -31,6 +31,7 @@ import yaml
 from orchestration.dbt_args import build_args, dbt_env, dbt_executable
 from orchestration.dbt_runner import run_dbt_build
 from orchestration.run_lock import LockHeld, acquire, release
+from tiering import db
 from tiering.landing import inventory_file
 from tiering.project import PROJECT_DIR
 from tiering.settings import Settings, duckdb_config, entry_point_settings
@@ -113,7 +114,7 @@ def latest_build(paths: Settings) -> Path | None:
 
 
 def build_as_of(build: Path) -> date:
-    with duckdb.connect(str(build), read_only=True) as con:
+    with db.connect(str(build), read_only=True) as con:
         return con.execute("select max(as_of_date) from company_pnl").fetchone()[0]
 
 
@@ -251,7 +252,7 @@ COMPARISONS = {
 
 def compare(before: Path, after: Path) -> dict:
     """Every comparison of COMPARISONS as a list of row dicts; money stays Decimal."""
-    with duckdb.connect(config=duckdb_config()) as con:
+    with db.connect(config=duckdb_config()) as con:
         for alias, path in (("b", before), ("a", after)):
             con.execute(f"attach '{str(path).replace(chr(39), chr(39) * 2)}' as {alias} (read_only)")
         result = {}

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from importlib.metadata import version as installed_version
 from pathlib import Path
 
-import duckdb
 from dagster import (
     AssetCheckResult,
     AssetExecutionContext,
@@ -31,6 +30,7 @@ from orchestration.dbt_failures import classify_dbt_failure
 from orchestration.publish import prepare_build_file, served_as_of, stamp_build
 from orchestration.resources import SettingsResource
 from orchestration.retention import remove_expired, remove_old_dbt_runs
+from tiering import db
 from tiering.landing import inventory_file
 from tiering.project import PROJECT_DIR
 from tiering.settings import PUBLIC_MARTS, Settings
@@ -73,7 +73,7 @@ class Translator(DagsterDbtTranslator):
 
 def mart_metadata(build_file: Path, marts: list[str], as_of: str, duckdb_config: dict) -> dict[str, dict]:
     """Materialization metadata of each mart built into `build_file`: its row count and as-of date."""
-    with duckdb.connect(str(build_file), read_only=True, config=duckdb_config) as con:
+    with db.connect(str(build_file), read_only=True, config=duckdb_config) as con:
         return {
             m: {
                 "dagster/row_count": MetadataValue.int(con.sql(f'select count(*) from "{m}"').fetchone()[0]),
