@@ -417,7 +417,7 @@ def _to_stderr(line: str) -> None:
 
 def audit_warehouse(database: Path, run_name: str, settings: Settings) -> list[AuditResult]:
     """Every GX check on a built warehouse file (opened read-only)."""
-    with db.connect(str(database), read_only=True, config=settings.duckdb_config) as con:
+    with db.connect(database, read_only=True, config=settings.duckdb_config) as con:
         frames = audit_frames(con, database)
     return run_suites(frames, run_name, settings)
 

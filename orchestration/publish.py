@@ -94,7 +94,7 @@ def prepare_build_file(paths: Settings, as_of: str, incremental: bool) -> Path:
 def stamp_build(build_file: Path, run_id: str, duckdb_config: dict = DUCKDB_DEFAULTS) -> str:
     """Write a new build id into a finished build and fold its WAL in (the file is final after this)."""
     build_id = uuid.uuid4().hex
-    with db.connect(str(build_file), config=duckdb_config) as con:
+    with db.connect(build_file, config=duckdb_config) as con:
         con.execute(
             f"create or replace table {BUILD_ID_TABLE} as select ? as build_id, ? as run_id, "
             "now()::timestamp as built_at",
@@ -108,7 +108,7 @@ def build_identity(build_file: Path, duckdb_config: dict = DUCKDB_DEFAULTS) -> d
     """The id written inside the build, with the file's size and modification time."""
     if not build_file.exists():
         return {"build_id": None}
-    with db.connect(str(build_file), read_only=True, config=duckdb_config) as con:
+    with db.connect(build_file, read_only=True, config=duckdb_config) as con:
         found = con.sql(f"select count(*) from duckdb_tables() where table_name = '{BUILD_ID_TABLE}'").fetchone()[0]
         build_id = con.sql(f"select build_id from {BUILD_ID_TABLE}").fetchone()[0] if found else None
     stat = build_file.stat()
@@ -227,7 +227,7 @@ def write_served_file(
     from the dbt descriptions; and a Parquet export of each mart into `exports`."""
     schemas, nodes = mart_schemas(manifest_path), _descriptions(manifest_path)
     exports.mkdir(parents=True)
-    with db.connect(str(target), config=duckdb_config) as con:
+    with db.connect(target, config=duckdb_config) as con:
         # DuckDB's default, relied on: a table keeps the order it was inserted in (sorted by key)
         con.execute("set preserve_insertion_order = true")
         con.execute(f"attach {sql_string(build_file)} as build (read_only)")
@@ -360,7 +360,7 @@ def store_snapshot(build_file: Path, history_dir: Path, as_of: str, duckdb_confi
     folder = history_dir / f"as_of={as_of}"
     staged = history_dir / f".as_of={as_of}.{uuid.uuid4().hex}"
     staged.mkdir(parents=True)
-    with db.connect(str(build_file), read_only=True, config=duckdb_config) as con:
+    with db.connect(build_file, read_only=True, config=duckdb_config) as con:
         export_mart(con, "int_tier_snapshot", staged / "tier_snapshot.parquet", order="customer_id")
     retired = None
     if folder.exists():

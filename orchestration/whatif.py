@@ -114,7 +114,7 @@ def latest_build(paths: Settings) -> Path | None:
 
 
 def build_as_of(build: Path) -> date:
-    with db.connect(str(build), read_only=True) as con:
+    with db.connect(build, read_only=True) as con:
         return con.execute("select max(as_of_date) from company_pnl").fetchone()[0]
 
 

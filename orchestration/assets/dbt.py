@@ -73,7 +73,7 @@ class Translator(DagsterDbtTranslator):
 
 def mart_metadata(build_file: Path, marts: list[str], as_of: str, duckdb_config: dict) -> dict[str, dict]:
     """Materialization metadata of each mart built into `build_file`: its row count and as-of date."""
-    with db.connect(str(build_file), read_only=True, config=duckdb_config) as con:
+    with db.connect(build_file, read_only=True, config=duckdb_config) as con:
         return {
             m: {
                 "dagster/row_count": MetadataValue.int(con.sql(f'select count(*) from "{m}"').fetchone()[0]),
