@@ -1,48 +1,21 @@
 {#- The loyalty club, replayed over every as-of date in tier history (one row per customer
-    and date). Points = net revenue of the trailing 365 days x points_per_currency_unit; the
-    level the points earn is the best level whose min_points they reach. Rules, in order:
+    and date) from the steps of int_membership_points. Points = net revenue of the trailing
+    365 days x points_per_currency_unit; the level the points earn is the best level whose
+    min_points they reach. Rules, in order:
     a customer joins at the level its points earn; a level past its valid_until expires and
     is recomputed; on a review date (06-30, 12-31 by default) points are recomputed: a
     higher level is granted, the same level is renewed, a lower level waits until validity
     ends (within validity a level only goes up); between review dates only the top level is
     granted, at once. Every grant is valid for validity_days. points_to_next_level = the next
     level's min_points - points, at least 0. -#}
-with rules as (
-    select
-        max(value) filter (where rule = 'points_per_currency_unit')::decimal(18, 4) as points_per_unit,
-        max(value) filter (where rule = 'validity_days')::integer as validity_days,
-        split(max(value) filter (where rule = 'review_dates'), ';') as review_dates
-    from {{ ref('membership_rules') }}
-),
-
-levels as (select * from {{ ref('membership_level_thresholds') }}),
-
-points as (
-    select
-        h.customer_id,
-        h.as_of_date,
-        row_number() over (partition by h.customer_id order by h.as_of_date) as seq,
-        floor(greatest(h.net_revenue, 0) * rules.points_per_unit)::decimal(38, 0) as points,
-        array_contains(rules.review_dates, {{ format_date('h.as_of_date', '%m-%d') }}) as is_review_date,
-        rules.validity_days
-    from {{ ref('int_tier_history') }} as h
-    cross join rules
-),
-
-earned as (
-    select points.*, levels.level_rank as earned_rank,
-           levels.level_rank = (select min(level_rank) from levels) as earns_top
-    from points
-    inner join levels on levels.min_points <= points.points
-    qualify row_number() over (partition by points.customer_id, points.as_of_date order by levels.level_rank) = 1
-),
+with levels as (select * from {{ ref('membership_level_thresholds') }}),
 
 replay as (
     with recursive state as (
         select customer_id, seq, as_of_date, points, earned_rank, earned_rank as level_rank,
                as_of_date as level_since, as_of_date + validity_days - 1 as valid_until,
                'joined at the level its points earn' as reason
-        from earned
+        from {{ ref('int_membership_points') }}
         where seq = 1
         union all
         select
@@ -67,7 +40,7 @@ replay as (
                     or (e.is_review_date and e.earned_rank <= s.level_rank)
                     or (e.earns_top and e.earned_rank < s.level_rank) as granted
             from state as s
-            inner join earned as e on e.customer_id = s.customer_id and e.seq = s.seq + 1
+            inner join {{ ref('int_membership_points') }} as e on e.customer_id = s.customer_id and e.seq = s.seq + 1
         ) as step
     )
 
