@@ -1,4 +1,4 @@
-"""DuckDB connections of the pipeline and its tools."""
+"""DuckDB connections of the pipeline (orchestration/ and tiering/; the dev tools open their own)."""
 
 from collections.abc import Mapping
 from pathlib import Path

@@ -142,7 +142,7 @@ def _inventory_file(table: str, path: Path, inventory: Inventory, duckdb_config:
     if any(c in path.name for c in GLOB_CHARS):
         return reject("file name contains a glob character (* ? [): not read")
     try:
-        with db.connect(config=dict(duckdb_config)) as con:
+        with db.connect(config=duckdb_config) as con:
             if path.suffix == ".csv":
                 header = read_header(path)
                 rows, malformed = scan_csv(con, path, header)
@@ -277,7 +277,7 @@ def _activity_dates(files: dict[str, list[dict]], aggregate: str, duckdb_config:
             parts.append(f"select {aggregate}({_utc_timestamp(quoted, f['columns'][name])})::date as d from {source}")
     if not parts:
         return None
-    with db.connect(config=dict(duckdb_config)) as con:
+    with db.connect(config=duckdb_config) as con:
         return con.sql(f"select {aggregate}(d) from ({' union all '.join(parts)})").fetchone()[0]
 
 
@@ -304,5 +304,5 @@ def first_order_date(landing: Path, duckdb_config: Mapping = DUCKDB_DEFAULTS) ->
 
 
 def _parquet_types(path: Path, duckdb_config: Mapping) -> dict[str, str]:
-    with db.connect(config=dict(duckdb_config)) as con:
+    with db.connect(config=duckdb_config) as con:
         return scan_parquet(con, path)[1]
