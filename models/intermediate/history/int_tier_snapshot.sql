@@ -1,6 +1,5 @@
-{{ config(materialized='view') }}
-
-{#- This as-of date's tier labels and the values they rest on: the row kept in tier history.
+{#- This as-of date's tier labels and the values they rest on: the row kept in tier history
+    (a table: stored by the pipeline and read by int_tier_history's readers).
     scheme_tiers (scheme -> tier, buyers only) stays a map in this private snapshot so stored
     history keeps one format; the served form is mart customer_scheme_tiers. -#}
 select

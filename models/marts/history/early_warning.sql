@@ -1,17 +1,17 @@
 {#- High-tier customers (default pyramid tier A or B, or quadrant platinum or gold, at D or at
     the previous built date) with what went wrong since that date: the list an account manager
-    calls first, most valuable first. -#}
-with history as (select * from {{ ref('int_tier_history') }}),
-
-params as (select * from {{ ref('int_run_parameters') }}),
+    calls first, most valuable first. History is read per date (each stored file holds one). -#}
+with params as (select * from {{ ref('int_run_parameters') }}),
 
 previous_date as (
-    select max(history.as_of_date) as as_of_date from history, params where history.as_of_date < params.as_of_date
+    select max(h.as_of_date) as as_of_date
+    from {{ ref('int_tier_history') }} as h, params
+    where h.as_of_date < params.as_of_date
 ),
 
-now as (select h.* from history as h, params where h.as_of_date = params.as_of_date),
+now as (select h.* from {{ ref('int_tier_history') }} as h, params where h.as_of_date = params.as_of_date),
 
-before as (select h.* from history as h inner join previous_date as p on p.as_of_date = h.as_of_date),
+before as (select h.* from {{ ref('int_tier_history') }} as h inner join previous_date as p on p.as_of_date = h.as_of_date),
 
 tier_order as (
     select tier, tier_order from {{ ref('tier_schemes') }} where is_default

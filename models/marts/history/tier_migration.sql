@@ -1,15 +1,21 @@
 {#- Movement between tiers, per scheme, between consecutive compared dates (month ends by
     default, var migration_period; D itself is always compared with the date before it).
-    A customer not known on a date is 'absent' there; a known non-buyer is 'non_buyer'. -#}
-with history as (select * from {{ ref('int_tier_history') }}),
-
-dates as (
-    select distinct as_of_date from history
+    A customer not known on a date is 'absent' there; a known non-buyer is 'non_buyer'.
+    Only the compared dates are read: two filters a stored file's date can skip on. -#}
+with history as (
+    select as_of_date, customer_id, scheme_tiers, net_revenue, contribution
+    from {{ ref('int_tier_history') }}
     {%- if var('migration_period') == 'month_end' %}
     where as_of_date = last_day(as_of_date)
-       or as_of_date = (select max(as_of_date) from history)
+    union all
+    select as_of_date, customer_id, scheme_tiers, net_revenue, contribution
+    from {{ ref('int_tier_history') }}
+    where as_of_date = (select as_of_date from {{ ref('int_run_parameters') }})
+      and as_of_date <> last_day(as_of_date)
     {%- endif %}
 ),
+
+dates as (select distinct as_of_date from history),
 
 pairs as (
     select lag(as_of_date) over (order by as_of_date) as from_date, as_of_date as to_date
