@@ -1,13 +1,10 @@
 {#- Tier assignments kept in the stored snapshots of dates before D (column tier_assignments of
-    <history folder>/as_of=*/tier_snapshot.parquet): one row per date, customer and scheme.
-    A snapshot stored before assignments existed has none: the zero-row prototype, unioned by
-    name, gives its rows a null column. -#}
+    <history folder>/as_of=*/tier_snapshot.parquet): one row per date, customer and scheme, and
+    whether the date is the newest stored one (the assignments D starts from; a filter on it
+    reads that date's file alone). A snapshot stored before assignments existed has none: the
+    zero-row prototype, unioned by name, gives its rows a null column. -#}
 {%- set files = landing_inventory().history_files %}
-
-with params as (select as_of_date from {{ ref('int_run_parameters') }}),
-
-stored as (
-    {%- set prototype -%}
+{%- set prototype -%}
     select
         null::date as as_of_date,
         null::string as customer_id,
@@ -15,19 +12,36 @@ stored as (
             'scheme': text_type(), 'computed_tier': text_type(), 'assigned_tier': text_type(), 'assigned_since': 'date',
             'next_review_date': 'date', 'assignment_reason': text_type()}) }} as tier_assignments
     where false
-    {%- endset %}
+{%- endset %}
+
+with params as (select as_of_date from {{ ref('int_run_parameters') }}),
+
+stored as (
     {{ parquet_files_with_prototype(files, prototype, ['as_of_date', 'customer_id', 'tier_assignments']) }}
 ),
 
+newest as (  -- read apart from the rows above: only the files' dates are read
+    select max(dated.as_of_date) as as_of_date
+    from ({{ parquet_files_with_prototype(files, prototype, ['as_of_date', 'customer_id', 'tier_assignments']) }}) as dated
+    cross join params
+    where dated.as_of_date < params.as_of_date
+),
+
 unnested as (
-    select stored.as_of_date, stored.customer_id, {{ unnest_list('stored.tier_assignments') }} as assignment
+    select
+        stored.as_of_date,
+        stored.customer_id,
+        stored.as_of_date = newest.as_of_date as is_newest_stored,
+        {{ unnest_list('stored.tier_assignments') }} as assignment
     from stored
     cross join params
+    cross join newest
     where stored.as_of_date < params.as_of_date
 )
 
 select
     as_of_date,
     customer_id,
-    assignment.*  -- scheme, computed_tier, assigned_tier, assigned_since, next_review_date, assignment_reason
+    assignment.*,  -- scheme, computed_tier, assigned_tier, assigned_since, next_review_date, assignment_reason
+    is_newest_stored
 from unnested

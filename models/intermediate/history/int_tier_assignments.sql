@@ -25,11 +25,7 @@ computed as (
     left join {{ ref('int_customer_pyramid') }} as t on t.customer_id = p.customer_id and t.scheme = s.scheme
 ),
 
-stored as (select * from {{ ref('int_stored_tier_assignments') }}),
-
-previous as (
-    select * from stored where as_of_date = (select max(as_of_date) from stored)
-),
+previous as (select * from {{ ref('int_stored_tier_assignments') }} where is_newest_stored),
 
 decided as (
     select
