@@ -126,6 +126,22 @@ def test_assigned_tiers_follow_review_dates_and_bands(history_run):
     assert {r for d_, r, _ in history if d_ == DATES[2]} == set(reasons) - {"kept"}
 
 
+def test_assignment_history_gives_the_tier_served_before(history_run):
+    """previous_assigned_tier of each assignment is the assigned tier stored with the date before."""
+    root, _, _ = history_run
+    with duckdb.connect(str(root / "wh" / "served" / "warehouse.duckdb"), read_only=True) as con:
+        rows = con.sql("""select as_of_date::varchar, customer_id, scheme, previous_assigned_tier
+                          from history.tier_assignment_history""").fetchall()
+    stored = {d: stored_assignments(d) for d in DATES}
+    compared = 0
+    for day, customer, scheme, previous in rows:
+        i = DATES.index(day)
+        before = stored[DATES[i - 1]].get((customer, scheme)) if i else None
+        assert previous == (before["assigned_tier"] if before else None), (day, customer, scheme)
+        compared += previous is not None
+    assert compared > 0 and {d for d, *_ in rows} == set(DATES)
+
+
 def test_crm_delta_lists_the_tier_changes_since_the_last_published_night(history_run):
     tiers = {
         day: dict(
