@@ -132,7 +132,7 @@ def test_assignment_history_gives_the_tier_served_before(history_run):
     with duckdb.connect(str(root / "wh" / "served" / "warehouse.duckdb"), read_only=True) as con:
         rows = con.sql("""select as_of_date::varchar, customer_id, scheme, previous_assigned_tier
                           from history.tier_assignment_history""").fetchall()
-    stored = {d: stored_assignments(d) for d in DATES}
+    stored = {d: stored_assignments(d) for d in DATES[:-1]}
     compared = 0
     for day, customer, scheme, previous in rows:
         i = DATES.index(day)
