@@ -3,7 +3,9 @@
 import calendar
 import csv
 import hashlib
-from datetime import date
+import math
+from datetime import date, timedelta
+from decimal import Decimal
 
 import duckdb
 import pytest
@@ -65,8 +67,13 @@ def test_migration_totals_equal_both_dates_populations(history_run):
                 assert sides == populations
         movements = dict(con.sql("select movement, sum(customers) from history.tier_migration group by 1").fetchall())
         assert {"upgrade", "downgrade", "unchanged", "new buyer", "lost buyer"} <= set(movements)
-        assert con.sql("select count(*) from history.membership_levels").fetchone()[0] > 0
+        assert con.sql("select count(*) from history.membership_levels").fetchone()[0] == len(populations_at(DATES[2]))
         assert con.sql("select count(*) from history.early_warning where reasons is not null").fetchone()[0] > 0
+
+
+def populations_at(day: str) -> list[tuple]:
+    path = Settings.from_env().history_dir / f"as_of={day}" / "tier_snapshot.parquet"
+    return duckdb.sql(f"select customer_id from read_parquet('{path}')").fetchall()
 
 
 def seed(name: str) -> list[dict]:
@@ -140,6 +147,100 @@ def test_assignment_history_gives_the_tier_served_before(history_run):
         assert previous == (before["assigned_tier"] if before else None), (day, customer, scheme)
         compared += previous is not None
     assert compared > 0 and {d for d, *_ in rows} == set(DATES)
+
+
+CLUB = ["membership_level", "membership_since", "membership_valid_until", "membership_reason"]
+
+
+def stored_club(day: str) -> dict[str, dict]:
+    path = Settings.from_env().history_dir / f"as_of={day}" / "tier_snapshot.parquet"
+    rows = duckdb.sql(f"select customer_id, net_revenue, {', '.join(CLUB)} from read_parquet('{path}')").fetchall()
+    return {c: dict(zip(["net_revenue", *CLUB], rest, strict=True)) for c, *rest in rows}
+
+
+def club_step(previous: dict | None, net_revenue, d: date) -> tuple:
+    """The loyalty club's rules (docs/tiers.md), one step from the state stored the night before."""
+    rules = {r["rule"]: r["value"] for r in seed("membership_rules")}
+    levels = sorted(
+        (int(r["level_rank"]), int(r["min_points"]), r["level"]) for r in seed("membership_level_thresholds")
+    )
+    rank_of = {name: rank for rank, _, name in levels}
+    points = math.floor(max(net_revenue, 0) * Decimal(rules["points_per_currency_unit"]))
+    earned = next(rank for rank, floor_, _ in levels if floor_ <= points)
+    until = d + timedelta(days=int(rules["validity_days"]) - 1)
+    if previous is None or previous["membership_level"] not in rank_of:
+        return earned, d, until, "joined at the level its points earn", True
+    old, since, old_until = (
+        rank_of[previous["membership_level"]],
+        previous["membership_since"],
+        previous["membership_valid_until"],
+    )
+    review = f"{d:%m-%d}" in rules["review_dates"].split(";")
+    top = earned == levels[0][0] and earned < old
+    if old_until < d:
+        reason = f"expired on {old_until}: recomputed from points"
+    elif review and earned < old:
+        reason = "review date: upgraded by points"
+    elif review and earned == old:
+        reason = "review date: level confirmed and renewed"
+    elif review:
+        reason = "review date: points earn a lower level; kept until validity ends (up only)"
+    elif top:
+        reason = "reached the top level: upgraded at once"
+    else:
+        return old, since, old_until, previous["membership_reason"], False
+    if old_until < d or (review and earned <= old) or top:
+        return earned, since if earned == old else d, until, reason, True
+    return old, since, old_until, reason, True
+
+
+def test_membership_steps_on_from_the_state_stored_the_night_before(history_run):
+    """The served club at the last date, recomputed in Python from the seeds, D's net revenue and
+    the club state stored with the previous date's snapshot; D's stored state and events agree."""
+    root, _, _ = history_run
+    names = {int(r["level_rank"]): r["level"] for r in seed("membership_level_thresholds")}
+    previous, now, d = stored_club(DATES[1]), stored_club(DATES[2]), date.fromisoformat(DATES[2])
+    with duckdb.connect(str(root / "wh" / "served" / "warehouse.duckdb"), read_only=True) as con:
+        served = con.sql(
+            "select customer_id, level, level_since, valid_until, reason from history.membership_levels"
+        ).fetchall()
+        events = con.sql(f"""select customer_id, previous_level, level from history.membership_level_history
+                             where as_of_date = '{DATES[2]}'""").fetchall()
+    expected_events, reasons = set(), set()
+    for customer, level, since, until, reason in served:
+        rank, e_since, e_until, e_reason, event = club_step(previous.get(customer), now[customer]["net_revenue"], d)
+        assert (level, since, until, reason) == (names[rank], e_since, e_until, e_reason), customer
+        assert [now[customer][c] for c in CLUB] == [level, since, until, reason], customer
+        if event:
+            prev = previous.get(customer)
+            expected_events.add((customer, prev and prev["membership_level"], level))
+        reasons.add(reason.split(":")[0])
+    assert set(events) == expected_events and len(served) == len(now)
+    assert {"joined at the level its points earn", "review date"} <= reasons
+
+
+def test_club_replayed_from_history_without_club_state_equals_the_stepped_one(history_run, tmp_path):
+    """Snapshots stored by a version that kept no club state: the night replays the club from
+    the first stored date, and serves what the nights that stepped on served."""
+    root, landing, mp = history_run
+    home = tmp_path / "wh"
+    with mp.context() as m:
+        m.setenv("WAREHOUSE_HOME", str(home))
+        source, target = (Settings.from_env(home=h).history_dir for h in (root / "wh", home))
+        for day in DATES[:2]:
+            (target / f"as_of={day}").mkdir(parents=True)
+            duckdb.sql(f"""copy (select * exclude (membership_points, membership_points_level, {", ".join(CLUB)},
+                                                   membership_event)
+                                 from read_parquet('{source}/as_of={day}/tier_snapshot.parquet'))
+                           to '{target}/as_of={day}/tier_snapshot.parquet'""")
+        assert main(["--as-of", DATES[2]]) == 0
+    marts = ["history.membership_levels", "history.membership_level_history"]
+    tables = {}
+    for h in (root / "wh", home):
+        with duckdb.connect(str(h / "served" / "warehouse.duckdb"), read_only=True) as con:
+            tables[h] = [sorted(con.sql(f"select * from {t}").fetchall()) for t in marts]
+    assert tables[home] == tables[root / "wh"]
+    assert {r[0].isoformat() for r in tables[home][1]} == set(DATES)
 
 
 def test_crm_delta_lists_the_tier_changes_since_the_last_published_night(history_run):

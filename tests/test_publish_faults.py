@@ -43,6 +43,7 @@ SCHEMAS = {
     "landing_reconciliation": "data_quality",
     "tier_migration": "history",
     "membership_levels": "history",
+    "membership_level_history": "history",
     "early_warning": "history",
     "profit_concentration": "marts",
     "rejected_files": "data_quality",

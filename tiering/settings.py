@@ -32,6 +32,7 @@ PUBLIC_MARTS = (
     "rejected_files",
     "tier_migration",
     "membership_levels",
+    "membership_level_history",
     "early_warning",
     "service_plan_vs_actual",
     "service_exceptions",

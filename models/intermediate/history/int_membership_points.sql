@@ -1,9 +1,18 @@
-{#- The steps membership_levels replays: per customer and as-of date in tier history, its
-    sequence number, points (net revenue of the trailing 365 days x points_per_currency_unit,
-    never below 0), the best level they earn, and whether the date is a review date. Stored
-    sorted by (seq, customer_id): each step of the replay reads only its own rows (a CTE was
-    read whole at every step, so the cost grew with the square of the stored nights). -#}
-with rules as (
+{#- The steps int_membership_replay takes: per customer and as-of date after the replay's start
+    (the newest stored date with a club state; without one, the first date of tier history) up
+    to D, its sequence number from 1, points (net revenue of the trailing 365 days x
+    points_per_currency_unit, never below 0), the best level they earn, and whether the date is
+    a review date. Each night after the first with a club state this is D alone; older stored
+    nights without one (stored by a version before the club was kept) are replayed once. Stored
+    sorted by (seq, customer_id): each step of the replay reads only its own rows. -#}
+{%- set prototype -%}
+    select null::date as as_of_date, null::{{ text_type() }} as customer_id, null::decimal(38, 2) as net_revenue
+    where false
+{%- endset %}
+
+with params as (select as_of_date from {{ ref('int_run_parameters') }}),
+
+rules as (
     select
         max(value) filter (where rule = 'points_per_currency_unit')::decimal(18, 4) as points_per_unit,
         max(value) filter (where rule = 'validity_days')::integer as validity_days,
@@ -13,15 +22,29 @@ with rules as (
 
 levels as (select * from {{ ref('membership_level_thresholds') }}),
 
+start as (select max(as_of_date) as as_of_date from {{ ref('int_stored_membership') }} where is_replay_start),
+
+revenue as (
+    select stored.as_of_date, stored.customer_id, stored.net_revenue
+    from ({{ parquet_files_with_prototype(landing_inventory().history_files, prototype,
+                                          ['as_of_date', 'customer_id', 'net_revenue']) }}) as stored
+    cross join params
+    cross join start
+    where stored.as_of_date < params.as_of_date
+        and (start.as_of_date is null or stored.as_of_date > start.as_of_date)
+    union all
+    select as_of_date, customer_id, net_revenue from {{ ref('int_customer_profitability') }}
+),
+
 points as (
     select
-        h.customer_id,
-        h.as_of_date,
-        row_number() over (partition by h.customer_id order by h.as_of_date) as seq,
-        floor(greatest(h.net_revenue, 0) * rules.points_per_unit)::decimal(38, 0) as points,
-        array_contains(rules.review_dates, {{ format_date('h.as_of_date', '%m-%d') }}) as is_review_date,
+        revenue.customer_id,
+        revenue.as_of_date,
+        row_number() over (partition by revenue.customer_id order by revenue.as_of_date) as seq,
+        floor(greatest(revenue.net_revenue, 0) * rules.points_per_unit)::decimal(38, 0) as points,
+        array_contains(rules.review_dates, {{ format_date('revenue.as_of_date', '%m-%d') }}) as is_review_date,
         rules.validity_days
-    from {{ ref('int_tier_history') }} as h
+    from revenue
     cross join rules
 )
 
