@@ -1,16 +1,18 @@
-{#- int_tier_snapshot_lists, the customers of one slice (by customer_id hash) of `passes`. -#}
+{#- int_tier_snapshot_lists, the customers of one slice (by customer_id hash) of `passes`;
+    assignment_changed: an assignment in some scheme is not `kept`. -#}
 {% macro snapshot_lists(slice, passes) %}
     {%- set in_slice -%}
         {%- if passes > 1 %} and {{ hash_slice(hash64(['customer_id']), passes) }} = {{ slice }}{% endif -%}
     {%- endset %}
-    select a.customer_id, m.scheme_tiers, a.tier_assignments
+    select a.customer_id, m.scheme_tiers, a.tier_assignments, a.assignment_changed
     from (
         select
             customer_id,
             {{ sorted_struct_list({
                 'scheme': 'scheme', 'computed_tier': 'computed_tier', 'assigned_tier': 'assigned_tier',
                 'assigned_since': 'assigned_since', 'next_review_date': 'next_review_date',
-                'assignment_reason': 'assignment_reason'}) }} as tier_assignments
+                'assignment_reason': 'assignment_reason'}) }} as tier_assignments,
+            bool_or(assignment_reason <> 'kept') as assignment_changed
         from {{ ref('int_tier_assignments') }}
         where true{{ in_slice }}
         group by customer_id

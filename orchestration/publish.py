@@ -52,6 +52,9 @@ EXPORT_ORDER = {  # each served table, and so its export, is stored sorted by it
     "tier_assignment_history": "as_of_date, customer_id, scheme",
 }
 BUILD_ID_TABLE = "warehouse_build"
+# customers with an event on the date first (a changed assignment or a club event): the history
+# marts filter on them, and DuckDB skips the stored rows past them
+SNAPSHOT_ORDER = "coalesce(assignment_changed or membership_event, true) desc, customer_id"
 
 
 class PublishRefused(Exception):
@@ -362,7 +365,7 @@ def store_snapshot(build_file: Path, history_dir: Path, as_of: str, duckdb_confi
     staged = history_dir / f".as_of={as_of}.{uuid.uuid4().hex}"
     staged.mkdir(parents=True)
     with db.connect(build_file, read_only=True, config=duckdb_config) as con:
-        export_mart(con, "int_tier_snapshot", staged / "tier_snapshot.parquet", order="customer_id")
+        export_mart(con, "int_tier_snapshot", staged / "tier_snapshot.parquet", order=SNAPSHOT_ORDER)
     retired = None
     if folder.exists():
         retired = history_dir / f".retired-{as_of}.{uuid.uuid4().hex}"

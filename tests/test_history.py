@@ -220,8 +220,9 @@ def test_membership_steps_on_from_the_state_stored_the_night_before(history_run)
 
 
 def test_club_replayed_from_history_without_club_state_equals_the_stepped_one(history_run, tmp_path):
-    """Snapshots stored by a version that kept no club state: the night replays the club from
-    the first stored date, and serves what the nights that stepped on served."""
+    """Snapshots stored by a version that kept no club state and no change flag: the night
+    replays the club from the first stored date, reads every stored assignment, and serves
+    what the nights that stepped on served."""
     root, landing, mp = history_run
     home = tmp_path / "wh"
     with mp.context() as m:
@@ -230,11 +231,11 @@ def test_club_replayed_from_history_without_club_state_equals_the_stepped_one(hi
         for day in DATES[:2]:
             (target / f"as_of={day}").mkdir(parents=True)
             duckdb.sql(f"""copy (select * exclude (membership_points, membership_points_level, {", ".join(CLUB)},
-                                                   membership_event)
+                                                   membership_event, assignment_changed)
                                  from read_parquet('{source}/as_of={day}/tier_snapshot.parquet'))
                            to '{target}/as_of={day}/tier_snapshot.parquet'""")
         assert main(["--as-of", DATES[2]]) == 0
-    marts = ["history.membership_levels", "history.membership_level_history"]
+    marts = ["history.membership_levels", "history.membership_level_history", "history.tier_assignment_history"]
     tables = {}
     for h in (root / "wh", home):
         with duckdb.connect(str(h / "served" / "warehouse.duckdb"), read_only=True) as con:

@@ -2,7 +2,9 @@
     (a table: stored by the pipeline and read by int_tier_history's readers).
     scheme_tiers (scheme -> tier, buyers only) stays a map in this private snapshot so stored
     history keeps one format; the served form is mart customer_scheme_tiers. membership_* is
-    the loyalty club's state at D, where the next night's replay starts. -#}
+    the loyalty club's state at D, where the next night's replay starts. assignment_changed and
+    membership_event say the customer has an event on D: the pipeline stores those rows first,
+    so the history marts' filters on them skip the rest of each stored file. -#}
 select
     p.as_of_date,
     p.customer_id,
@@ -19,6 +21,7 @@ select
     seg.value_grid,
     seg.lifecycle_stage,
     l.tier_assignments,
+    l.assignment_changed,
     club.points as membership_points,
     club.points_level as membership_points_level,
     club.level as membership_level,

@@ -8,7 +8,8 @@ with assignments as (
     select as_of_date, customer_id, scheme, computed_tier, assigned_tier, assigned_since, next_review_date,
         assignment_reason
     from {{ ref('int_stored_tier_assignments') }}
-    where assignment_reason <> 'kept'
+    -- the stored files hold the changed customers first: this filter skips the rest
+    where coalesce(assignment_changed, true) and assignment_reason <> 'kept'
     union all
     select as_of_date, customer_id, scheme, computed_tier, assigned_tier, assigned_since, next_review_date,
         assignment_reason
