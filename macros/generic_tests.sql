@@ -16,3 +16,19 @@
          b as (select count(*) as n from {{ other }})
     select a.n as model_rows, b.n as other_rows from a, b where a.n <> b.n
 {% endtest %}
+
+{#- Each stored tier snapshot (<history folder>/as_of=D/tier_snapshot.parquet) holds D's rows and
+    no other date's, so no date is stored twice; only the date column is read. A customer
+    stored twice in one file cannot pass: the file is stored only after its build's tests on
+    int_tier_snapshot passed. `model` is the history this guards. -#}
+{% test stored_snapshots_hold_their_own_date(model) %}
+    {%- set files = landing_inventory().history_files %}
+    {%- if files %}
+    select source_file, first_date, last_date
+    from ({{ parquet_file_date_ranges(files) }}) as f
+    where first_date <> last_date
+        or cast(first_date as {{ text_type() }}) <> regexp_extract(source_file, 'as_of=([0-9-]+)', 1)
+    {%- else %}
+    select * from {{ model }} where false
+    {%- endif %}
+{% endtest %}

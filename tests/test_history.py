@@ -4,6 +4,7 @@ import calendar
 import csv
 import hashlib
 import math
+import shutil
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -288,3 +289,16 @@ def test_rebuilding_a_past_date_changes_only_that_date(history_run):
     assert after[f"as_of={DATES[1]}"] != before[f"as_of={DATES[1]}"]
     assert hashlib.sha256(served.read_bytes()).hexdigest() == served_before  # a backfill is not published
     (landing / "orders" / "2026-07-01.csv").unlink()
+
+
+def test_a_snapshot_stored_under_another_date_fails_the_night(history_run, capsys):
+    """A folder copied under a date it does not hold would count its customers twice: red run."""
+    history = Settings.from_env().history_dir
+    copied = history / "as_of=2026-03-31"
+    shutil.copytree(history / f"as_of={DATES[0]}", copied)
+    try:
+        capsys.readouterr()
+        assert main(["--as-of", DATES[2]]) == 1
+        assert "stored_snapshots_hold_their_own_date" in capsys.readouterr().err
+    finally:
+        shutil.rmtree(copied)

@@ -350,6 +350,22 @@ select explode(sequence(date '{{ start }}', date_sub(date '{{ end }}', 1), inter
     {{ prototype }}
 {%- endmacro %}
 
+{#- Per Parquet file of `paths` (with a date column as_of_date): source_file, first_date, last_date. -#}
+{% macro parquet_file_date_ranges(paths) -%}
+    {{ return(adapter.dispatch('parquet_file_date_ranges')(paths)) }}
+{%- endmacro %}
+{% macro duckdb__parquet_file_date_ranges(paths) -%}
+    select filename as source_file, min(as_of_date) as first_date, max(as_of_date) as last_date
+    from read_parquet({{ sql_list(paths) }}, filename = true)
+    group by filename
+{%- endmacro %}
+{% macro spark__parquet_file_date_ranges(paths) -%}
+    select source_file, min(as_of_date) as first_date, max(as_of_date) as last_date
+    from ({% for p in paths %}select {{ sql_string(p) }} as source_file, as_of_date from parquet.`{{ p }}`
+        {%- if not loop.last %} union all {% endif %}{% endfor %}) as dated
+    group by source_file
+{%- endmacro %}
+
 {#- An expression that fails the query with the text `message` (SQL) as its error. -#}
 {% macro raise_error(message) -%}
     {{ return(adapter.dispatch('raise_error')(message)) }}
