@@ -18,16 +18,16 @@
 {% endtest %}
 
 {#- Each stored tier snapshot (<history folder>/as_of=D/tier_snapshot.parquet) holds D's rows and
-    no other date's, so no date is stored twice; only the date column is read. A customer
-    stored twice in one file cannot pass: the file is stored only after its build's tests on
-    int_tier_snapshot passed. `model` is the history this guards. -#}
+    no other date's (D read from the path's last as_of=), so no date is stored twice; only the
+    date column is read. A customer stored twice in one file cannot pass: the file is stored
+    only after its build's tests on int_tier_snapshot passed. `model` is the history this guards. -#}
 {% test stored_snapshots_hold_their_own_date(model) %}
     {%- set files = landing_inventory().history_files %}
     {%- if files %}
     select source_file, first_date, last_date
     from ({{ parquet_file_date_ranges(files) }}) as f
     where first_date <> last_date
-        or cast(first_date as {{ text_type() }}) <> regexp_extract(source_file, 'as_of=([0-9-]+)', 1)
+        or cast(first_date as {{ text_type() }}) <> regexp_extract(source_file, '.*as_of=([0-9-]+)', 1)
     {%- else %}
     select * from {{ model }} where false
     {%- endif %}

@@ -4,7 +4,9 @@
     points_per_currency_unit, never below 0), the best level they earn, and whether the date is
     a review date. Each night after the first with a club state this is D alone; older stored
     nights without one (stored by a version before the club was kept) are replayed once. Stored
-    sorted by (seq, customer_id): each step of the replay reads only its own rows. -#}
+    sorted by (seq, customer_id): each step of the replay reads only its own rows. The stored
+    nights' revenue is read from the files and D's from int_customer_profitability, not from
+    int_tier_history: D's snapshot holds the replay's result. -#}
 {%- set prototype -%}
     select null::date as as_of_date, null::{{ text_type() }} as customer_id, null::decimal(38, 2) as net_revenue
     where false
