@@ -359,12 +359,51 @@ def finish_interrupted(paths: Settings, log=print) -> bool:
     return True
 
 
+CLUB_COLUMNS = {  # the club state of a stored snapshot <- int_membership_replay's column
+    "membership_points": "points",
+    "membership_points_level": "points_level",
+    "membership_level": "level",
+    "membership_since": "level_since",
+    "membership_valid_until": "valid_until",
+    "membership_reason": "reason",
+    "membership_event": "is_event",
+}
+
+
+def add_club_state(con, history_dir: Path, as_of: str) -> list[Path]:
+    """Stored snapshots before `as_of` without club state (stored by an older version) get the
+    state this build replayed for their date, each file replaced whole; returns them. Without
+    it their club events would be replayed on this night only, then missing from
+    membership_level_history."""
+    added = []
+    for snapshot in sorted(history_dir.glob("as_of=*/tier_snapshot.parquet")):
+        day = snapshot.parent.name.removeprefix("as_of=")
+        columns = {name for (name,) in con.execute("select name from parquet_schema(?)", [str(snapshot)]).fetchall()}
+        if day >= as_of or "membership_level" in columns:
+            continue
+        if not con.execute("select count(*) from int_membership_replay where as_of_date = ?", [day]).fetchone()[0]:
+            continue
+        club = ", ".join(f"r.{source} as {target}" for target, source in CLUB_COLUMNS.items())
+        staged = snapshot.with_name(f".tier_snapshot.{uuid.uuid4().hex}.parquet")
+        con.execute(f"""copy (select s.*, {club} from read_parquet({sql_string(str(snapshot))}) as s
+                              left join int_membership_replay as r
+                                  on r.customer_id = s.customer_id and r.as_of_date = s.as_of_date
+                              order by s.customer_id)
+                        to {sql_string(str(staged))} (format parquet)""")
+        os.replace(staged, snapshot)
+        added.append(snapshot)
+    return added
+
+
 def store_snapshot(build_file: Path, history_dir: Path, as_of: str, duckdb_config: dict = DUCKDB_DEFAULTS) -> Path:
-    """Keep this date's tier snapshot; a rebuild replaces that date's folder and nothing else."""
+    """Keep this date's tier snapshot; a rebuild replaces that date's folder and, once, adds the
+    club state to older snapshots stored without it (before this date's, so a killed run
+    leaves them to the next night's replay)."""
     folder = history_dir / f"as_of={as_of}"
     staged = history_dir / f".as_of={as_of}.{uuid.uuid4().hex}"
     staged.mkdir(parents=True)
     with db.connect(build_file, read_only=True, config=duckdb_config) as con:
+        add_club_state(con, history_dir, as_of)
         export_mart(con, "int_tier_snapshot", staged / "tier_snapshot.parquet", order=SNAPSHOT_ORDER)
     retired = None
     if folder.exists():

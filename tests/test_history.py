@@ -222,8 +222,8 @@ def test_membership_steps_on_from_the_state_stored_the_night_before(history_run)
 
 def test_club_replayed_from_history_without_club_state_equals_the_stepped_one(history_run, tmp_path):
     """Snapshots stored by a version that kept no club state and no change flag: the night
-    replays the club from the first stored date, reads every stored assignment, and serves
-    what the nights that stepped on served."""
+    replays the club from the first stored date, reads every stored assignment, serves what the
+    nights that stepped on served, and stores the replayed state in those snapshots."""
     root, landing, mp = history_run
     home = tmp_path / "wh"
     with mp.context() as m:
@@ -243,6 +243,14 @@ def test_club_replayed_from_history_without_club_state_equals_the_stepped_one(hi
             tables[h] = [sorted(con.sql(f"select * from {t}").fetchall()) for t in marts]
     assert tables[home] == tables[root / "wh"]
     assert {r[0].isoformat() for r in tables[home][1]} == set(DATES)
+    # the night wrote the replayed state into the older snapshots, so later nights keep their events
+    club = f"customer_id, membership_points, membership_points_level, {', '.join(CLUB)}, membership_event"
+    for day in DATES[:2]:
+        stored = [
+            sorted(duckdb.sql(f"select {club} from read_parquet('{h}/as_of={day}/tier_snapshot.parquet')").fetchall())
+            for h in (source, target)
+        ]
+        assert stored[1] == stored[0] and stored[0]
 
 
 def test_crm_delta_lists_the_tier_changes_since_the_last_published_night(history_run):
