@@ -2,7 +2,8 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from datetime import date
 from pathlib import Path
 
@@ -191,16 +192,37 @@ def pipeline_landing(tmp_path_factory) -> Path:
     return shared(tmp_path_factory, f"generated-{PIPELINE.customers}-{PIPELINE.seed}", make) / "landing"
 
 
+@contextmanager
+def terminal_to(out: Path, err: Path) -> Iterator[None]:
+    """stdout and stderr, Python's and the process's file descriptors both, written to `out` and
+    `err` (line-buffered appends: the lines keep their order), as a terminal would show them."""
+    with out.open("a", buffering=1) as o, err.open("a", buffering=1) as e:
+        saved = os.dup(1), os.dup(2)
+        os.dup2(o.fileno(), 1)
+        os.dup2(e.fileno(), 2)
+        try:
+            with redirect_stdout(o), redirect_stderr(e):
+                yield
+        finally:
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+
+
 @pytest.fixture(scope="session")
 def published_night(pipeline_landing, tmp_path_factory) -> Path:
-    """A warehouse home after one successful night of the pipeline at PIPELINE_AS_OF; made once
-    per test run, only copied (published_home)."""
+    """A warehouse home after one successful night of `warehouse-run --json` (its as-of date the
+    landing's default, PIPELINE_AS_OF), with what it printed beside the home (stdout.txt,
+    stderr.txt); made once per test run, only copied (published_home)."""
 
     def make(folder: Path) -> None:
-        with pytest.MonkeyPatch.context() as mp:
+        with pytest.MonkeyPatch.context() as mp, terminal_to(folder / "stdout.txt", folder / "stderr.txt"):
             mp.setenv("WAREHOUSE_HOME", str(folder / "wh"))
             mp.setenv("LANDING_DIR", str(pipeline_landing))
-            assert main(["--as-of", PIPELINE_AS_OF]) == 0
+            code = main(["--json"])
+        assert code == 0, (folder / "stderr.txt").read_text()[-3000:]
+        assert json.loads((folder / "stdout.txt").read_text())["as_of"] == PIPELINE_AS_OF
 
     return shared(tmp_path_factory, f"published-{PIPELINE.customers}-{PIPELINE.seed}-{PIPELINE_AS_OF}", make) / "wh"
 

@@ -9,7 +9,6 @@ from pathlib import Path
 import duckdb
 from conftest import HANDMADE_AS_OF, query
 
-from orchestration.main_job import main
 from orchestration.report import money
 from orchestration.summary import summarize, to_json, to_text
 from tiering.landing import default_as_of, take_inventory
@@ -70,17 +69,16 @@ def test_summary_text_and_json_keep_amounts(handmade_warehouse):
     )
 
 
-def test_warehouse_run_prints_the_summary_and_logs_the_rest(pipeline_landing, tmp_path, monkeypatch, capfd):
-    monkeypatch.setenv("WAREHOUSE_HOME", str(tmp_path / "wh"))
-    monkeypatch.setenv("LANDING_DIR", str(pipeline_landing))  # 600 customers (the sample's 3,000 add only time)
-    assert main(["--json"]) == 0
-    out, err = capfd.readouterr()
+def test_warehouse_run_prints_the_summary_and_logs_the_rest(published_night, pipeline_landing):
+    # the shared night is `warehouse-run --json` on 600 customers (the sample's 3,000 add only time)
+    out, err = ((published_night.parent / f"std{name}.txt").read_text() for name in ("out", "err"))
     assert out.lstrip().startswith("{"), (out[:2000], err[-2000:])
     s = json.loads(out)
     as_of = default_as_of(take_inventory(pipeline_landing)).isoformat()
     assert s["as_of"] == as_of and s["audit"]["passed"] and s["published"]["as_of"] == as_of
-    assert Path(s["report"]) == tmp_path / "wh" / "reports" / f"tier_report-{as_of}.html" and Path(s["report"]).exists()
-    assert (tmp_path / "wh" / "reports" / "tier_report-latest.html").exists()
+    report = published_night / "reports" / f"tier_report-{as_of}.html"
+    assert Path(s["report"]) == report and report.exists()
+    assert (published_night / "reports" / "tier_report-latest.html").exists()
     lines = err.splitlines()
     assert lines[2].startswith(f"running the nightly pipeline for {as_of}"), err[-3000:]
     progress = [
