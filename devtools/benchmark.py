@@ -546,14 +546,21 @@ def load_average() -> str:
     return " / ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def provenance(load_at_start: str) -> dict:
+def report_files(out: Path) -> list[Path]:
+    """The files a run writes: results.json, results.md and ANALYSIS.md beside them."""
+    return [out.with_suffix(".json"), out.with_suffix(".md"), out.parent / "ANALYSIS.md"]
+
+
+def provenance(load_at_start: str, out: Path) -> dict:
     """When and on which commit a size was measured (+changes: with uncommitted changes outside
-    benchmarks/, where the results themselves are written), and the load around it."""
+    benchmarks/ and the run's own report files), and the load around it."""
     git = lambda *args: subprocess.run(["git", *args], cwd=PROJECT_DIR, capture_output=True, text=True).stdout.strip()
     commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    root = PROJECT_DIR.resolve()
+    own = [f":(exclude){f.relative_to(root)}" for f in map(Path.resolve, report_files(out)) if f.is_relative_to(root)]
     return {
         "date": date.today().isoformat(),
-        "commit": commit + ("+changes" if git("status", "--porcelain", "--", ".", ":!benchmarks") else ""),
+        "commit": commit + ("+changes" if git("status", "--porcelain", "--", ".", ":!benchmarks", *own) else ""),
         "load_average": f"start {load_at_start}, end {load_average()}",
     }
 
@@ -583,8 +590,9 @@ def starting_results(out: Path, sizes: list[int], append: bool) -> dict:
 
 def write_reports(results: dict, out: Path) -> None:
     """results.md and ANALYSIS.md beside results.json, both generated from the results."""
-    out.with_suffix(".md").write_text(markdown(results))
-    (out.parent / "ANALYSIS.md").write_text(analysis(results))
+    _, md, analysis_file = report_files(out)
+    md.write_text(markdown(results))
+    analysis_file.write_text(analysis(results))
 
 
 def main(argv=None) -> int:
@@ -635,7 +643,7 @@ def main(argv=None) -> int:
             results["sizes"].append(
                 {
                     **run_size(size, a.work, repeat, a.pandas_max_customers, a.pandas_repeat),
-                    "measured": provenance(load_at_start),
+                    "measured": provenance(load_at_start, a.out),
                 }
             )
         except (RuntimeError, subprocess.CalledProcessError) as failure:  # a size that cannot finish is a result too
@@ -644,7 +652,7 @@ def main(argv=None) -> int:
                 {
                     "customers": size,
                     "error": str(failure)[-3000:],
-                    "measured": provenance(load_at_start),
+                    "measured": provenance(load_at_start, a.out),
                     "stages": done,
                 }
             )

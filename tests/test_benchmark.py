@@ -1,6 +1,7 @@
 """Benchmark smoke run (CI): the command works end to end and writes its results. No timing asserts."""
 
 import json
+import subprocess
 from pathlib import Path
 
 import duckdb
@@ -46,6 +47,22 @@ def test_each_measured_build_parses_afresh(tmp_path):
     stale.parent.mkdir()
     stale.write_bytes(b"stale")
     assert benchmark.fresh_target(tmp_path, "target-5000000-0") == stale.parent and not stale.parent.exists()
+
+
+def test_a_commit_is_marked_changed_by_code_not_by_the_runs_own_reports(tmp_path, monkeypatch):
+    git = lambda *args: subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+    git("init", "-q")
+    (tmp_path / "model.sql").write_text("select 1\n")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "one")
+    monkeypatch.setattr(benchmark, "PROJECT_DIR", tmp_path)
+    assert "+" not in benchmark.provenance("0", tmp_path.parent / "results")["commit"]  # reports outside
+    out = tmp_path / "bench"  # a --out outside benchmarks/: bench.json, bench.md, ANALYSIS.md
+    for f in benchmark.report_files(out):
+        f.write_text("{}")
+    assert "+" not in benchmark.provenance("0", out)["commit"]
+    (tmp_path / "model.sql").write_text("select 2\n")
+    assert benchmark.provenance("0", out)["commit"].endswith("+changes")
 
 
 def test_a_size_the_pipeline_cannot_finish_is_recorded(tmp_path, monkeypatch):
@@ -203,6 +220,8 @@ def test_analysis_judges_the_100k_target_and_the_cost_per_line_up_to_the_largest
     assert SMALL_DESIGNS["dbt_build_over_single_pass"] in text
     assert "| dbt build | 10.0 | 4.0 | 4.8 | 1.2 | **no** |" in text  # microseconds per order line
     assert "| dbt increment | 5.0 | 1.0 | 0.8 | 0.8 | yes |" in text
+    assert "- dbt build: at 1M no runs recorded, peak 4,000 MB; at 5,000,000 no runs recorded, peak 5,000 MB." in text
+    assert "- dbt increment:" not in text  # a note for each stage that is not linear only
     without_5m = analysis({"machine": machine(), "sizes": sizes[:2]})
     assert "Cost per order line" not in without_5m  # nothing above 1M to judge
 
