@@ -10,6 +10,7 @@ writes the same delta.
 from pathlib import Path
 
 from tiering import db
+from tiering.db import sql_string
 from tiering.settings import duckdb_config
 
 # change_type -> (export of the public mart, the customer's value in it, which rows count)
@@ -23,16 +24,12 @@ COLUMNS = ("as_of_date", "previous_as_of_date", "customer_id", "change_type", "o
 FILE_NAME = "crm_delta"
 
 
-def _sql_string(value) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
-
-
 def _values(exports: Path | None, mart: str, value: str, where: str) -> str:
     """The customer -> value relation of one export; empty when the export does not exist."""
     path = exports / f"{mart}.parquet" if exports else None
     if path is None or not path.exists():
         return "(select null::varchar as customer_id, null::varchar as value where false)"
-    return f"(select customer_id, ({value})::varchar as value from read_parquet({_sql_string(path)}) where {where})"
+    return f"(select customer_id, ({value})::varchar as value from read_parquet({sql_string(path)}) where {where})"
 
 
 def _old_values(previous: Path | None, change: str, rerun: bool) -> str:
@@ -41,22 +38,22 @@ def _old_values(previous: Path | None, change: str, rerun: bool) -> str:
     served = _values(previous, mart, value, where)
     if not rerun:
         return served
-    delta = f"(select * from read_parquet({_sql_string(previous / f'{FILE_NAME}.parquet')}) where change_type = {_sql_string(change)})"
+    delta = f"(select * from read_parquet({sql_string(previous / f'{FILE_NAME}.parquet')}) where change_type = {sql_string(change)})"
     return f"""(select customer_id, value from {served} where customer_id not in (select customer_id from {delta})
                union all select customer_id, old_value from {delta} where old_value is not null)"""
 
 
 def delta_query(previous: Path | None, current: Path, as_of: str, previous_as_of: str | None, rerun: bool) -> str:
     parts = [
-        f"""select {_sql_string(change)} as change_type, coalesce(new.customer_id, old.customer_id) as customer_id,
+        f"""select {sql_string(change)} as change_type, coalesce(new.customer_id, old.customer_id) as customer_id,
                    old.value as old_value, new.value as new_value
             from {_old_values(previous, change, rerun)} as old
             full outer join {_values(current, *CHANGES[change])} as new using (customer_id)
             where old.value is distinct from new.value"""
         for change in CHANGES
     ]
-    return f"""select {_sql_string(as_of)}::date as as_of_date,
-                      {_sql_string(previous_as_of) if previous_as_of else "null"}::date as previous_as_of_date,
+    return f"""select {sql_string(as_of)}::date as as_of_date,
+                      {sql_string(previous_as_of) if previous_as_of else "null"}::date as previous_as_of_date,
                       customer_id, change_type, old_value, new_value
                from ({" union all ".join(parts)})
                order by customer_id, change_type"""
@@ -71,7 +68,5 @@ def write_crm_delta(previous: Path | None, current: Path, as_of: str, previous_a
         con.execute(f"create temp table delta as {delta_query(previous, current, as_of, previous_as_of, rerun)}")
         for fmt, suffix in (("header", "csv"), ("format parquet", "parquet")):
             target = current / f"{FILE_NAME}.{suffix}"
-            con.execute(
-                f"copy (select * from delta order by customer_id, change_type) to {_sql_string(target)} ({fmt})"
-            )
+            con.execute(f"copy (select * from delta order by customer_id, change_type) to {sql_string(target)} ({fmt})")
         return con.sql("select count(*) from delta").fetchone()[0]

@@ -9,8 +9,8 @@ import csv
 from decimal import Decimal
 from pathlib import Path
 
-from orchestration.publish import sql_string
 from tiering import db
+from tiering.db import sql_string
 from tiering.landing import DUCKDB_DEFAULTS
 from tiering.settings import DRIFT_THRESHOLDS_FILE
 

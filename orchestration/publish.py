@@ -18,6 +18,7 @@ from pathlib import Path
 
 from orchestration.crm_delta import write_crm_delta
 from tiering import db
+from tiering.db import sql_string
 from tiering.landing import DUCKDB_DEFAULTS, built_from, landing_marker
 from tiering.project import PROJECT_DIR
 from tiering.settings import PUBLIC_MARTS, Settings, mart_schemas
@@ -59,10 +60,6 @@ SNAPSHOT_ORDER = "coalesce(assignment_changed or membership_event, true) desc, c
 
 class PublishRefused(Exception):
     """This build may not be published (no verdict, a failed one, or a verdict of another build)."""
-
-
-def sql_string(value) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 def now() -> str:
@@ -376,6 +373,8 @@ def add_club_state(con, history_dir: Path, as_of: str) -> list[Path]:
     it their club events would be replayed on this night only, then missing from
     membership_level_history."""
     added = []
+    for leftover in history_dir.glob("as_of=*/.tier_snapshot.*.parquet"):  # a run killed while writing
+        leftover.unlink()
     for snapshot in sorted(history_dir.glob("as_of=*/tier_snapshot.parquet")):
         day = snapshot.parent.name.removeprefix("as_of=")
         columns = {name for (name,) in con.execute("select name from parquet_schema(?)", [str(snapshot)]).fetchall()}
@@ -388,7 +387,7 @@ def add_club_state(con, history_dir: Path, as_of: str) -> list[Path]:
         con.execute(f"""copy (select s.*, {club} from read_parquet({sql_string(str(snapshot))}) as s
                               left join int_membership_replay as r
                                   on r.customer_id = s.customer_id and r.as_of_date = s.as_of_date
-                              order by s.customer_id)
+                              order by s.customer_id)  -- no assignment_changed: not SNAPSHOT_ORDER
                         to {sql_string(str(staged))} (format parquet)""")
         os.replace(staged, snapshot)
         added.append(snapshot)

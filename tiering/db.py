@@ -14,3 +14,8 @@ def connect(
     con = duckdb.connect(str(database), read_only=read_only, config=dict(config or {}))
     con.execute("set enable_progress_bar = false")
     return con
+
+
+def sql_string(value: object) -> str:
+    """`value` (a path, a date, text) as a SQL string literal."""
+    return "'" + str(value).replace("'", "''") + "'"

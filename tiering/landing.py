@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 
 from tiering import db
 from tiering.contract import TABLES
+from tiering.db import sql_string
 
 GLOB_CHARS = ("*", "?", "[")
 # DuckDB limits of the inventory's own connections when none are given (Settings' defaults)
@@ -58,10 +59,6 @@ class Inventory:
 
     def folder(self, table: str) -> Path:
         return self.landing_dir / table
-
-
-def sql_string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def refuse_glob_chars(path: Path, what: str) -> None:
