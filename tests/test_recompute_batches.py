@@ -204,3 +204,34 @@ def test_key_index_finds_the_exact_row_when_hashes_collide(monkeypatch):
     found = index.index(probe)
     assert found.to_pylist() == [4, None, None, 0, 5, 1]
     assert index.column("customer_id", found).to_pylist() == ["ck3", None, None, "ck5", "ck0", "ck1"]
+
+
+@pytest.mark.fast
+def test_positions_are_numpys_binary_search_in_any_probe_order():
+    rng = np.random.default_rng(7)
+    top = np.uint64(2**64 - 1)
+    edges = np.array([0, 5, 5, top], np.uint64)
+    table = np.sort(np.concatenate([rng.integers(0, top, 5000, np.uint64, endpoint=True), edges]))
+    probes = np.concatenate(
+        [rng.integers(0, top, 3000, np.uint64, endpoint=True), table[::7], np.array([0, 4, 5, top], np.uint64)]
+    )
+    rng.shuffle(probes)
+    expected = np.minimum(np.searchsorted(table, probes), len(table) - 1)
+    assert (recompute_module.positions(table, probes) == expected).all()
+    assert len(recompute_module.positions(table, np.array([], np.uint64))) == 0
+
+
+@pytest.mark.fast
+def test_customer_sums_are_summed_again_only_after_as_many_new_rows(monkeypatch):
+    """Every batch brings the same ten customers: the held rows are reduced every second batch
+    (ten new rows outnumber the ten left), not after every batch, and the sums stay exact."""
+    monkeypatch.setattr(recompute_module, "REDUCE_AT", 2)
+    sums = recompute_module.CustomerSums(["net_revenue"])
+    reductions = []
+    for batch in range(40):
+        customers = [f"c{i}" for i in range(10)]
+        sums.add(pa.table({"customer_id": customers, "net_revenue": [Decimal(f"{batch}.{i:02d}") for i in range(10)]}))
+        reductions.append(len(sums.parts) == 1)
+    assert sum(reductions) == 20
+    totals = {r["customer_id"]: r["net_revenue"] for r in sums.table().to_pylist()}
+    assert totals == {f"c{i}": sum(Decimal(f"{b}.{i:02d}") for b in range(40)) for i in range(10)}
