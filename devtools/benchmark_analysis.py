@@ -75,7 +75,8 @@ DESIGNS = {
         "incremental oracle would: per-customer sums of the last audited night kept beside its "
         "verdict, and each night only the new files and the keys they deliver again recomputed. "
         "The recomputation hashes keys from Arrow's buffers (commit 9238767: the whole audit at "
-        "1M 99 s against 127 s); two threads for the order lines and the service events were "
+        "1M 99 s against 127 s) and searches them in the order of their top bits (after 579001c: "
+        "82.4 s against 106.1 s, paired; the cost per line section below); two threads for the order lines and the service events were "
         "tried and not kept (11% less wall time, 55% more memory); the Data Docs keep 30 audits "
         "(8eb0085; the benchmark's GX project is new, so its figures do not carry that cost). The "
         "publish sorts each public mart once, exporting it in the served file's stored order "
@@ -271,9 +272,41 @@ def linearity_section(sizes: list[dict]) -> list[str]:
 # What is known about a stage that costs more per line at the largest size (a judgement).
 NONLINEAR = (
     "Where a stage is not linear: a median moves with the machine (the spread of the runs at "
-    "1M below) and the largest size may have fewer runs. Not profiled at the largest size; a "
-    "stage whose peak reaches DuckDB's memory limit there spills to disk, which costs more per line."
+    "1M below) and the largest size may have fewer runs; a stage whose peak reaches DuckDB's "
+    "memory limit there spills to disk, which costs more per line. What its profile at 1M and 5M "
+    "showed follows each stage that has one."
 )
+
+# What a profile at 1M and 5M customers found for a stage (a judgement; figures of the commits named).
+NONLINEAR_CAUSES = {
+    "gx_audit": (
+        "Profiled (cProfile of the recomputation, nearly all of the audit) at commit 579001c: at "
+        "5M customers the binary searches of each batch's keys among the sorted key hashes (36M "
+        "orders) took 236 of 637 seconds, 8x their time at 1M for 5x the rows (random probes into "
+        "a larger array miss the cache more), and the group-bys of the per-customer sums 37 s "
+        "against 1.7 s. The commit after it searches in the order of the probes' top 16 bits "
+        "(`recompute.positions`) and sums again only after as many new rows as the sums hold: "
+        "the recomputation at 5M took 412 s (searches 53 s, group-bys 11 s), 1.09x its cost per "
+        "line at 1M; the whole audit at 1M 82.4 s against 106.1 s (paired, 3 runs), at 5M 457 s "
+        "in one run (peak 5.35 GB). What is left grows with the searched arrays; recomputing per "
+        "slice of customer hashes would keep them small."
+    ),
+    "publish": (
+        "Profiled per statement (2026-11-27): the public marts are copied into the served file "
+        "sorted by their export order, then exported. `assigned_tiers` (a row per customer and "
+        "scheme) sorted in 4.4 s at 1M and 26.9 s at 5M (6.2x for 5x the rows) and exported in "
+        "1.6 s and 10.2 s; `customer_value` (a row per customer) sorted in 1.9 s and 10.3 s "
+        "(5.3x). Alone, that sort spilled 1.6 GB to disk at 5M, none at 1M (DuckDB's 4 GB memory "
+        "limit). Sorting per slice of customers would keep each sort in memory."
+    ),
+    "single_pass_query": (
+        "Profiled (DuckDB's profiler, 2026-11-27): CPU 15.7 s at 1M (wall 8.7 s) and 116.3 s at 5M "
+        "(wall 62.6 s), 7.4x for 5x the rows. The join of the order lines to the window's completed "
+        "orders took 3.7 CPU seconds at 1M and 44.6 at 5M (12x), reading the order lines 1.6 and "
+        "15.0 (9x), the other operators 4x to 7x. At 5M the query spilled 4.0 GB to disk (its hash "
+        "tables outgrow DuckDB's 4 GB memory limit), at 1M nothing."
+    ),
+}
 
 
 def _spread(stage_figures: dict) -> str:
@@ -288,11 +321,13 @@ def _peak(stage_figures: dict) -> str:
 
 
 def nonlinear_note(stage: str, base: dict, largest: dict) -> str:
-    """A non-linear stage's runs (count and spread) and peak memory at 1M and the largest size."""
+    """A non-linear stage's runs (count and spread) and peak memory at 1M and the largest size,
+    and what its profile found (NONLINEAR_CAUSES)."""
     at_base, at_largest = base["stages"][stage], largest["stages"][stage]
+    cause = NONLINEAR_CAUSES.get(stage)
     return (
         f"{stage.replace('_', ' ')}: at 1M {_spread(at_base)}, peak {_peak(at_base)}; "
-        f"at {largest['customers']:,} {_spread(at_largest)}, peak {_peak(at_largest)}."
+        f"at {largest['customers']:,} {_spread(at_largest)}, peak {_peak(at_largest)}." + (f" {cause}" if cause else "")
     )
 
 

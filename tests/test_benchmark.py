@@ -11,7 +11,15 @@ import pytest
 
 from devtools import benchmark
 from devtools.benchmark import baseline_stages, machine, main, starting_results
-from devtools.benchmark_analysis import DBT_FIXED, DESIGNS, PIPELINE, SMALL_DESIGNS, analysis, time_by_part
+from devtools.benchmark_analysis import (
+    DBT_FIXED,
+    DESIGNS,
+    NONLINEAR_CAUSES,
+    PIPELINE,
+    SMALL_DESIGNS,
+    analysis,
+    time_by_part,
+)
 from devtools.generator.cli import Spec, generate
 from devtools.profile import profile_sql
 
@@ -213,7 +221,7 @@ def test_analysis_judges_the_100k_target_and_the_cost_per_line_up_to_the_largest
     sizes = [
         a_size(100_000, 30.0, 2.0, 10.0, 15.0, 900),  # build 15x the single pass: over the 10x set at 100k
         a_size(1_000_000, 120.0, 20.0, 150.0, 30.0, 4000),
-        a_size(5_000_000, 720.0, 100.0, 150.0, 120.0, 5000),  # build 1.2x 1M's cost per line; increment 0.8x
+        a_size(5_000_000, 720.0, 150.0, 150.0, 120.0, 5000),  # per line 1M's: build 1.2x, single pass 1.5x
     ]
     text = analysis({"machine": machine(), "sizes": sizes})
     assert "| full build (with its tests) within 10x the single-pass query | 15.0 | <= 10.0 | **no** |" in text
@@ -222,6 +230,7 @@ def test_analysis_judges_the_100k_target_and_the_cost_per_line_up_to_the_largest
     assert "| dbt increment | 5.0 | 1.0 | 0.8 | 0.8 | yes |" in text
     assert "- dbt build: at 1M no runs recorded, peak 4,000 MB; at 5,000,000 no runs recorded, peak 5,000 MB." in text
     assert "- dbt increment:" not in text  # a note for each stage that is not linear only
+    assert NONLINEAR_CAUSES["single_pass_query"] in text and NONLINEAR_CAUSES["gx_audit"] not in text
     without_5m = analysis({"machine": machine(), "sizes": sizes[:2]})
     assert "Cost per order line" not in without_5m  # nothing above 1M to judge
 
