@@ -455,10 +455,10 @@ def repeated_hashes(landed: Landed) -> np.ndarray:
 
 
 def positions(sorted_hashes: np.ndarray, probes: np.ndarray) -> np.ndarray:
-    """np.searchsorted(sorted_hashes, probes), clipped to the last position, searched in the
-    order of the probes' top 16 bits (a radix sort): consecutive searches then end in the same
-    small part of a large array, which stays in the cache (a batch of 1M probes into 7M hashes:
-    0.18 s, against 1.15 s in random order)."""
+    """np.searchsorted(sorted_hashes, probes) (not empty), clipped to the last position, searched
+    in the order of the probes' top 16 bits (a radix sort): consecutive searches then end in the
+    same small part of a large array, which stays in the cache (a batch of 1M probes into 7M
+    hashes: 0.18 s, against 1.29 s in random order)."""
     order = np.argsort((probes >> np.uint64(48)).astype(np.uint16), kind="stable")
     at = np.empty(len(probes), np.intp)
     at[order] = np.searchsorted(sorted_hashes, probes[order])
