@@ -28,6 +28,7 @@ from pathlib import Path
 
 from devtools.benchmark_analysis import PIPELINE, analysis, time_by_part, verdicts
 from tiering.contract import TABLES
+from tiering.db import sql_string
 from tiering.project import PROJECT_DIR
 from tiering.settings import duckdb_config
 
@@ -60,15 +61,11 @@ def baseline_columns(table: str) -> tuple[str, dict[str, str]]:
     return ", ".join(contract.key), types
 
 
-def _sql_path(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
-
-
 def _read_file(path: Path, columns: dict) -> str:
     source = (
-        f"read_parquet({_sql_path(path)})"
+        f"read_parquet({sql_string(path)})"
         if path.suffix == ".parquet"
-        else f"read_csv({_sql_path(path)}, delim = ',', quote = '\"', escape = '\"', header = true, "
+        else f"read_csv({sql_string(path)}, delim = ',', quote = '\"', escape = '\"', header = true, "
         f"all_varchar = true, ignore_errors = true)"
     )
     return f"(select {', '.join(f'try_cast({c} as {t}) as {c}' for c, t in columns.items())} from {source})"

@@ -70,7 +70,7 @@ def rows(con, sql: str, params=()) -> list[dict]:
 def connect(database: Path):
     """Attached, not opened: a reader in this process may hold the served file open already."""
     con = db.connect(config=duckdb_config())
-    con.execute("attach " + "'" + str(database).replace("'", "''") + "' as warehouse (read_only)")
+    con.execute(f"attach {db.sql_string(database)} as warehouse (read_only)")
     con.execute("use warehouse")
     return con
 

@@ -18,6 +18,7 @@ import pytest
 from conftest import copy_handmade, query, shared
 
 from orchestration.dbt_runner import run_dbt_build
+from tiering.db import sql_string
 from tiering.landing import GLOB_CHARS
 from tiering.settings import PUBLIC_MARTS
 
@@ -210,7 +211,7 @@ def test_marts_do_not_depend_on_the_host_time_zone(night):
     _, _, built = night
     con = duckdb.connect()
     for name, wh in (("utc", built["UTC"]), ("ny", built["America/New_York"])):
-        con.execute(f"""attach '{str(wh).replace("'", "''")}' as {name} (read_only)""")
+        con.execute(f"attach {sql_string(wh)} as {name} (read_only)")
     for mart in PUBLIC_MARTS:
         for a, b in (("utc", "ny"), ("ny", "utc")):
             assert con.sql(f"select count(*) from (from {a}.{mart} except all from {b}.{mart})").fetchone()[0] == 0, (
