@@ -329,9 +329,9 @@ select explode(sequence(date '{{ start }}', date_sub(date '{{ end }}', 1), inter
 {% macro duckdb__unnest_list(expression) %}unnest({{ expression }}){% endmacro %}
 {% macro spark__unnest_list(expression) %}explode({{ expression }}){% endmacro %}
 
-{#- The rows of the Parquet files `paths` and of `prototype` (zero rows that name `columns`
-    and their types), united by name: on DuckDB a column a file lacks is null; on Spark every
-    file has all `columns`. -#}
+{#- The rows of the Parquet files `paths` and of `prototype` (zero rows that name at least
+    `columns`, with their types), united by name: on DuckDB a column a file lacks is null; on
+    Spark every file has all `columns`, and only `columns` are read. -#}
 {% macro parquet_files_with_prototype(paths, prototype, columns) -%}
     {{ return(adapter.dispatch('parquet_files_with_prototype')(paths, prototype, columns)) }}
 {%- endmacro %}
@@ -347,7 +347,7 @@ select explode(sequence(date '{{ start }}', date_sub(date '{{ end }}', 1), inter
     {{ spark__select_parquet_files(paths, columns) }}
     union all
     {%- endif %}
-    {{ prototype }}
+    select {{ columns | join(', ') }} from ({{ prototype }}) as prototype
 {%- endmacro %}
 
 {#- Per Parquet file of `paths` (with a date column as_of_date): source_file, first_date, last_date. -#}
