@@ -79,7 +79,8 @@ def test_fit_on_grouped_summaries_equals_fit_on_customers(cdnow):
     keys, counts = np.unique(np.stack([cdnow["x"], cdnow["t_x"], cdnow["T"]], axis=1), axis=0, return_counts=True)
     grouped = clv.fit_bgnbd(keys[:, 0], keys[:, 1], keys[:, 2], counts)
     plain = clv.fit_bgnbd(cdnow["x"], cdnow["t_x"], cdnow["T"])
-    assert grouped.r == pytest.approx(plain.r, rel=1e-4) and grouped.b == pytest.approx(plain.b, rel=1e-4)
+    for name in ("r", "alpha", "a", "b"):
+        assert getattr(grouped, name) == pytest.approx(getattr(plain, name), rel=1e-4), name
 
 
 def test_gamma_gamma_reproduces_published_spend_model(cdnow):

@@ -1,6 +1,7 @@
 """The generator: deterministic, contract-conformant, and shaped like real customer bases."""
 
 import filecmp
+import json
 from datetime import date
 
 import duckdb
@@ -10,7 +11,9 @@ import pytest
 from reference import connect_landing, customer_figures, top_share
 
 from devtools.generator.cli import Spec, generate, main
+from orchestration.recompute import recompute
 from tiering.contract import TABLES
+from tiering.landing import default_as_of, take_inventory, write_inventory
 
 pytestmark = pytest.mark.fast  # the quick tier: make test-fast
 
@@ -47,11 +50,18 @@ def test_files_follow_the_contract(generated_landing):
 
 
 def test_clean_option_writes_no_bad_rows(tmp_path):
-    generate(Spec(customers=300, seed=5, clean=True), tmp_path)
-    for name in ("customers", "orders", "order_lines", "service_events", "invoices"):
-        csv = pacsv.read_csv(tmp_path / name / "2026-06-30.csv").to_pandas()
-        assert not csv[TABLES[name].key[0]].astype(str).str.contains("BAD|UNK|DUP|NULL|ZERO|NEG").any()
-    assert not (tmp_path / "activity_rates" / "2026-06-30.csv").exists()
+    landing = tmp_path / "landing"
+    generate(Spec(customers=300, seed=5, clean=True), landing)
+    inventory = take_inventory(landing)
+    assert inventory.malformed == [] and inventory.rejected == []
+    # the audit's own judgement (orchestration/recompute.py), not the generator's markers
+    document = json.loads(write_inventory(inventory, tmp_path / "inventory").read_text())
+    judged = recompute(document, default_as_of(inventory)).counts
+    assert {name: counts.quarantined for name, counts in judged.items()} == dict.fromkeys(judged, 0)
+    assert all(counts.accepted > 0 for counts in judged.values())
+    invoices = pacsv.read_csv(landing / "invoices" / "2026-06-30.csv").to_pandas()  # not judged by the audit
+    assert not invoices["invoice_id"].astype(str).str.contains("BAD|UNK|DUP|NULL|ZERO|NEG").any()
+    assert not (landing / "activity_rates" / "2026-06-30.csv").exists()
 
 
 @pytest.fixture(scope="module")

@@ -40,7 +40,6 @@ def test_sample_has_over_served_small_and_under_served_vip_customers(sample):
         )
     )
     assert {"over_served D", "over_served non_buyer", "under_served A", "under_served B"} <= set(got)
-    assert all(n > 0 for n in got.values())
 
 
 def test_service_policy_and_actions_follow_the_assigned_default_tier(sample):

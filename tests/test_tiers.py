@@ -123,7 +123,7 @@ def test_exact_tier_counts_and_tie_rule(n, tmp_path, warehouse):
     assert dict(query(warehouse, default)) == expected
 
 
-def test_rounding_is_exact_decimal_half_up():
+def test_the_oracle_rounds_exact_decimal_half_up():
     assert bounds(["0.05"], 1000) == [50] and bounds(["0.01", "0.05"], 150) == [2, 8]  # 1.5 -> 2, 7.5 -> 8
     assert expected_counts(SHARE_SCHEMES["vip_1_4_15_80"], 7) == {"C": 1, "D": 6}  # 0.2 x 7 = 1.4 -> 1
     assert expected_counts(SHARE_SCHEMES["vip_1_4_15_80"], 50) == {"A": 1, "B": 2, "C": 7, "D": 40}

@@ -1,5 +1,6 @@
 -- Every scheme of tier_profitability, the quadrants and the grid add up to company_pnl exactly,
--- in total and (through customer_scheme_tiers x customer_cost_to_serve) per activity.
+-- in total and (through customer_scheme_tiers x customer_cost_to_serve) per activity; an activity
+-- line missing on one side counts as zero there, and a P&L without its contribution line fails.
 -- Dagster: a blocking asset check of the mart it ties out (publish waits for it)
 {{ config(meta={'dagster': {'ref': {'name': 'tier_profitability'}}}) }}
 
@@ -41,14 +42,26 @@ activity_sums as (
     from {{ ref('customer_scheme_tiers') }} as tiers
     inner join {{ ref('customer_cost_to_serve') }} as costs on costs.customer_id = tiers.customer_id
     group by all
+),
+
+-- every scheme against every activity line: a line missing on either side counts as zero
+activity_expected as (
+    select schemes.grouping, activity_pnl.activity, activity_pnl.amount
+    from (select distinct 'customer_scheme_tiers ' || scheme as grouping from {{ ref('customer_scheme_tiers') }}) as schemes
+    cross join activity_pnl
 )
 
 select sums.grouping, 'totals' as what
 from sums cross join pnl
-where sums.net_revenue <> pnl.net_revenue or sums.cogs <> pnl.cogs or sums.gross_margin <> pnl.gross_margin
-   or sums.cost_to_serve <> pnl.cost_to_serve or sums.contribution <> pnl.contribution
+where sums.net_revenue is distinct from pnl.net_revenue or sums.cogs is distinct from pnl.cogs
+   or sums.gross_margin is distinct from pnl.gross_margin
+   or sums.cost_to_serve is distinct from pnl.cost_to_serve or sums.contribution is distinct from pnl.contribution
 union all
-select a.grouping, a.activity
+select 'company_pnl', 'no company_contribution line'
+from pnl
+where pnl.contribution is null
+union all
+select coalesce(a.grouping, e.grouping), coalesce(a.activity, e.activity)
 from activity_sums as a
-left join activity_pnl as p on p.activity = a.activity
-where a.amount is distinct from p.amount
+full outer join activity_expected as e on e.grouping = a.grouping and e.activity = a.activity
+where coalesce(a.amount, 0) <> coalesce(e.amount, 0)
