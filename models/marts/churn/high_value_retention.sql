@@ -4,12 +4,14 @@
     longer horizon); retained = still in tier A or B at F (a customer absent at F, or no longer
     a buyer, is not retained). Only cohorts with such an F appear (none while the history spans
     less than six months). -#}
-with history as (
-    select as_of_date, customer_id, pyramid_tier in ('A', 'B') as is_high_value
-    from {{ ref('int_tier_history') }}
-),
+with dates as (select distinct as_of_date from {{ ref('int_tier_history') }}),
 
-dates as (select distinct as_of_date from history),
+-- only the high-value rows are read: a customer absent at F or out of A and B is not retained
+high_value as (
+    select as_of_date, customer_id
+    from {{ ref('int_tier_history') }}
+    where pyramid_tier in ('A', 'B')
+),
 
 cohorts as (
     select
@@ -27,12 +29,11 @@ select
     cohorts.cohort_date,
     cohorts.follow_up_date,
     count(*) as high_value_customers,
-    count(*) filter (where coalesce(later.is_high_value, false)) as retained_customers,
-    count(*) filter (where coalesce(later.is_high_value, false)) / count(*) as retention_rate
+    count(later.customer_id) as retained_customers,
+    count(later.customer_id) / count(*) as retention_rate
 from cohorts
-inner join history as cohort_members
-    on cohort_members.as_of_date = cohorts.cohort_date and cohort_members.is_high_value
-left join history as later
+inner join high_value as cohort_members on cohort_members.as_of_date = cohorts.cohort_date
+left join high_value as later
     on later.as_of_date = cohorts.follow_up_date and later.customer_id = cohort_members.customer_id
 cross join {{ ref('int_run_parameters') }} as params
 group by params.as_of_date, cohorts.cohort_date, cohorts.follow_up_date

@@ -27,41 +27,48 @@ schemes as (
     select scheme, tier, tier_order from {{ ref('tier_schemes') }}
 ),
 
-labels as (
-    select h.as_of_date, h.customer_id, s.scheme,
-           coalesce(h.scheme_tiers[s.scheme], 'non_buyer') as tier,
-           h.net_revenue, h.contribution
-    from history as h
-    cross join (select distinct scheme from schemes) as s
-),
-
 from_side as (
-    select pairs.from_date, pairs.to_date, labels.customer_id, labels.scheme, labels.tier,
-           labels.net_revenue, labels.contribution
-    from pairs inner join labels on labels.as_of_date = pairs.from_date
+    select pairs.from_date, pairs.to_date, h.customer_id, h.scheme_tiers, h.net_revenue, h.contribution
+    from pairs inner join history as h on h.as_of_date = pairs.from_date
 ),
 
 to_side as (
-    select pairs.from_date, pairs.to_date, labels.customer_id, labels.scheme, labels.tier,
-           labels.net_revenue, labels.contribution
-    from pairs inner join labels on labels.as_of_date = pairs.to_date
+    select pairs.from_date, pairs.to_date, h.customer_id, h.scheme_tiers, h.net_revenue, h.contribution
+    from pairs inner join history as h on h.as_of_date = pairs.to_date
 ),
 
-moves as (
+-- customers are matched once per pair, then spread over the schemes (a join per scheme
+-- would match every customer once for each scheme)
+matched as (
     select
         coalesce(a.from_date, b.from_date) as from_date,
         coalesce(a.to_date, b.to_date) as to_date,
-        coalesce(a.scheme, b.scheme) as scheme,
-        coalesce(a.tier, 'absent') as from_tier,
-        coalesce(b.tier, 'absent') as to_tier,
+        a.customer_id is not null as known_before,
+        b.customer_id is not null as known_after,
+        a.scheme_tiers as tiers_before,
+        b.scheme_tiers as tiers_after,
         a.net_revenue as net_revenue_before,
         b.net_revenue as net_revenue_after,
         a.contribution as contribution_before,
         b.contribution as contribution_after
     from from_side as a
     full join to_side as b
-        on b.from_date = a.from_date and b.to_date = a.to_date
-        and b.customer_id = a.customer_id and b.scheme = a.scheme
+        on b.from_date = a.from_date and b.to_date = a.to_date and b.customer_id = a.customer_id
+),
+
+moves as (
+    select
+        matched.from_date,
+        matched.to_date,
+        s.scheme,
+        case when matched.known_before then coalesce(matched.tiers_before[s.scheme], 'non_buyer') else 'absent' end as from_tier,
+        case when matched.known_after then coalesce(matched.tiers_after[s.scheme], 'non_buyer') else 'absent' end as to_tier,
+        matched.net_revenue_before,
+        matched.net_revenue_after,
+        matched.contribution_before,
+        matched.contribution_after
+    from matched
+    cross join (select distinct scheme from schemes) as s
 )
 
 select
