@@ -75,7 +75,8 @@ def test_migration_totals_equal_both_dates_populations(history_run):
 
 def test_migration_counts_every_customer_and_scheme_as_a_plain_recount_does(history_run):
     """Each row of tier_migration against a recount of the two stored snapshots in Python:
-    a customer on one side only is 'absent' on the other, a buyer without a tier 'non_buyer'."""
+    a customer on one side only is 'absent' on the other, a known customer without a tier in
+    a scheme 'non_buyer' there."""
     root, _, _ = history_run
     schemes = sorted({row["scheme"] for row in seed("tier_schemes")})
     snapshots = {d: snapshot_tiers(d) for d in DATES}

@@ -33,7 +33,7 @@ revenue as (
     cross join params
     cross join start
     where stored.as_of_date < params.as_of_date
-        -- one comparison, not an or: DuckDB then skips the files of earlier dates unread
+        -- one comparison, not an or: DuckDB then skips the row groups of earlier dates unread
         and stored.as_of_date > coalesce(start.as_of_date, date '0001-01-01')
     union all
     select as_of_date, customer_id, net_revenue from {{ ref('int_customer_profitability') }}
