@@ -22,7 +22,7 @@
     date column is read. A customer stored twice in one file cannot pass: the file is stored
     only after its build's tests on int_tier_snapshot passed. `model` is the history this guards. -#}
 {% test stored_snapshots_hold_their_own_date(model) %}
-    {%- set files = landing_inventory().history_files %}
+    {%- set files = stored_snapshot_files() %}
     {%- if files %}
     select source_file, first_date, last_date
     from ({{ parquet_file_date_ranges(files) }}) as f

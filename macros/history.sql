@@ -42,3 +42,81 @@
     {{ return([1, (customers / var('snapshot_list_customers_per_pass')) | round(0, 'ceil') | int] | max) }}
 {% endmacro %}
 {% macro spark__snapshot_list_passes() %}{{ return(1) }}{% endmacro %}
+
+{#- The event logs (tier_assignment_history, membership_level_history) are kept from night to
+    night. A row of a stored date is computed from that date's stored snapshot (and, for the
+    tier or level before it, the log's earlier rows); the rows of D and of dates the club
+    replays are computed by the build. Each log records what it was computed from in
+    <log>__snapshots: every stored date before D with its file's stamp (landing inventory), and
+    the dates the build computed without one. An incremental run recomputes from the first date
+    where that record and tonight's stored snapshots differ (a snapshot new, rewritten or gone,
+    a date computed by the build) and keeps the rows before it. none: every row is computed (not
+    an incremental run, or nothing recorded). -#}
+{% macro event_log_recompute_from() %}
+    {%- if not (execute and is_incremental()) -%}{{ return(none) }}{%- endif -%}
+    {%- set recorded = adapter.get_relation(this.database, this.schema, this.identifier ~ '__snapshots') -%}
+    {%- if recorded is none -%}{{ return(none) }}{%- endif -%}
+    {%- set query -%}
+        with stored as ({{ stored_snapshot_stamps() }}),
+        changed as (
+            (select as_of_date, stamp from {{ recorded }} except select as_of_date, stamp from stored)
+            union all
+            (select as_of_date, stamp from stored except select as_of_date, stamp from {{ recorded }})
+        )
+        select cast(coalesce(min(as_of_date), date '{{ var("as_of") }}') as varchar) from changed
+    {%- endset -%}
+    {%- set first = run_query(query).columns[0].values()[0] -%}
+    {{ return([first, var('as_of') | string] | min) }}
+{% endmacro %}
+
+{#- The stored snapshots' files, every date (landing inventory). -#}
+{% macro stored_snapshot_files() %}
+    {{ return(landing_inventory().history_snapshots | map(attribute='path') | list) }}
+{% endmacro %}
+
+{#- The stored snapshots of dates before D (landing inventory: path, as_of, stamp, club_state). -#}
+{% macro stored_snapshots_before_d() %}
+    {{ return(landing_inventory().history_snapshots | selectattr('as_of', 'lt', var('as_of') | string) | list) }}
+{% endmacro %}
+
+{#- The newest of them (with a club state: the newest that holds one) as a date literal;
+    null when there is none. -#}
+{% macro newest_stored_date(with_club_state=false) -%}
+    {%- set dates = stored_snapshots_before_d() | selectattr('club_state', 'in', [true] if with_club_state else [true, false])
+                    | map(attribute='as_of') | list -%}
+    {%- if dates %}date '{{ dates | max }}'{% else %}null::date{% endif -%}
+{%- endmacro %}
+
+{#- The stored snapshots of dates before D and their stamps. -#}
+{% macro stored_snapshot_stamps() -%}
+    select null::date as as_of_date, null::{{ text_type() }} as stamp where false
+    {%- for s in stored_snapshots_before_d() %}
+    union all select date '{{ s.as_of }}', {{ sql_string(s.stamp) }}
+    {%- endfor %}
+{%- endmacro %}
+
+{#- Pre-hook of an event log: on an incremental run, remove the rows it computes. -#}
+{% macro delete_recomputed_events() %}
+    {%- if execute and is_incremental() -%}
+    {%- set recompute_from = event_log_recompute_from() -%}
+    delete from {{ this }}
+    {%- if recompute_from is not none %} where as_of_date >= date '{{ recompute_from }}'{% endif %}
+    {%- endif -%}
+{% endmacro %}
+
+{#- Post-hook of an event log: record what it was computed from (event_log_recompute_from);
+    `computed_dates`: a relation whose as_of_date lists the other dates the build computed
+    (D is always one). Spark builds are always full (docs/spark.md): nothing to record. -#}
+{% macro record_event_log_snapshots(computed_dates=none) %}
+    {{ return(adapter.dispatch('record_event_log_snapshots')(computed_dates)) }}
+{% endmacro %}
+{% macro duckdb__record_event_log_snapshots(computed_dates) %}
+    create or replace table {{ this.incorporate(path={'identifier': this.identifier ~ '__snapshots'}) }} as
+    {{ stored_snapshot_stamps() }}
+    union select date '{{ var("as_of") }}', null
+    {%- if computed_dates %}
+    union select as_of_date, null from {{ computed_dates }}
+    {%- endif %}
+    order by all
+{% endmacro %}
+{% macro spark__record_event_log_snapshots(computed_dates) %}{% endmacro %}

@@ -106,7 +106,7 @@
     environment variable: dbt does not render its value as Jinja). Empty while parsing. -#}
 {% macro landing_inventory() %}
     {%- if not execute -%}
-        {{ return({'landing_dir': '', 'tables': {}, 'history_files': []}) }}
+        {{ return({'landing_dir': '', 'tables': {}, 'history_snapshots': []}) }}
     {%- endif -%}
     {%- set path = env_var('WAREHOUSE_INVENTORY', '') -%}
     {%- if not path -%}
@@ -148,7 +148,7 @@
     <history folder>/as_of=YYYY-MM-DD/tier_snapshot.parquet and listed in the inventory; none yet
     is zero rows. -#}
 {% macro history_rows(columns) %}
-    {%- set files = landing_inventory().history_files -%}
+    {%- set files = stored_snapshot_files() -%}
     {%- if files %}
     {{ select_parquet_files(files, columns) }}
     {%- else %}

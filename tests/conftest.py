@@ -45,6 +45,7 @@ HEAVY_FIRST = (
     "test_history.py",
     "test_whatif.py",  # reads no shared build: runs while the other worker makes one
     "test_increment.py",
+    "test_event_logs.py",
     "test_audit.py",
     "test_bad_deliveries.py",
     "test_publish_faults.py",

@@ -1,8 +1,11 @@
 """The landing inventory (tiering/landing.py) on its own, without dbt."""
 
 import json
+import os
 from datetime import date
+from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from conftest import copy_handmade
@@ -12,6 +15,7 @@ from tiering.landing import (
     completeness_failure,
     default_as_of,
     discover,
+    stored_snapshot,
     take_inventory,
     write_inventory,
 )
@@ -109,3 +113,40 @@ def test_a_landing_folder_that_is_missing_or_a_pattern_is_refused(tmp_path):
         take_inventory(tmp_path / "nowhere")
     with pytest.raises(LandingError, match=r"contains a glob character"):
         take_inventory(tmp_path / "land*")
+
+
+def snapshot(history: Path, as_of: str, levels: list | None) -> Path:
+    """A stored snapshot with a membership_level column of `levels` (None: no such column)."""
+    path = history / f"as_of={as_of}" / "tier_snapshot.parquet"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    columns = {"customer_id": ["c1", "c2"], **({"membership_level": pa.array(levels, pa.string())} if levels else {})}
+    pq.write_table(pa.table(columns), path, row_group_size=1)
+    return path
+
+
+def test_stored_snapshots_give_their_date_club_state_and_a_stamp_that_a_rewrite_changes(tmp_path):
+    history = tmp_path / "history"
+    with_club, without, all_null = (
+        snapshot(history, "2026-06-28", [None, "gold"]),
+        snapshot(history, "2026-06-29", None),
+        snapshot(history, "2026-06-30", [None, None]),
+    )
+    found = take_inventory(copy_handmade(tmp_path / "landing"), history).history_snapshots
+    assert [(s["as_of"], s["club_state"]) for s in found] == [
+        ("2026-06-28", True),
+        ("2026-06-29", False),
+        ("2026-06-30", False),
+    ]
+    assert found[0]["stamp"].startswith(f"{with_club}|")
+    pq.write_table(pq.read_table(without), tmp_path / "rewritten.parquet")
+    os.replace(tmp_path / "rewritten.parquet", without)  # as store_snapshot replaces a date's folder
+    assert stored_snapshot(without)["stamp"] != found[1]["stamp"]
+    assert stored_snapshot(all_null) == found[2]  # reading a file does not change its stamp
+    pq.write_table(pa.table({"membership_level": ["gold"]}), all_null, write_statistics=False)
+    assert stored_snapshot(all_null)["club_state"] is True  # without statistics: the column is read
+
+
+def test_a_stored_snapshot_outside_a_dated_folder_is_refused(tmp_path):
+    snapshot(tmp_path / "history", "last-night", None)
+    with pytest.raises(LandingError, match="must be named as_of=YYYY-MM-DD"):
+        take_inventory(copy_handmade(tmp_path / "landing"), tmp_path / "history")

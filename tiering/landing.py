@@ -55,7 +55,7 @@ class Inventory:
     files: dict[str, list[dict]]  # table -> [{path, kind, columns: {name: DuckDB type}, rows}]
     malformed: list[dict] = field(default_factory=list)
     rejected: list[dict] = field(default_factory=list)
-    history_files: list[str] = field(default_factory=list)
+    history_snapshots: list[dict] = field(default_factory=list)  # [{path, as_of, stamp, club_state}]
 
     def folder(self, table: str) -> Path:
         return self.landing_dir / table
@@ -169,8 +169,44 @@ def take_inventory(
     if history_dir is not None:
         history_dir = Path(history_dir).resolve()
         refuse_glob_chars(history_dir, "history folder")
-        inventory.history_files = sorted(str(p) for p in history_dir.glob("as_of=*/tier_snapshot.parquet"))
+        snapshots = sorted(history_dir.glob("as_of=*/tier_snapshot.parquet"))
+        inventory.history_snapshots = [stored_snapshot(p) for p in snapshots]
     return inventory
+
+
+def stored_snapshot(path: Path) -> dict:
+    """A stored snapshot's path, its date (from its folder, as_of=D), whether it holds a
+    loyalty-club state (a membership_level that is not null: footer statistics, else the column
+    itself), and a stamp that changes whenever the file is written again (path, size,
+    modification time, inode): the event logs keep the rows computed from snapshots whose stamp
+    has not changed."""
+    folder = path.parent.name.removeprefix("as_of=")
+    try:
+        as_of = date.fromisoformat(folder)
+    except ValueError:
+        raise LandingError(f"stored snapshot {path}: its folder must be named as_of=YYYY-MM-DD") from None
+    st = path.stat()
+    return {
+        "path": str(path),
+        "as_of": as_of.isoformat(),
+        "stamp": f"{path}|{st.st_size}|{st.st_mtime_ns}|{st.st_ino}",
+        "club_state": holds_values(path, "membership_level"),
+    }
+
+
+def holds_values(path: Path, column: str) -> bool:
+    """Whether a Parquet file has `column` with a value that is not null."""
+    try:
+        meta = pq.ParquetFile(path).metadata
+    except (OSError, pa.ArrowException) as e:
+        raise LandingError(f"stored snapshot {path} cannot be read: {_first_line(e)}") from None
+    paths = [meta.schema.column(i).path for i in range(meta.num_columns)]
+    if column not in paths:
+        return False
+    chunks = [meta.row_group(g).column(paths.index(column)) for g in range(meta.num_row_groups)]
+    if all(c.statistics is not None and c.statistics.has_null_count for c in chunks):
+        return any(c.statistics.null_count < c.num_values for c in chunks)
+    return pq.read_table(path, columns=[column]).column(0).null_count < meta.num_rows
 
 
 def inventory_dir(build_file: Path) -> Path:
@@ -218,7 +254,7 @@ def write_inventory(inventory: Inventory, folder: Path, allowed_empty: list[str]
         "tables": {t: {"folder": str(inventory.folder(t)), "files": files} for t, files in inventory.files.items()},
         "malformed_rows_file": str(malformed),
         "rejected_files_file": str(rejected),
-        "history_files": inventory.history_files,
+        "history_snapshots": inventory.history_snapshots,
         "allowed_empty_tables": sorted(allowed_empty),
     }
     target = folder / INVENTORY_NAME

@@ -50,12 +50,13 @@
     mode 'PERMISSIVE', columnNameOfCorruptRecord '_corrupt_record'
 {%- endmacro %}
 
-{#- dbt-spark cannot delete+insert into Parquet tables: the validated models' incremental runs
-    are DuckDB's. A Spark build is always a full build into a fresh build schema (write-audit-
+{#- dbt-spark cannot delete+insert into Parquet tables: the incremental runs of the validated
+    models (delete+insert) and of the event logs (append after a pre-hook's delete) are
+    DuckDB's. A Spark build is always a full build into a fresh build schema (write-audit-
     publish, docs/spark.md), where the first run of an incremental model creates its table.
     Overrides dbt-spark's macro of the same name. -#}
 {% macro dbt_spark_validate_get_incremental_strategy(raw_strategy, file_format) %}
-    {%- if raw_strategy != 'delete+insert' -%}
+    {%- if raw_strategy not in ('delete+insert', 'append') -%}
         {{ exceptions.raise_compiler_error("incremental strategy " ~ raw_strategy ~ " is not used by this project on Spark") }}
     {%- endif -%}
     {%- if is_incremental() -%}

@@ -1,9 +1,10 @@
 {#- Loyalty-club state kept in the stored snapshots of dates before D (columns membership_* of
     <history folder>/as_of=*/tier_snapshot.parquet): one row per date and customer, and whether
-    the date is the newest stored one with a club state (where D's replay starts; a filter on
-    it reads that date's file alone). A snapshot stored before the club was kept has none: the
-    zero-row prototype, unioned by name, gives its rows null columns. -#}
-{%- set files = landing_inventory().history_files %}
+    the date is the newest stored one with a club state (where D's replay starts; the landing
+    inventory knows it, and a filter on it reads that date's file alone). A snapshot stored
+    before the club was kept has none: the zero-row prototype, unioned by name, gives its rows
+    null columns. -#}
+{%- set files = stored_snapshot_files() %}
 {%- set columns = ['as_of_date', 'customer_id', 'membership_points', 'membership_points_level', 'membership_level',
                    'membership_since', 'membership_valid_until', 'membership_reason', 'membership_event'] %}
 {%- set prototype -%}
@@ -25,20 +26,12 @@ with params as (select as_of_date from {{ ref('int_run_parameters') }}),
 stored as (
     select * from ({{ parquet_files_with_prototype(files, prototype, columns) }}) as files
     where membership_level is not null
-),
-
-newest as (  -- read apart from the rows above: only the dates and one column are read
-    select max(dated.as_of_date) as as_of_date
-    from ({{ parquet_files_with_prototype(files, prototype, ['as_of_date', 'membership_level']) }}) as dated
-    cross join params
-    where dated.as_of_date < params.as_of_date and dated.membership_level is not null
 )
 
 select
     {% for c in columns %}stored.{{ c }},
     {% endfor -%}
-    stored.as_of_date = newest.as_of_date as is_replay_start
+    stored.as_of_date = {{ newest_stored_date(with_club_state=true) }} as is_replay_start
 from stored
 cross join params
-cross join newest
 where stored.as_of_date < params.as_of_date

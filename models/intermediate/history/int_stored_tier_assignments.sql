@@ -1,10 +1,11 @@
 {#- Tier assignments kept in the stored snapshots of dates before D (column tier_assignments of
     <history folder>/as_of=*/tier_snapshot.parquet): one row per date, customer and scheme, and
-    whether the date is the newest stored one (the assignments D starts from; a filter on it
-    reads that date's file alone). A snapshot stored before assignments existed has none: the
-    zero-row prototype, unioned by name, gives its rows a null column. assignment_changed (null
-    in a file stored before it was kept): some assignment of the customer is not kept. -#}
-{%- set files = landing_inventory().history_files %}
+    whether the date is the newest stored one (the assignments D starts from; the landing
+    inventory knows it, and a filter on it reads that date's file alone). A snapshot stored
+    before assignments existed has none: the zero-row prototype, unioned by name, gives its
+    rows a null column. assignment_changed (null in a file stored before it was kept): some
+    assignment of the customer is not kept. -#}
+{%- set files = stored_snapshot_files() %}
 {%- set prototype -%}
     select
         null::date as as_of_date,
@@ -22,23 +23,15 @@ stored as (
     {{ parquet_files_with_prototype(files, prototype, ['as_of_date', 'customer_id', 'tier_assignments', 'assignment_changed']) }}
 ),
 
-newest as (  -- read apart from the rows above: only the files' dates are read
-    select max(dated.as_of_date) as as_of_date
-    from ({{ parquet_files_with_prototype(files, prototype, ['as_of_date', 'customer_id', 'tier_assignments']) }}) as dated
-    cross join params
-    where dated.as_of_date < params.as_of_date
-),
-
 unnested as (
     select
         stored.as_of_date,
         stored.customer_id,
-        stored.as_of_date = newest.as_of_date as is_newest_stored,
+        stored.as_of_date = {{ newest_stored_date() }} as is_newest_stored,
         stored.assignment_changed,
         {{ unnest_list('stored.tier_assignments') }} as assignment
     from stored
     cross join params
-    cross join newest
     where stored.as_of_date < params.as_of_date
 )
 
