@@ -146,7 +146,12 @@ def test_stored_snapshots_give_their_date_club_state_and_a_stamp_that_a_rewrite_
     assert stored_snapshot(all_null)["club_state"] is True  # without statistics: the column is read
 
 
-def test_a_stored_snapshot_outside_a_dated_folder_is_refused(tmp_path):
+def test_a_stored_snapshot_outside_a_dated_folder_or_unreadable_is_refused(tmp_path):
+    landing = copy_handmade(tmp_path / "landing")
     snapshot(tmp_path / "history", "last-night", None)
     with pytest.raises(LandingError, match="must be named as_of=YYYY-MM-DD"):
-        take_inventory(copy_handmade(tmp_path / "landing"), tmp_path / "history")
+        take_inventory(landing, tmp_path / "history")
+    truncated = snapshot(tmp_path / "other", "2026-06-29", ["gold", None])
+    truncated.write_bytes(truncated.read_bytes()[:40])
+    with pytest.raises(LandingError, match=r"tier_snapshot.parquet cannot be read: "):
+        take_inventory(landing, tmp_path / "other")
