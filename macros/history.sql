@@ -63,10 +63,10 @@
             union all
             (select as_of_date, stamp from stored except select as_of_date, stamp from {{ recorded }})
         )
-        select cast(coalesce(min(as_of_date), date '{{ var("as_of") }}') as varchar) from changed
+        select cast(least(coalesce(min(as_of_date), date '{{ var("as_of") }}'), date '{{ var("as_of") }}') as varchar)
+        from changed
     {%- endset -%}
-    {%- set first = run_query(query).columns[0].values()[0] -%}
-    {{ return([first, var('as_of') | string] | min) }}
+    {{ return(run_query(query).columns[0].values()[0]) }}
 {% endmacro %}
 
 {#- The stored snapshots' files, every date (landing inventory). -#}

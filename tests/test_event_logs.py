@@ -3,7 +3,6 @@ an incremental night keeps the rows of dates before the first stored snapshot it
 computed them from, and equals a full rebuild on the same snapshots, whether the history grew
 by a night, lost a night that was never published, or had a snapshot rewritten."""
 
-import json
 import os
 import re
 import shutil
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import build, query
+from conftest import build, query, run_results
 
 from devtools.generator.cli import Spec, generate
 from orchestration.publish import store_snapshot
@@ -24,8 +23,7 @@ LOGS = ["tier_assignment_history", "membership_level_history"]
 
 
 def compiled(model: str) -> str:
-    results = json.loads((Path(os.environ["DBT_TARGET_PATH"]) / "run_results.json").read_text())
-    return next(r["compiled_code"] for r in results["results"] if r["unique_id"].endswith(f".{model}"))
+    return next(r["compiled_code"] for r in run_results()["results"] if r["unique_id"].endswith(f".{model}"))
 
 
 def recompute_filters() -> dict[str, str | None]:
