@@ -10,7 +10,9 @@ two implementations of the same contract that must agree to the last decimal.
 """
 
 import csv
+import queue
 import re
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -346,6 +348,47 @@ def _typed_file(table: pa.Table, columns: dict, file_index: int) -> pa.Table:
     return pa.table(out)
 
 
+_DONE = object()
+
+
+def prefetched(items: Iterator, ahead: int = 1) -> Iterator:
+    """`items` in their order, made in a worker thread up to `ahead` items before they are asked
+    for; an error there is raised here, and closing this iterator stops the worker."""
+    made, stop = queue.Queue(maxsize=ahead), threading.Event()
+
+    def offer(item) -> bool:
+        while not stop.is_set():
+            try:
+                made.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            for item in items:
+                if not offer((item, None)):
+                    return
+            offer((_DONE, None))
+        except BaseException as error:  # handed to the consumer, raised there
+            offer((None, error))
+
+    worker = threading.Thread(target=work, name="recompute-reader", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item, error = made.get()
+            if error is not None:
+                raise error
+            if item is _DONE:
+                return
+            yield item
+    finally:
+        stop.set()
+        worker.join()
+
+
 @dataclass
 class Landed:
     """The files of one table the inventory lists, read batch by batch in name (delivery) order."""
@@ -361,7 +404,11 @@ class Landed:
         return cls(table, files, batch_rows)
 
     def batches(self, columns: dict) -> Iterator[pa.Table]:
-        """Typed rows of `columns` (contract name -> kind), file after file."""
+        """Typed rows of `columns` (contract name -> kind), file after file, read and typed one
+        batch ahead in a worker thread (Arrow's reading and typing release the GIL)."""
+        return prefetched(self._typed_batches(columns))
+
+    def _typed_batches(self, columns: dict) -> Iterator[pa.Table]:
         self.malformed = 0
         for i, f in enumerate(self.files):
             path = Path(f["path"])

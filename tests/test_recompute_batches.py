@@ -2,6 +2,7 @@
 depend on the batch size, including keys whose later version lands in another file or batch."""
 
 import json
+import threading
 from datetime import date
 from decimal import Decimal
 
@@ -235,3 +236,36 @@ def test_customer_sums_are_summed_again_only_after_as_many_new_rows(monkeypatch)
     assert sum(reductions) == 20
     totals = {r["customer_id"]: r["net_revenue"] for r in sums.table().to_pylist()}
     assert totals == {f"c{i}": sum(Decimal(f"{b}.{i:02d}") for b in range(40)) for i in range(10)}
+
+
+@pytest.mark.fast
+def test_prefetched_keeps_the_order_and_raises_the_workers_error():
+    assert list(recompute_module.prefetched(iter(range(50)), ahead=3)) == list(range(50))
+    assert list(recompute_module.prefetched(iter([]))) == []
+
+    def failing():
+        yield 1
+        raise recompute_module.Invalid("file 2 cannot be read")
+
+    reader = recompute_module.prefetched(failing())
+    assert next(reader) == 1
+    with pytest.raises(recompute_module.Invalid, match="file 2 cannot be read"):
+        next(reader)
+
+
+@pytest.mark.fast
+def test_closing_prefetched_stops_its_worker():
+    made = []
+
+    def endless():
+        while True:
+            made.append(len(made))
+            yield made[-1]
+
+    reader = recompute_module.prefetched(endless(), ahead=2)
+    assert [next(reader) for _ in range(3)] == [0, 1, 2]
+    reader.close()
+    stopped_at = len(made)
+    assert stopped_at <= 3 + 2 + 1  # taken, queued, and the one offered when it stopped
+    assert not [t for t in threading.enumerate() if t.name == "recompute-reader"]
+    assert len(made) == stopped_at
