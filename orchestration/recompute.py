@@ -15,6 +15,8 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -265,6 +267,7 @@ def typed_column(raw: pa.Array, kind: str) -> tuple[pa.Array, pa.Array]:
 # ---------------------------------------------------------------- reading
 
 BATCH_ROWS = 1 << 20  # rows typed at a time: memory follows the batch and the customers, not the tables
+TYPING_THREADS = 2  # batches typed at once, beside the thread that judges (the machine's two cores)
 
 
 def _csv_batches(path: Path, batch_rows: int, on_malformed) -> Iterator[pa.Table]:
@@ -403,12 +406,22 @@ class Landed:
         files = sorted(inventory["tables"].get(table, {}).get("files", []), key=lambda f: f["path"])
         return cls(table, files, batch_rows)
 
-    def batches(self, columns: dict) -> Iterator[pa.Table]:
-        """Typed rows of `columns` (contract name -> kind), file after file, read and typed one
-        batch ahead in a worker thread (Arrow's reading and typing release the GIL)."""
-        return prefetched(self._typed_batches(columns))
+    def keyed_batches(self, columns: dict) -> Iterator["Keyed"]:
+        """Typed rows of `columns` (contract name -> kind), file after file, with their keys and
+        the keys' hashes. A reader thread reads the batches ahead and hands them to
+        TYPING_THREADS threads that type and hash them (Arrow and numpy release the GIL): the
+        batches after this one are made while this one is judged."""
+        with (
+            ThreadPoolExecutor(TYPING_THREADS, thread_name_prefix="recompute-typing") as pool,
+            closing(
+                prefetched(pool.submit(Keyed.typed, raw, columns, self.table) for raw in self._raw(columns))
+            ) as made,
+        ):
+            for batch in made:
+                yield batch.result()
 
-    def _typed_batches(self, columns: dict) -> Iterator[pa.Table]:
+    def _raw(self, columns: dict) -> Iterator[tuple[pa.Table, int]]:
+        """Each file's batches as delivered, with the file's place in delivery order."""
         self.malformed = 0
         for i, f in enumerate(self.files):
             path = Path(f["path"])
@@ -417,7 +430,7 @@ class Landed:
             else:
                 raws = _parquet_batches(path, columns, self.batch_rows)
             for raw in raws:
-                yield _typed_file(raw, columns, i)
+                yield raw, i
 
     def _count_malformed(self, n: int) -> None:
         self.malformed += n
@@ -484,14 +497,32 @@ def _key(rows: pa.Table, table: str) -> pa.Array:
     return pc.binary_join_element_wise(*parts, "\x1f") if len(parts) > 1 else parts[0]
 
 
+@dataclass
+class Keyed:
+    """A batch's rows with a key, their keys and the keys' hashes; rows without a key counted."""
+
+    rows: pa.Table
+    key: pa.Array
+    hashes: np.ndarray
+    unkeyed: int
+
+    @classmethod
+    def typed(cls, raw: tuple[pa.Table, int], columns: dict, table: str) -> "Keyed":
+        rows = _typed_file(raw[0], columns, raw[1])
+        key = _key(rows, table)
+        keyed = pc.is_valid(key)
+        key = key.filter(keyed)
+        return cls(rows.filter(keyed), key, _hashes(key), rows.num_rows - len(key))
+
+
 def repeated_hashes(landed: Landed) -> np.ndarray:
     """Sorted hashes that occur more than once among the keyed rows of every file: they cover every
     key delivered more than once (and, for a collision, a few keys delivered once)."""
     key_columns = {k: COLUMNS[landed.table][k] for k in KEYS[landed.table]}
     # filled in place, sized by the inventory's row counts (grown if the files hold more)
     hashes, n = np.empty(sum(f.get("rows") or 0 for f in landed.files), np.uint64), 0
-    for rows in landed.batches(key_columns):
-        part = _hashes(pc.drop_null(_key(rows, landed.table)))
+    for batch in landed.keyed_batches(key_columns):
+        part = batch.hashes
         if n + len(part) > len(hashes):
             hashes = np.resize(hashes, max(2 * len(hashes), n + len(part)))
         hashes[n : n + len(part)] = part
@@ -578,14 +609,11 @@ def judge(landed: Landed, rule, consume) -> Judged:
         if accepted.num_rows:
             consume(accepted)
 
-    for rows in landed.batches(COLUMNS[table]):
-        key = _key(rows, table)
-        keyed = pc.is_valid(key)
-        rows, key = rows.filter(keyed), key.filter(keyed)
-        counts.quarantined += len(keyed) - rows.num_rows  # unkeyed
-        again = _among(_hashes(key), repeated)
-        held.append(rows.append_column("_key", key).filter(pa.array(again)))
-        accept(rows.filter(pa.array(~again)))
+    for batch in landed.keyed_batches(COLUMNS[table]):
+        counts.quarantined += batch.unkeyed
+        again = _among(batch.hashes, repeated)
+        held.append(batch.rows.append_column("_key", batch.key).filter(pa.array(again)))
+        accept(batch.rows.filter(pa.array(~again)))
     held = [h for h in held if h.num_rows]
     if held:
         keep, quarantined, superseded = _resolve_repeated(pa.concat_tables(held), table)
