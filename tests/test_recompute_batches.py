@@ -269,3 +269,26 @@ def test_closing_prefetched_stops_its_worker():
     assert stopped_at <= 3 + 2 + 1  # taken, queued, and the one offered when it stopped
     assert not [t for t in threading.enumerate() if t.name == "recompute-reader"]
     assert len(made) == stopped_at
+
+
+@pytest.mark.fast
+def test_keyed_batches_come_in_delivery_order_and_a_typing_error_is_raised(inventory, monkeypatch):
+    landed = recompute_module.Landed.of(inventory, "order_lines", batch_rows=1)
+    columns = recompute_module.COLUMNS["order_lines"]
+    keys = [(b.key.to_pylist(), b.rows["_file"].to_pylist()) for b in landed.keyed_batches(columns)]
+    delivered = [
+        (k.key.to_pylist(), k.rows["_file"].to_pylist())
+        for k in (recompute_module.Keyed.typed(raw, columns, "order_lines") for raw in landed._raw(columns))
+    ]
+    assert len(keys) == 9 and keys == delivered
+
+    typed = recompute_module._typed_file
+
+    def failing(table, columns, file_index):
+        if file_index == 1:
+            raise recompute_module.Invalid("the night's file cannot be typed")
+        return typed(table, columns, file_index)
+
+    monkeypatch.setattr(recompute_module, "_typed_file", failing)
+    with pytest.raises(recompute_module.Invalid, match="the night's file cannot be typed"):
+        recompute(inventory, AS_OF)
