@@ -380,13 +380,13 @@ def run_checkpoint(ctx, name: str, rows: list[dict], run_name: str) -> AuditResu
     return _summarise(name, result, rows)
 
 
-def audit_frames(con, build_file: Path) -> dict[str, list[dict]]:
+def audit_frames(con, build_file: Path, threads: int) -> dict[str, list[dict]]:
     """The compared figures of every suite. `con` answers `sql(query)` with fetchall, fetchone
     and to_arrow_table, as a DuckDB connection does (orchestration/spark_audit.py for Spark);
-    `build_file` names the build's landing inventory."""
+    `build_file` names the build's landing inventory; `threads` type the landed rows."""
     inventory = json.loads(inventory_file(build_file).read_text())
     as_of = con.sql("select as_of_date from int_run_parameters").fetchone()[0]
-    recomputed = recompute(inventory, as_of)
+    recomputed = recompute(inventory, as_of, threads=threads)
     return {
         "recomputed_pnl": recomputed_pnl_rows(con, recomputed),
         "partitions": partition_rows(con, recomputed),
@@ -418,7 +418,7 @@ def _to_stderr(line: str) -> None:
 def audit_warehouse(database: Path, run_name: str, settings: Settings) -> list[AuditResult]:
     """Every GX check on a built warehouse file (opened read-only)."""
     with db.connect(database, read_only=True, config=settings.duckdb_config) as con:
-        frames = audit_frames(con, database)
+        frames = audit_frames(con, database, settings.threads)
     return run_suites(frames, run_name, settings)
 
 

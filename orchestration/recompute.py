@@ -267,7 +267,6 @@ def typed_column(raw: pa.Array, kind: str) -> tuple[pa.Array, pa.Array]:
 # ---------------------------------------------------------------- reading
 
 BATCH_ROWS = 1 << 20  # rows typed at a time: memory follows the batch and the customers, not the tables
-TYPING_THREADS = 2  # batches typed at once, beside the thread that judges (the machine's two cores)
 
 
 def _csv_batches(path: Path, batch_rows: int, on_malformed) -> Iterator[pa.Table]:
@@ -399,20 +398,21 @@ class Landed:
     table: str
     files: list[dict]
     batch_rows: int = BATCH_ROWS
+    threads: int = 1  # threads that type batches, beside the one that judges
     malformed: int = 0  # malformed rows met by the last complete read
 
     @classmethod
-    def of(cls, inventory: dict, table: str, batch_rows: int = BATCH_ROWS) -> "Landed":
+    def of(cls, inventory: dict, table: str, batch_rows: int = BATCH_ROWS, threads: int = 1) -> "Landed":
         files = sorted(inventory["tables"].get(table, {}).get("files", []), key=lambda f: f["path"])
-        return cls(table, files, batch_rows)
+        return cls(table, files, batch_rows, threads)
 
     def keyed_batches(self, columns: dict) -> Iterator["Keyed"]:
         """Typed rows of `columns` (contract name -> kind), file after file, with their keys and
         the keys' hashes. A reader thread reads the batches ahead and hands them to
-        TYPING_THREADS threads that type and hash them (Arrow and numpy release the GIL): the
+        `threads` threads that type and hash them (Arrow and numpy release the GIL): the
         batches after this one are made while this one is judged."""
         with (
-            ThreadPoolExecutor(TYPING_THREADS, thread_name_prefix="recompute-typing") as pool,
+            ThreadPoolExecutor(self.threads, thread_name_prefix="recompute-typing") as pool,
             closing(
                 prefetched(pool.submit(Keyed.typed, raw, columns, self.table) for raw in self._raw(columns))
             ) as made,
@@ -799,10 +799,10 @@ def _figures(sales: pa.Table, costs: pa.Table, buyers: pa.Array) -> pa.Table:
     return pa.table(columns).sort_by("customer_id")
 
 
-def recompute(inventory: dict, as_of: date, batch_rows: int = BATCH_ROWS) -> Recomputed:
+def recompute(inventory: dict, as_of: date, batch_rows: int = BATCH_ROWS, threads: int = 1) -> Recomputed:
     """Per-customer window figures from the landing files the inventory lists, read in batches of
-    `batch_rows` rows (the figures do not depend on it)."""
-    landed = lambda table: Landed.of(inventory, table, batch_rows)  # noqa: E731
+    `batch_rows` rows and typed by `threads` threads (the figures depend on neither)."""
+    landed = lambda table: Landed.of(inventory, table, batch_rows, threads)  # noqa: E731
     kept_customers = Collected(["customer_id"])
     customers = judge(
         landed("customers"),

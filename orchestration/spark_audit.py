@@ -48,4 +48,6 @@ def audit_spark_build(
     spark, schema: str, build_file: Path, run_name: str, settings: Settings
 ) -> list[audit.AuditResult]:
     """Every GX check on the Spark build in `schema`; `build_file` names its landing inventory."""
-    return audit.run_suites(audit.audit_frames(SparkTables(spark, schema), build_file), run_name, settings)
+    return audit.run_suites(
+        audit.audit_frames(SparkTables(spark, schema), build_file, settings.threads), run_name, settings
+    )

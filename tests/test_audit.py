@@ -145,7 +145,7 @@ def test_only_the_newest_audits_stay_in_the_data_docs(sample_build, tmp_path):
     each audit keeps the results and pages of the newest keep_audits, its own included."""
     settings = Settings(home=tmp_path / "wh", keep_audits=2)
     with duckdb.connect(str(sample_build), read_only=True) as con:
-        frames = audit.audit_frames(con, sample_build)
+        frames = audit.audit_frames(con, sample_build, threads=2)
     for night in ("night-1", "night-2", "night-3"):
         assert all(r.success for r in audit.run_suites(frames, night, settings))
     results = settings.gx_dir / "uncommitted" / "validations"

@@ -153,7 +153,8 @@ def outcome(recomputed) -> tuple:
 def test_batch_size_changes_nothing_and_the_last_file_wins(inventory):
     whole = recompute(inventory, AS_OF)
     for rows in (1, 2, 3, 5):
-        assert outcome(recompute(inventory, AS_OF, batch_rows=rows)) == outcome(whole)
+        for threads in (1, 2):
+            assert outcome(recompute(inventory, AS_OF, batch_rows=rows, threads=threads)) == outcome(whole)
     figures = {f["customer_id"]: f for f in whole.figures.to_pylist()}
     line = lambda q: (q * Decimal("10.00") - Decimal("1.50"), q * Decimal("4.25"))  # noqa: E731
     c1 = [line(q) for q in (2, 9, 7)]  # o1 line 2: the night's quantity 9, not the history's 3
@@ -273,7 +274,7 @@ def test_closing_prefetched_stops_its_worker():
 
 @pytest.mark.fast
 def test_keyed_batches_come_in_delivery_order_and_a_typing_error_is_raised(inventory, monkeypatch):
-    landed = recompute_module.Landed.of(inventory, "order_lines", batch_rows=1)
+    landed = recompute_module.Landed.of(inventory, "order_lines", batch_rows=1, threads=2)
     columns = recompute_module.COLUMNS["order_lines"]
     keys = [(b.key.to_pylist(), b.rows["_file"].to_pylist()) for b in landed.keyed_batches(columns)]
     delivered = [
@@ -291,4 +292,4 @@ def test_keyed_batches_come_in_delivery_order_and_a_typing_error_is_raised(inven
 
     monkeypatch.setattr(recompute_module, "_typed_file", failing)
     with pytest.raises(recompute_module.Invalid, match="the night's file cannot be typed"):
-        recompute(inventory, AS_OF)
+        recompute(inventory, AS_OF, threads=2)
