@@ -15,6 +15,7 @@ from conftest import build, query, shared, shared_build
 from test_bad_deliveries import bad_night, make_bad_night
 
 from orchestration import audit, data_docs
+from orchestration.dbt_runner import run_dbt_build
 from orchestration.recompute import TYPERS, Invalid, recompute
 from orchestration.report import audit_section
 from tiering.contract import TABLES
@@ -238,6 +239,24 @@ def test_a_cent_on_one_customer_fails_the_audit_naming_the_amounts(sample_build,
     section = audit_section(verdict)
     assert "difference 0.01" in section and 'class="fail"' in section
     assert audit.data_docs_index(settings.gx_dir).as_uri() in section
+
+
+def test_a_landed_row_without_a_verdict_fails_the_builds_reconciliation(sample_build, tmp_path):
+    """landing_reconciliation takes the rows landed from the landing inventory's scan, not from the
+    views it checks: a row lost between the files and the verdicts leaves its table unreconciled,
+    and the build's reconciliation test fails."""
+    warehouse = copy_of(sample_build, tmp_path)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "delete from int_service_events__validated where event_id = "
+            "(select min(event_id) from int_service_events__validated where row_status = 'superseded')"
+        )
+    as_of = query(warehouse, "select as_of_date from int_run_parameters")[0][0]
+    result = run_dbt_build(SAMPLE_LANDING, as_of, warehouse, capture=True, extra=["--select", "landing_reconciliation"])
+    assert result.returncode == 1, result.stdout[-3000:]
+    assert "FAIL 1 expression_is_true_landing_reconciliation" in result.stdout
+    reconciled = dict(query(warehouse, "select table_name, is_reconciled from landing_reconciliation"))
+    assert [t for t, ok in reconciled.items() if not ok] == ["service_events"]
 
 
 def test_a_key_accepted_twice_fails_the_audit_on_the_accepted_count(sample_build, tmp_path):

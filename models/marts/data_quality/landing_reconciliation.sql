@@ -1,20 +1,17 @@
 {%- set tables = var('contract_tables') -%}
 {%- set inventory = landing_inventory() -%}
 
-with landed as (
-    {%- for t in tables %}
-    select '{{ t }}' as table_name, count(*) as rows_read
-    from {{ ref('stg_' ~ t) }}
-    {%- if not loop.last %} union all{% endif %}
-    {%- endfor %}
-),
-
-files as (  -- readable files, from the landing inventory
+{#- Rows landed are the landing inventory's count of each readable file's good rows (its scan
+    before dbt ran, tiering/landing.py), not a second read of the files: every landed row must
+    come out of staging and validation with exactly one verdict, so a row lost or doubled on the
+    way makes the table unreconciled. -#}
+with landed as (  -- readable files and their good rows, from the landing inventory
     select * from (values
     {%- for t in tables %}
-        ('{{ t }}', {{ landing_table_files(t, inventory) | length }}){% if not loop.last %},{% endif %}
+        {%- set files = landing_table_files(t, inventory) %}
+        ('{{ t }}', {{ files | length }}, {{ files | sum(attribute='rows') }}){% if not loop.last %},{% endif %}
     {%- endfor %}
-    ) as f (table_name, files)
+    ) as f (table_name, files, rows_read)
 ),
 
 malformed as (
@@ -44,7 +41,7 @@ resolved as (
 counted as (
     select
         table_name,
-        files.files,
+        landed.files,
         landed.rows_read + coalesce(malformed.rows_malformed, 0) as rows_landed,
         resolved.rows_accepted,
         resolved.rows_quarantined,
@@ -53,7 +50,6 @@ counted as (
         coalesce(rejected.files_rejected, 0) as files_rejected
     from landed
     inner join resolved using (table_name)
-    inner join files using (table_name)
     left join malformed using (table_name)
     left join rejected using (table_name)
 )
