@@ -109,7 +109,10 @@ DESIGNS = {
         "skipped by dbt's state selection. The benchmark of c4823f8 measured the 1M increment at "
         "149.5 s (data tests 22.7 s), 0.65 of its build: the build's savings since then are "
         "mostly in the landing validation and the data tests, which an increment hardly pays; "
-        "what it pays is the customer level and the marts, rebuilt whole every night."
+        "what it pays is the customer level and the marts, rebuilt whole every night. One mart "
+        "read every landed file again each night: `landing_reconciliation` counted the staged "
+        "rows; it takes the landing inventory's counts since 2b33164 (the mart alone, rebuilt on "
+        "a 1M increment, 10.6 s against 18.1 s, whole process, paired, 3 runs; same rows)."
     ),
 }
 
