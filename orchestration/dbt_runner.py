@@ -15,6 +15,7 @@ from orchestration.dbt_args import build_args, dbt_env, dbt_executable
 from tiering.landing import (
     LandingError,
     completeness_failure,
+    earlier_scans,
     inventory_dir,
     landing_marker,
     refuse_other_landing,
@@ -29,7 +30,8 @@ def prepare_landing(settings: Settings, as_of: date | None, build_file: Path, hi
     """Takes and writes the landing inventory of `settings.landing_dir` beside `build_file`;
     returns the as-of date (the default when none is given) and the inventory file. Raises
     LandingError (one line) when the night cannot be built."""
-    inventory = take_inventory(settings.landing_dir, history_dir, settings.duckdb_config)
+    earlier = earlier_scans(build_file.parent)  # the inventories of the builds beside it
+    inventory = take_inventory(settings.landing_dir, history_dir, settings.duckdb_config, earlier)
     failure = completeness_failure(inventory, settings.allowed_empty_tables)
     if failure:
         raise LandingError(failure)

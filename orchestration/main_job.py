@@ -13,7 +13,7 @@ import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
-from tiering.landing import LandingError, take_inventory
+from tiering.landing import LandingError, earlier_scans, take_inventory
 from tiering.settings import Settings, entry_point_settings
 
 
@@ -114,7 +114,11 @@ def _main(a, settings: Settings, job) -> int:
             as_of = a.as_of
         else:
             with step(sys.stderr, "as-of date", "latest order or event in the landing"):
-                as_of = settings.default_as_of(take_inventory(settings.landing_dir, None, settings.duckdb_config))
+                as_of = settings.default_as_of(
+                    take_inventory(
+                        settings.landing_dir, None, settings.duckdb_config, earlier_scans(settings.build_dir)
+                    )
+                )
     except LandingError as e:
         print(e, file=sys.stderr)
         return 2

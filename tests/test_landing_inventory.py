@@ -10,11 +10,14 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import copy_handmade
 
+from tiering import landing as landing_module
 from tiering.landing import (
+    INVENTORY_SUFFIX,
     LandingError,
     completeness_failure,
     default_as_of,
     discover,
+    earlier_scans,
     stored_snapshot,
     take_inventory,
     write_inventory,
@@ -155,3 +158,55 @@ def test_a_stored_snapshot_outside_a_dated_folder_or_unreadable_is_refused(tmp_p
     truncated.write_bytes(truncated.read_bytes()[:40])
     with pytest.raises(LandingError, match=r"tier_snapshot.parquet cannot be read: "):
         take_inventory(landing, tmp_path / "other")
+
+
+def scans_recorded(monkeypatch) -> list[Path]:
+    """The files take_inventory scans from now on, in order."""
+    scanned = []
+    csv_scan, parquet_scan = landing_module.scan_csv, landing_module.scan_parquet
+
+    def csv_recorded(con, path, header):
+        scanned.append(path)
+        return csv_scan(con, path, header)
+
+    def parquet_recorded(con, path):
+        scanned.append(path)
+        return parquet_scan(con, path)
+
+    monkeypatch.setattr(landing_module, "scan_csv", csv_recorded)
+    monkeypatch.setattr(landing_module, "scan_parquet", parquet_recorded)
+    return scanned
+
+
+def test_a_file_an_earlier_inventory_scanned_is_not_read_again_unless_rewritten(tmp_path, monkeypatch):
+    """A nightly delivery adds files: the inventory beside the last build saves the scan of every
+    file written no later than it was read, its malformed rows included."""
+    landing = copy_handmade(tmp_path / "landing")
+    with (landing / "invoices" / "2026-06-30.csv").open("a") as f:
+        f.write("I9,C1\n")  # a malformed row, found by the earlier scan
+    builds = tmp_path / "build"
+    write_inventory(take_inventory(landing), builds / f"warehouse-2026-06-30{INVENTORY_SUFFIX}")
+    rewritten = landing / "orders" / "2026-06-30.csv"
+    with rewritten.open("a") as f:
+        f.write("O99,C1,2026-06-30 10:00:00,web,completed\n")
+    new = landing / "orders" / "2026-07-01.csv"
+    new.write_text("order_id,customer_id,order_ts,channel,status\nO98,C1,2026-07-01 10:00:00,web,completed\n")
+
+    scanned = scans_recorded(monkeypatch)
+    again = take_inventory(landing, earlier=earlier_scans(builds))
+    assert scanned == [rewritten, new]
+    fresh = take_inventory(landing)
+    assert (again.files, again.malformed, again.rejected) == (fresh.files, fresh.malformed, fresh.rejected)
+    assert [m["source_file"] for m in again.malformed] == [str(landing / "invoices" / "2026-06-30.csv")]
+
+
+def test_earlier_scans_of_another_scanner_or_none_are_not_used(tmp_path):
+    landing = copy_handmade(tmp_path / "landing")
+    assert earlier_scans(tmp_path / "no builds") == {}
+    target = write_inventory(take_inventory(landing), tmp_path / f"warehouse{INVENTORY_SUFFIX}")
+    assert len(earlier_scans(tmp_path)) == sum(len(list((landing / t).iterdir())) for t in discover(landing))
+    document = json.loads(target.read_text())
+    target.write_text(json.dumps({**document, "scanner": "duckdb 0.0.1"}))  # scanned by another DuckDB
+    assert earlier_scans(tmp_path) == {}
+    target.write_text("{")
+    assert earlier_scans(tmp_path) == {}

@@ -37,8 +37,11 @@ MALFORMED_SCHEMA = pa.schema(
 )
 REJECTED_SCHEMA = pa.schema([("table_name", pa.string()), ("source_file", pa.string()), ("reason", pa.string())])
 INVENTORY_NAME = "inventory.json"
+INVENTORY_SUFFIX = ".inventory"  # a build's inventory folder: its file's name with this suffix
 # DuckDB checks UTF-8 only in the columns a query reads: with this filter ignore_errors skips every malformed row
 EVERY_COLUMN_READ = "where length(concat(*columns(*))) >= 0"
+# what a file's scan depends on besides the file: an inventory's scans are reused only under the same
+SCANNER = f"duckdb {duckdb.__version__}; {CSV_DIALECT}; {EVERY_COLUMN_READ}"
 # the default as-of date: the latest of every timestamp column of the contract (converted as macros/typing.sql does)
 ACTIVITY_COLUMNS = [(t.name, c.name) for t in TABLES.values() for c in t.columns if c.data_type == "timestamp"]
 # a time of day followed by an offset (Z, +02, +02:00, -0500); macros/typing.sql uses the same pattern
@@ -59,6 +62,14 @@ class Inventory:
 
     def folder(self, table: str) -> Path:
         return self.landing_dir / table
+
+
+@dataclass(frozen=True)
+class Scan:
+    """One readable file's inventory entry and its malformed rows, as an earlier inventory found them."""
+
+    entry: dict
+    malformed: list[dict]
 
 
 def refuse_glob_chars(path: Path, what: str) -> None:
@@ -130,8 +141,11 @@ def scan_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[int, dict[
     return rows, dict(types)
 
 
-def _inventory_file(table: str, path: Path, inventory: Inventory, duckdb_config: Mapping) -> None:
-    """Adds one file to the inventory: as a file to read, or as a rejected file."""
+def _inventory_file(
+    table: str, path: Path, inventory: Inventory, duckdb_config: Mapping, earlier: Mapping[str, Scan]
+) -> None:
+    """Adds one file to the inventory: as a file to read, or as a rejected file. A file whose
+    stamp an earlier inventory scanned is not scanned again."""
 
     def reject(reason):
         inventory.rejected.append({"table_name": table, "source_file": str(path), "reason": reason})
@@ -139,6 +153,11 @@ def _inventory_file(table: str, path: Path, inventory: Inventory, duckdb_config:
     if any(c in path.name for c in GLOB_CHARS):
         return reject("file name contains a glob character (* ? [): not read")
     try:
+        stamp = file_stamp(path)  # before the scan: a file written during it gets scanned again next time
+        if known := earlier.get(stamp):
+            inventory.files[table].append(dict(known.entry))
+            inventory.malformed += known.malformed
+            return None
         with db.connect(config=duckdb_config) as con:
             if path.suffix == ".csv":
                 header = read_header(path)
@@ -152,12 +171,19 @@ def _inventory_file(table: str, path: Path, inventory: Inventory, duckdb_config:
                 rows, columns = scan_parquet(con, path)
     except (ValueError, duckdb.Error, OSError) as e:
         return reject(f"cannot be read: {_first_line(e)}")
-    inventory.files[table].append({"path": str(path), "kind": path.suffix[1:], "columns": columns, "rows": rows})
+    inventory.files[table].append(
+        {"path": str(path), "kind": path.suffix[1:], "columns": columns, "rows": rows, "stamp": stamp}
+    )
 
 
 def take_inventory(
-    landing: Path, history_dir: Path | None = None, duckdb_config: Mapping = DUCKDB_DEFAULTS
+    landing: Path,
+    history_dir: Path | None = None,
+    duckdb_config: Mapping = DUCKDB_DEFAULTS,
+    earlier: Mapping[str, Scan] | None = None,
 ) -> Inventory:
+    """Every file of `landing` scanned (readable rows, malformed rows, columns) or rejected;
+    `earlier` (earlier_scans) saves the scan of each file written no later than it was read."""
     landing = Path(landing).resolve()
     refuse_glob_chars(landing, "landing folder")
     if not landing.is_dir():
@@ -165,13 +191,39 @@ def take_inventory(
     inventory = Inventory(landing, {table: [] for table in TABLES})
     for table, paths in discover(landing).items():
         for path in paths:
-            _inventory_file(table, path, inventory, duckdb_config)
+            _inventory_file(table, path, inventory, duckdb_config, earlier or {})
     if history_dir is not None:
         history_dir = Path(history_dir).resolve()
         refuse_glob_chars(history_dir, "history folder")
         snapshots = sorted(history_dir.glob("as_of=*/tier_snapshot.parquet"))
         inventory.history_snapshots = [stored_snapshot(p) for p in snapshots]
     return inventory
+
+
+def file_stamp(path: Path) -> str:
+    """Changes whenever the file is written again (path, size, modification time, inode); a read
+    does not change it."""
+    st = path.stat()
+    return f"{path}|{st.st_size}|{st.st_mtime_ns}|{st.st_ino}"
+
+
+def earlier_scans(folder: Path) -> dict[str, Scan]:
+    """The file scans of the newest inventory written in `folder` (a build's lies beside its
+    file: inventory_dir), by stamp. Empty when there is none or it cannot be read: it only saves
+    time (a landing's old CSV files would otherwise be read again every night)."""
+    try:
+        written = max(Path(folder).glob(f"*{INVENTORY_SUFFIX}/{INVENTORY_NAME}"), key=lambda p: p.stat().st_mtime_ns)
+        document = json.loads(written.read_text())
+        malformed = pq.read_table(document["malformed_rows_file"]).to_pylist()
+        files = [f for t in document["tables"].values() for f in t["files"] if "stamp" in f]
+        if document.get("scanner") != SCANNER:
+            return {}
+    except (OSError, ValueError, KeyError, TypeError, pa.ArrowException):
+        return {}
+    by_file: dict[str, list[dict]] = {}
+    for row in malformed:
+        by_file.setdefault(row["source_file"], []).append(row)
+    return {f["stamp"]: Scan(f, by_file.get(f["path"], [])) for f in files}
 
 
 def stored_snapshot(path: Path) -> dict:
@@ -185,11 +237,10 @@ def stored_snapshot(path: Path) -> dict:
         as_of = date.fromisoformat(folder)
     except ValueError:
         raise LandingError(f"stored snapshot {path}: its folder must be named as_of=YYYY-MM-DD") from None
-    st = path.stat()
     return {
         "path": str(path),
         "as_of": as_of.isoformat(),
-        "stamp": f"{path}|{st.st_size}|{st.st_mtime_ns}|{st.st_ino}",
+        "stamp": file_stamp(path),
         "club_state": holds_values(path, "membership_level"),
     }
 
@@ -211,7 +262,7 @@ def holds_values(path: Path, column: str) -> bool:
 
 def inventory_dir(build_file: Path) -> Path:
     """Where a build's inventory is written: beside the build file."""
-    return build_file.with_name(build_file.stem + ".inventory")
+    return build_file.with_name(build_file.stem + INVENTORY_SUFFIX)
 
 
 def inventory_file(build_file: Path) -> Path:
@@ -251,6 +302,7 @@ def write_inventory(inventory: Inventory, folder: Path, allowed_empty: list[str]
     pq.write_table(pa.Table.from_pylist(inventory.rejected, REJECTED_SCHEMA), rejected)
     document = {
         "landing_dir": str(inventory.landing_dir),
+        "scanner": SCANNER,
         "tables": {t: {"folder": str(inventory.folder(t)), "files": files} for t, files in inventory.files.items()},
         "malformed_rows_file": str(malformed),
         "rejected_files_file": str(rejected),
