@@ -2,7 +2,7 @@
 
 import json
 import os
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -102,6 +102,29 @@ def test_completeness_names_every_empty_table_unless_allowed(tmp_path):
         "0 rejected): failed extract, nothing built"
     )
     assert completeness_failure(inventory, ["invoices"]) is None
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [pa.timestamp("us"), pa.timestamp("ms"), pa.timestamp("s"), pa.timestamp("ns"), pa.timestamp("us", tz="UTC")],
+)
+def test_default_as_of_reads_parquet_timestamps_in_every_stored_unit(tmp_path, stored):
+    """A Parquet timestamp is taken as stored (no round trip through text), as staging types it."""
+    landing = copy_handmade(tmp_path / "landing")
+    events = landing / "service_events" / "2026-06-01.parquet"
+    table = pq.read_table(events)
+    late = pa.array([datetime(2026, 7, 2, 23, 59, 59)] + [datetime(2026, 6, 1)] * (table.num_rows - 1))
+    pq.write_table(table.set_column(table.schema.get_field_index("event_ts"), "event_ts", late.cast(stored)), events)
+    assert default_as_of(take_inventory(landing)) == date(2026, 7, 2)
+
+
+def test_default_as_of_reads_a_parquet_date_column(tmp_path):
+    landing = copy_handmade(tmp_path / "landing")
+    events = landing / "service_events" / "2026-06-01.parquet"
+    table = pq.read_table(events)
+    days = pa.array([date(2026, 7, 4)] + [date(2026, 6, 1)] * (table.num_rows - 1), pa.date32())
+    pq.write_table(table.set_column(table.schema.get_field_index("event_ts"), "event_ts", days), events)
+    assert default_as_of(take_inventory(landing)) == date(2026, 7, 4)
 
 
 def test_default_as_of_converts_offsets_to_utc(tmp_path):

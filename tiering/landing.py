@@ -44,6 +44,8 @@ EVERY_COLUMN_READ = "where length(concat(*columns(*))) >= 0"
 SCANNER = f"duckdb {duckdb.__version__}; {CSV_DIALECT}; {EVERY_COLUMN_READ}"
 # the default as-of date: the latest of every timestamp column of the contract (converted as macros/typing.sql does)
 ACTIVITY_COLUMNS = [(t.name, c.name) for t in TABLES.values() for c in t.columns if c.data_type == "timestamp"]
+# stored types holding a timestamp without an offset (macros/typing.sql casts them, nanoseconds aside)
+NAIVE_TIMESTAMP_TYPES = ("TIMESTAMP", "TIMESTAMP_MS", "TIMESTAMP_S", "TIMESTAMP_NS", "DATE")
 # a time of day followed by an offset (Z, +02, +02:00, -0500); macros/typing.sql uses the same pattern
 OFFSET_PATTERN = r"[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]*)?)?\s*([zZ]|[+-][0-9]{2}(:?[0-9]{2})?)$"
 
@@ -337,6 +339,8 @@ def _utc_timestamp(column: str, column_type: str) -> str:
     """`column` of one file as a UTC timestamp, the way macros/typing.sql converts it."""
     if column_type == "TIMESTAMP WITH TIME ZONE":
         return f"timezone('UTC', {column})"
+    if column_type in NAIVE_TIMESTAMP_TYPES:  # no offset: already UTC, no round trip through text
+        return f"{column}::timestamp"
     text = f"trim({column}::varchar)"
     return (
         f"case when regexp_matches({text}, '{OFFSET_PATTERN}') then timezone('UTC', try_cast({text} as timestamptz)) "
