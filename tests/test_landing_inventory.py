@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 from datetime import date, datetime
 from pathlib import Path
 
@@ -11,13 +12,16 @@ import pytest
 from conftest import copy_handmade
 
 from tiering import landing as landing_module
+from tiering.contract import TABLES
 from tiering.landing import (
     INVENTORY_SUFFIX,
+    LATEST_ACTIVITY,
     LandingError,
     completeness_failure,
     default_as_of,
     discover,
     earlier_scans,
+    read_header,
     stored_snapshot,
     take_inventory,
     write_inventory,
@@ -125,6 +129,25 @@ def test_default_as_of_reads_a_parquet_date_column(tmp_path):
     days = pa.array([date(2026, 7, 4)] + [date(2026, 6, 1)] * (table.num_rows - 1), pa.date32())
     pq.write_table(table.set_column(table.schema.get_field_index("event_ts"), "event_ts", days), events)
     assert default_as_of(take_inventory(landing)) == date(2026, 7, 4)
+
+
+def test_default_as_of_takes_each_files_latest_date_noted_by_its_scan(tmp_path):
+    """Noted dates are not read again (here the files are gone); a file without a note is read."""
+    landing = copy_handmade(tmp_path / "landing")
+    inventory = take_inventory(landing)
+    noted = {Path(f["path"]).name: f[LATEST_ACTIVITY] for f in inventory.files["orders"]}
+    assert noted == {"2026-06-01.csv": "2026-07-01", "2026-06-30.csv": "2026-05-05"}
+    assert all(LATEST_ACTIVITY not in f for f in inventory.files["customers"])  # no order or event column
+    for table in TABLES:
+        shutil.rmtree(landing / table)
+    assert default_as_of(inventory) == date(2026, 7, 2)  # the latest service event
+    (landing / "orders").mkdir()
+    later = landing / "orders" / "2026-07-05.csv"
+    later.write_text("order_id,customer_id,order_ts,channel,status\nO98,C1,2026-07-05 10:00:00,web,completed\n")
+    inventory.files["orders"].append(
+        {"path": str(later), "kind": "csv", "columns": dict.fromkeys(read_header(later), "VARCHAR")}
+    )
+    assert default_as_of(inventory) == date(2026, 7, 5)
 
 
 def test_default_as_of_converts_offsets_to_utc(tmp_path):

@@ -44,6 +44,7 @@ EVERY_COLUMN_READ = "where length(concat(*columns(*))) >= 0"
 SCANNER = f"duckdb {duckdb.__version__}; {CSV_DIALECT}; {EVERY_COLUMN_READ}"
 # the default as-of date: the latest of every timestamp column of the contract (converted as macros/typing.sql does)
 ACTIVITY_COLUMNS = [(t.name, c.name) for t in TABLES.values() for c in t.columns if c.data_type == "timestamp"]
+LATEST_ACTIVITY = "latest_activity"  # an inventory entry's latest order or event date, noted by its scan
 # stored types holding a timestamp without an offset (macros/typing.sql casts them, nanoseconds aside)
 NAIVE_TIMESTAMP_TYPES = ("TIMESTAMP", "TIMESTAMP_MS", "TIMESTAMP_S", "TIMESTAMP_NS", "DATE")
 # a time of day followed by an offset (Z, +02, +02:00, -0500); macros/typing.sql uses the same pattern
@@ -171,11 +172,24 @@ def _inventory_file(
                 ]
             else:
                 rows, columns = scan_parquet(con, path)
+            entry = {"path": str(path), "kind": path.suffix[1:], "columns": columns, "rows": rows, "stamp": stamp}
+            _note_latest_activity(con, table, entry)
     except (ValueError, duckdb.Error, OSError) as e:
         return reject(f"cannot be read: {_first_line(e)}")
-    inventory.files[table].append(
-        {"path": str(path), "kind": path.suffix[1:], "columns": columns, "rows": rows, "stamp": stamp}
-    )
+    inventory.files[table].append(entry)
+
+
+def _note_latest_activity(con: duckdb.DuckDBPyConnection, table: str, entry: dict) -> None:
+    """The file's latest order or event date (ISO; None when none parses) in `entry`, for
+    default_as_of; left out when the file has no such column or the read fails (default_as_of
+    then reads the file itself, and fails as it would have)."""
+    parts = _activity_parts(table, entry, "max")
+    if parts:
+        try:
+            latest = con.sql(f"select max(d) from ({' union all '.join(parts)})").fetchone()[0]
+        except duckdb.Error:
+            return
+        entry[LATEST_ACTIVITY] = latest.isoformat() if latest else None
 
 
 def take_inventory(
@@ -348,22 +362,27 @@ def _utc_timestamp(column: str, column_type: str) -> str:
     )
 
 
+def _activity_parts(table: str, f: dict, aggregate: str) -> list[str]:
+    """`select aggregate(date) as d` of one inventory entry's order or event timestamps that parse."""
+    parts = []
+    for activity_table, column in ACTIVITY_COLUMNS:
+        if activity_table != table or column not in {c.lower() for c in f["columns"]}:
+            continue
+        name = next(c for c in f["columns"] if c.lower() == column)
+        quoted = '"' + name.replace('"', '""') + '"'
+        source = (
+            f"(select * from {csv_source(f['path'], list(f['columns']), 'ignore_errors = true')} {EVERY_COLUMN_READ})"
+            if f["kind"] == "csv"
+            else f"read_parquet({sql_string(f['path'])})"
+        )
+        parts.append(f"select {aggregate}({_utc_timestamp(quoted, f['columns'][name])})::date as d from {source}")
+    return parts
+
+
 def _activity_dates(files: dict[str, list[dict]], aggregate: str, duckdb_config: Mapping) -> date | None:
     """`aggregate` (min or max) of the order and event dates in `files` (table -> inventory
     entries) that parse as timestamps."""
-    parts = []
-    for table, column in ACTIVITY_COLUMNS:
-        for f in files.get(table, []):
-            if column not in {c.lower() for c in f["columns"]}:
-                continue
-            name = next(c for c in f["columns"] if c.lower() == column)
-            quoted = '"' + name.replace('"', '""') + '"'
-            source = (
-                f"(select * from {csv_source(f['path'], list(f['columns']), 'ignore_errors = true')} {EVERY_COLUMN_READ})"
-                if f["kind"] == "csv"
-                else f"read_parquet({sql_string(f['path'])})"
-            )
-            parts.append(f"select {aggregate}({_utc_timestamp(quoted, f['columns'][name])})::date as d from {source}")
+    parts = [part for table, entries in files.items() for f in entries for part in _activity_parts(table, f, aggregate)]
     if not parts:
         return None
     with db.connect(config=duckdb_config) as con:
@@ -371,8 +390,14 @@ def _activity_dates(files: dict[str, list[dict]], aggregate: str, duckdb_config:
 
 
 def default_as_of(inventory: Inventory, duckdb_config: Mapping = DUCKDB_DEFAULTS) -> date | None:
-    """The latest order or event date in the inventory's files that parses as a timestamp."""
-    return _activity_dates(inventory.files, "max", duckdb_config)
+    """The latest order or event date in the inventory's files that parses as a timestamp: each
+    file's as noted when it was scanned, else read now."""
+    noted = [
+        date.fromisoformat(f[LATEST_ACTIVITY]) for fs in inventory.files.values() for f in fs if f.get(LATEST_ACTIVITY)
+    ]
+    unknown = {table: [f for f in fs if LATEST_ACTIVITY not in f] for table, fs in inventory.files.items()}
+    read = _activity_dates(unknown, "max", duckdb_config)
+    return max([*noted, *([read] if read else [])], default=None)
 
 
 def first_order_date(landing: Path, duckdb_config: Mapping = DUCKDB_DEFAULTS) -> date | None:
