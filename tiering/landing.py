@@ -40,8 +40,6 @@ INVENTORY_NAME = "inventory.json"
 INVENTORY_SUFFIX = ".inventory"  # a build's inventory folder: its file's name with this suffix
 # DuckDB checks UTF-8 only in the columns a query reads: with this filter ignore_errors skips every malformed row
 EVERY_COLUMN_READ = "where length(concat(*columns(*))) >= 0"
-# what a file's scan depends on besides the file: an inventory's scans are reused only under the same
-SCANNER = f"duckdb {duckdb.__version__}; {CSV_DIALECT}; {EVERY_COLUMN_READ}"
 # the default as-of date: the latest of every timestamp column of the contract (converted as macros/typing.sql does)
 ACTIVITY_COLUMNS = [(t.name, c.name) for t in TABLES.values() for c in t.columns if c.data_type == "timestamp"]
 LATEST_ACTIVITY = "latest_activity"  # an inventory entry's latest order or event date, noted by its scan
@@ -49,6 +47,9 @@ LATEST_ACTIVITY = "latest_activity"  # an inventory entry's latest order or even
 NAIVE_TIMESTAMP_TYPES = ("TIMESTAMP", "TIMESTAMP_MS", "TIMESTAMP_S", "TIMESTAMP_NS", "DATE")
 # a time of day followed by an offset (Z, +02, +02:00, -0500); macros/typing.sql uses the same pattern
 OFFSET_PATTERN = r"[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]*)?)?\s*([zZ]|[+-][0-9]{2}(:?[0-9]{2})?)$"
+# what a file's scan (counts, malformed rows, latest date) depends on besides the file: an earlier
+# inventory's scans are reused only when it was written with the same
+SCANNER = f"duckdb {duckdb.__version__}; {CSV_DIALECT}; {EVERY_COLUMN_READ}; {OFFSET_PATTERN}; {NAIVE_TIMESTAMP_TYPES}"
 
 
 class LandingError(Exception):
