@@ -36,6 +36,7 @@ from pathlib import Path
 from orchestration.dbt_args import build_args
 from orchestration.retention import expired
 from tiering import clv_predictions
+from tiering.landing import inventory_dir
 from tiering.project import PROJECT_DIR
 from tiering.settings import PUBLIC_MARTS, Settings
 
@@ -167,7 +168,7 @@ def retire_builds(spark, spark_dir: Path, served: dict[str, str], keep: int) -> 
             continue
         for f in step_files(spark_dir, old):
             f.unlink(missing_ok=True)
-        shutil.rmtree(spark_dir / f"{old}.inventory", ignore_errors=True)
+        shutil.rmtree(inventory_dir(spark_dir / old), ignore_errors=True)
         print(f"dropped build schema {old}: older than the {keep} kept (WAREHOUSE_KEEP_BUILDS)")
         dropped[old] = "success"
     return dropped
