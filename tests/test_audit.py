@@ -3,8 +3,10 @@ sample, the hand-made and a generated landing; a cent off in one customer's buil
 it with one line naming the amounts; the Data Docs open offline."""
 
 import json
+import os
 import re
 import shutil
+import subprocess
 import threading
 from decimal import Decimal
 from pathlib import Path
@@ -15,12 +17,12 @@ from conftest import build, query, shared, shared_build
 from test_bad_deliveries import bad_night, make_bad_night
 
 from orchestration import audit, data_docs
-from orchestration.dbt_runner import run_dbt_build
+from orchestration.dbt_args import build_args, dbt_env, dbt_executable
 from orchestration.recompute import TYPERS, Invalid, recompute
 from orchestration.report import audit_section
 from tiering.contract import TABLES
 from tiering.landing import default_as_of, inventory_dir, inventory_file, take_inventory
-from tiering.project import SAMPLE_LANDING
+from tiering.project import PROJECT_DIR, SAMPLE_LANDING
 from tiering.settings import Settings
 
 REMOTE = re.compile(r"https?://")
@@ -241,18 +243,34 @@ def test_a_cent_on_one_customer_fails_the_audit_naming_the_amounts(sample_build,
     assert audit.data_docs_index(settings.gx_dir).as_uri() in section
 
 
-def test_a_landed_row_without_a_verdict_fails_the_builds_reconciliation(sample_build, tmp_path):
-    """landing_reconciliation takes the rows landed from the landing inventory's scan, not from the
-    views it checks: a row lost between the files and the verdicts leaves its table unreconciled,
-    and the build's reconciliation test fails."""
-    warehouse = copy_of(sample_build, tmp_path)
+def lose_a_verdict(warehouse: Path) -> None:
     with duckdb.connect(str(warehouse)) as con:
         con.execute(
             "delete from int_service_events__validated where event_id = "
             "(select min(event_id) from int_service_events__validated where row_status = 'superseded')"
         )
+
+
+def count_a_row_never_staged(warehouse: Path) -> None:
+    """The inventory counts one more row in a file than staging yields (as if staging lost it)."""
+    document = json.loads(inventory_file(warehouse).read_text())
+    document["tables"]["service_events"]["files"][-1]["rows"] += 1
+    inventory_file(warehouse).write_text(json.dumps(document))
+
+
+@pytest.mark.parametrize("fault", [lose_a_verdict, count_a_row_never_staged])
+def test_a_landed_row_without_a_verdict_fails_the_builds_reconciliation(sample_build, tmp_path, fault):
+    """landing_reconciliation takes the rows landed from the landing inventory's scan, not from the
+    staged rows it checks: a row lost between the files and the verdicts, in validation or in
+    staging, leaves its table unreconciled, and the build's reconciliation test fails."""
+    warehouse = copy_of(sample_build, tmp_path)
+    fault(warehouse)
     as_of = query(warehouse, "select as_of_date from int_run_parameters")[0][0]
-    result = run_dbt_build(SAMPLE_LANDING, as_of, warehouse, capture=True, extra=["--select", "landing_reconciliation"])
+    env = dbt_env(
+        Settings.from_env(), warehouse, inventory_file(warehouse), os.environ
+    )  # this inventory, not a new one
+    args = [dbt_executable(), *build_args(PROJECT_DIR, as_of, "landing_reconciliation")]
+    result = subprocess.run(args, cwd=PROJECT_DIR, env=env, capture_output=True, text=True)
     assert result.returncode == 1, result.stdout[-3000:]
     assert "FAIL 1 expression_is_true_landing_reconciliation" in result.stdout
     reconciled = dict(query(warehouse, "select table_name, is_reconciled from landing_reconciliation"))
