@@ -65,6 +65,18 @@ def run_dbt_build(
             print(e, file=sys.stderr)
         return subprocess.CompletedProcess(["warehouse-build"], 2, stdout=f"{e}\n", stderr=f"{e}\n")
     landing_marker(warehouse).write_text(str(settings.landing_dir))
+    return run_dbt(settings, warehouse, inventory, as_of, capture, extra)
+
+
+def run_dbt(
+    settings: Settings,
+    warehouse: Path,
+    inventory: Path,
+    as_of: date,
+    capture: bool = False,
+    extra: list[str] | None = None,
+) -> subprocess.CompletedProcess:
+    """`dbt build` into `warehouse` from the landing inventory `inventory` (prepare_landing's)."""
     env = dbt_env(settings, warehouse, inventory, os.environ)
     cmd = [dbt_executable(), *build_args(PROJECT_DIR, as_of), *(extra or [])]
     return subprocess.run(cmd, cwd=PROJECT_DIR, env=env, capture_output=capture, text=True)

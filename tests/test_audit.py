@@ -3,10 +3,8 @@ sample, the hand-made and a generated landing; a cent off in one customer's buil
 it with one line naming the amounts; the Data Docs open offline."""
 
 import json
-import os
 import re
 import shutil
-import subprocess
 import threading
 from decimal import Decimal
 from pathlib import Path
@@ -17,12 +15,12 @@ from conftest import build, query, shared, shared_build
 from test_bad_deliveries import bad_night, make_bad_night
 
 from orchestration import audit, data_docs
-from orchestration.dbt_args import build_args, dbt_env, dbt_executable
+from orchestration.dbt_runner import run_dbt
 from orchestration.recompute import TYPERS, Invalid, recompute
 from orchestration.report import audit_section
 from tiering.contract import TABLES
 from tiering.landing import default_as_of, inventory_dir, inventory_file, take_inventory
-from tiering.project import PROJECT_DIR, SAMPLE_LANDING
+from tiering.project import SAMPLE_LANDING
 from tiering.settings import Settings
 
 REMOTE = re.compile(r"https?://")
@@ -266,11 +264,10 @@ def test_a_landed_row_without_a_verdict_fails_the_builds_reconciliation(sample_b
     warehouse = copy_of(sample_build, tmp_path)
     fault(warehouse)
     as_of = query(warehouse, "select as_of_date from int_run_parameters")[0][0]
-    env = dbt_env(
-        Settings.from_env(), warehouse, inventory_file(warehouse), os.environ
-    )  # this inventory, not a new one
-    args = [dbt_executable(), *build_args(PROJECT_DIR, as_of, "landing_reconciliation")]
-    result = subprocess.run(args, cwd=PROJECT_DIR, env=env, capture_output=True, text=True)
+    # dbt on the copy's own inventory: run_dbt_build would take a new one
+    result = run_dbt(
+        Settings.from_env(), warehouse, inventory_file(warehouse), as_of, True, ["-s", "landing_reconciliation"]
+    )
     assert result.returncode == 1, result.stdout[-3000:]
     assert "FAIL 1 expression_is_true_landing_reconciliation" in result.stdout
     reconciled = dict(query(warehouse, "select table_name, is_reconciled from landing_reconciliation"))

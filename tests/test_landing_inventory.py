@@ -250,8 +250,8 @@ def test_earlier_scans_of_another_scanner_or_none_are_not_used(tmp_path):
     landing = copy_handmade(tmp_path / "landing")
     assert earlier_scans(tmp_path / "no builds") == {}
     target = write_inventory(take_inventory(landing), tmp_path / f"warehouse{INVENTORY_SUFFIX}")
-    assert len(earlier_scans(tmp_path)) == sum(len(list((landing / t).iterdir())) for t in discover(landing))
     document = json.loads(target.read_text())
+    assert set(earlier_scans(tmp_path)) == {f["stamp"] for t in document["tables"].values() for f in t["files"]}
     target.write_text(json.dumps({**document, "scanner": "duckdb 0.0.1"}))  # scanned by another DuckDB
     assert earlier_scans(tmp_path) == {}
     target.write_text("{")
