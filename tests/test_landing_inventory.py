@@ -150,6 +150,22 @@ def test_default_as_of_takes_each_files_latest_date_noted_by_its_scan(tmp_path):
     assert default_as_of(inventory) == date(2026, 7, 5)
 
 
+def test_a_file_whose_latest_date_cannot_be_read_at_its_scan_is_kept_unnoted(tmp_path, monkeypatch):
+    """The scan keeps the file (rows counted, not rejected) without a note; default_as_of reads it."""
+    landing = copy_handmade(tmp_path / "landing")
+    expected = take_inventory(landing)
+    with monkeypatch.context() as m:
+        m.setattr(landing_module, "_activity_parts", lambda *args: ["select error('unreadable') as d"])
+        inventory = take_inventory(landing)
+    assert all(LATEST_ACTIVITY not in f for fs in inventory.files.values() for f in fs)
+    assert not inventory.rejected
+    without_notes = {
+        t: [{k: v for k, v in f.items() if k != LATEST_ACTIVITY} for f in fs] for t, fs in expected.files.items()
+    }
+    assert inventory.files == without_notes
+    assert default_as_of(inventory) == default_as_of(expected) == date(2026, 7, 2)
+
+
 def test_default_as_of_converts_offsets_to_utc(tmp_path):
     landing = copy_handmade(tmp_path / "landing")
     with (landing / "orders" / "2026-06-30.csv").open("a") as f:
