@@ -10,10 +10,11 @@ import argparse
 import os
 import sys
 import uuid
+from contextlib import suppress
 from datetime import date, timedelta
 from pathlib import Path
 
-from tiering.landing import LandingError, earlier_scans, take_inventory
+from tiering.landing import INVENTORY_SUFFIX, LandingError, earlier_scans, take_inventory, write_inventory
 from tiering.settings import Settings, entry_point_settings
 
 
@@ -114,11 +115,7 @@ def _main(a, settings: Settings, job) -> int:
             as_of = a.as_of
         else:
             with step(sys.stderr, "as-of date", "latest order or event in the landing"):
-                as_of = settings.default_as_of(
-                    take_inventory(
-                        settings.landing_dir, None, settings.duckdb_config, earlier_scans(settings.build_dir)
-                    )
-                )
+                as_of = landing_default_as_of(settings)
     except LandingError as e:
         print(e, file=sys.stderr)
         return 2
@@ -136,6 +133,15 @@ def _main(a, settings: Settings, job) -> int:
         if (code := _locked_run(a, job, past, settings, summary=False)) != 0:
             return code
     return _locked_run(a, job, as_of, settings, summary=True)
+
+
+def landing_default_as_of(settings: Settings) -> date | None:
+    """The landing's default as-of date. Its inventory is written to the build folder, where the
+    night's inventory (prepare_landing) finds it: the landing's new files are scanned once."""
+    inventory = take_inventory(settings.landing_dir, None, settings.duckdb_config, earlier_scans(settings.build_dir))
+    with suppress(OSError):  # it only saves time; a build folder that cannot be written fails the night
+        write_inventory(inventory, settings.build_dir / f"as-of{INVENTORY_SUFFIX}")
+    return settings.default_as_of(inventory)
 
 
 def month_ends_before(as_of: date, n: int) -> list[date]:

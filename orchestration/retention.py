@@ -7,8 +7,9 @@ Before a night writes its build, the files of earlier nights are removed except:
 - the newest night of each landing folder (the next incremental night copies it);
 - the `keep` newest other nights (Settings.keep_builds, WAREHOUSE_KEEP_BUILDS).
 A night's files are `warehouse-<as-of>.*`: the DuckDB file, its WAL, its audit verdict, its
-landing marker and its inventory folder. The served file, its exports and the tier history
-live elsewhere and are never touched.
+landing marker and its inventory folder. `as-of.inventory` (warehouse-run's default as-of)
+is no night's and is overwritten. The served file, its exports and the tier history live
+elsewhere and are never touched.
 """
 
 import re

@@ -272,3 +272,21 @@ def test_earlier_scans_of_another_scanner_or_none_are_not_used(tmp_path):
     assert earlier_scans(tmp_path) == {}
     target.write_text("{")
     assert earlier_scans(tmp_path) == {}
+
+
+def test_the_nights_inventory_reuses_the_scans_of_the_default_as_of(tmp_path, monkeypatch):
+    """warehouse-run without --as-of: the default as-of's inventory scans each new file, and the
+    night's inventory (prepare_landing) scans none of them again."""
+    from orchestration.dbt_runner import prepare_landing
+    from orchestration.main_job import landing_default_as_of
+    from tiering.settings import Settings
+
+    settings = Settings(home=tmp_path / "wh", landing_dir=copy_handmade(tmp_path / "landing"))
+    files = sorted(Path(f["path"]) for fs in take_inventory(settings.landing_dir).files.values() for f in fs)
+    scanned = scans_recorded(monkeypatch)
+    as_of = landing_default_as_of(settings)
+    assert as_of == date(2026, 7, 2)
+    assert sorted(scanned) == files
+    scanned.clear()
+    assert prepare_landing(settings, None, settings.build_file(as_of.isoformat()), settings.history_dir)[0] == as_of
+    assert scanned == []
