@@ -43,7 +43,7 @@ def pytest_unconfigure(config):
 HEAVY_FIRST = (
     "test_orchestration.py",  # makes the published night that test_orchestration_nights copies
     "test_history.py",
-    "test_whatif.py",  # reads no shared build: runs while the other worker makes one
+    "test_whatif.py",  # makes the generated and the handmade build that many files read
     "test_increment.py",
     "test_event_logs.py",
     "test_audit.py",
