@@ -69,14 +69,19 @@
     {{ return(run_query(query).columns[0].values()[0]) }}
 {% endmacro %}
 
-{#- The stored snapshots' files, every date (landing inventory). -#}
-{% macro stored_snapshot_files() %}
-    {{ return(landing_inventory().history_snapshots | map(attribute='path') | list) }}
+{#- The stored snapshots, every date (landing inventory: path, as_of, stamp, club_state, columns). -#}
+{% macro stored_snapshots() %}
+    {{ return(landing_inventory().history_snapshots) }}
 {% endmacro %}
 
-{#- The stored snapshots of dates before D (landing inventory: path, as_of, stamp, club_state). -#}
+{#- The stored snapshots' files, every date. -#}
+{% macro stored_snapshot_files() %}
+    {{ return(stored_snapshots() | map(attribute='path') | list) }}
+{% endmacro %}
+
+{#- The stored snapshots of dates before D. -#}
 {% macro stored_snapshots_before_d() %}
-    {{ return(landing_inventory().history_snapshots | selectattr('as_of', 'lt', var('as_of') | string) | list) }}
+    {{ return(stored_snapshots() | selectattr('as_of', 'lt', var('as_of') | string) | list) }}
 {% endmacro %}
 
 {#- The newest of them (with a club state: the newest that holds one) as a date literal;

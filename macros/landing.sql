@@ -148,9 +148,9 @@
     <history folder>/as_of=YYYY-MM-DD/tier_snapshot.parquet and listed in the inventory; none yet
     is zero rows. -#}
 {% macro history_rows(columns) %}
-    {%- set files = stored_snapshot_files() -%}
-    {%- if files %}
-    {{ select_parquet_files(files, columns) }}
+    {%- set snapshots = stored_snapshots() -%}
+    {%- if snapshots %}
+    {{ select_stored_snapshots(snapshots, columns) }}
     {%- else %}
     select {{ columns | join(', ') }} from {{ ref('int_tier_snapshot') }} where false
     {%- endif %}

@@ -189,7 +189,7 @@ def snapshot(history: Path, as_of: str, levels: list | None) -> Path:
     return path
 
 
-def test_stored_snapshots_give_their_date_club_state_and_a_stamp_that_a_rewrite_changes(tmp_path):
+def test_stored_snapshots_give_their_date_club_state_columns_and_a_stamp_that_a_rewrite_changes(tmp_path):
     history = tmp_path / "history"
     with_club, without, all_null = (
         snapshot(history, "2026-06-28", [None, "gold"]),
@@ -202,6 +202,8 @@ def test_stored_snapshots_give_their_date_club_state_and_a_stamp_that_a_rewrite_
         ("2026-06-29", False),
         ("2026-06-30", False),
     ]
+    club, no_club = ["customer_id", "membership_level"], ["customer_id"]
+    assert [s["columns"] for s in found] == [club, no_club, club]
     assert found[0]["stamp"].startswith(f"{with_club}|")
     pq.write_table(pq.read_table(without), tmp_path / "rewritten.parquet")
     os.replace(tmp_path / "rewritten.parquet", without)  # as store_snapshot replaces a date's folder

@@ -1,5 +1,6 @@
 """The Spark tier (`make test-spark`, after `make test` in CI): the bundled sample (with one
-unreadable file, and a tier snapshot stored six months before its as-of date) built by
+unreadable file, a tier snapshot stored six months before its as-of date and one a month
+before that, stored without the columns later versions added) built by
 `dbt build --target spark` on a local Spark equals DuckDB's build, mart by mart, to the cent;
 served by a Spark Connect server as on a cluster, the Python steps give the same answers.
 
@@ -38,6 +39,24 @@ EARLIER = "earlier_build"
 # a month end six months before the sample's as-of date: its stored tier snapshot gives both
 # engines a tier migration pair and a high-value retention cohort to compute
 PAST = date(2025, 12, 31)
+OLDER = date(2025, 11, 30)
+# the columns of a tier snapshot as the first version of tier history stored them
+FIRST_SNAPSHOT_COLUMNS = (
+    "as_of_date",
+    "customer_id",
+    "is_buyer",
+    "net_revenue",
+    "gross_margin",
+    "cost_to_serve",
+    "contribution",
+    "recency_days",
+    "p_alive",
+    "pyramid_tier",
+    "scheme_tiers",
+    "quadrant",
+    "value_grid",
+    "lifecycle_stage",
+)
 
 
 @pytest.fixture(scope="module")
@@ -65,22 +84,38 @@ def past_snapshot(tmp_path_factory, landing) -> Path:
 
 
 @pytest.fixture(scope="module")
-def duckdb_sample(tmp_path_factory, landing, sample_as_of, past_snapshot) -> Path:
+def stored_history(past_snapshot) -> list[Path]:
+    """PAST's snapshot, and the month before it as the first version of tier history stored it:
+    without the loyalty club and the tier assignments (PAST's rows, dated OLDER)."""
+    older = past_snapshot.parent / f"as_of={OLDER}"
+    older.mkdir()
+    columns = ", ".join(f"'{OLDER}'::date as {c}" if c == "as_of_date" else c for c in FIRST_SNAPSHOT_COLUMNS)
+    duckdb.sql(
+        f"copy (select {columns} from read_parquet('{past_snapshot / 'tier_snapshot.parquet'}')) "
+        f"to '{older / 'tier_snapshot.parquet'}' (format parquet)"
+    )
+    return [older, past_snapshot]
+
+
+@pytest.fixture(scope="module")
+def duckdb_sample(tmp_path_factory, landing, sample_as_of, stored_history) -> Path:
     folder = tmp_path_factory.mktemp("duckdb_sample")
-    shutil.copytree(past_snapshot, folder / "history" / past_snapshot.name)  # a build's history is beside it
+    for snapshot in stored_history:  # a build's history is beside it
+        shutil.copytree(snapshot, folder / "history" / snapshot.name)
     build(landing, folder / "warehouse.duckdb", sample_as_of)
     return folder / "warehouse.duckdb"
 
 
 @pytest.fixture(scope="module")
-def spark_sample(tmp_path_factory, landing, sample_as_of, past_snapshot) -> Path:
+def spark_sample(tmp_path_factory, landing, sample_as_of, stored_history) -> Path:
     """The Spark folder of one build of the sample, run as a data engineer runs it: Dagster's
     spark_warehouse job (dbt's artifacts in its target/)."""
     home = tmp_path_factory.mktemp("spark")
     settings = Settings(home=home, landing_dir=landing, keep_builds=0, dbt_unit_tests=True)  # every test
     config = {"build_schema": SCHEMA, "served_schema": SERVED}
     settings.spark_dir.mkdir(parents=True)
-    shutil.copytree(past_snapshot, settings.spark_dir / "history" / past_snapshot.name)  # where a Spark build reads it
+    for snapshot in stored_history:  # where a Spark build reads it
+        shutil.copytree(snapshot, settings.spark_dir / "history" / snapshot.name)
     for f in spark_steps.step_files(settings.spark_dir, EARLIER):  # an earlier night's build, to be retired
         f.write_text("{}")
     with pytest.MonkeyPatch.context() as env:

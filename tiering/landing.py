@@ -62,7 +62,7 @@ class Inventory:
     files: dict[str, list[dict]]  # table -> [{path, kind, columns: {name: DuckDB type}, rows}]
     malformed: list[dict] = field(default_factory=list)
     rejected: list[dict] = field(default_factory=list)
-    history_snapshots: list[dict] = field(default_factory=list)  # [{path, as_of, stamp, club_state}]
+    history_snapshots: list[dict] = field(default_factory=list)  # [{path, as_of, stamp, club_state, columns}]
 
     def folder(self, table: str) -> Path:
         return self.landing_dir / table
@@ -246,28 +246,29 @@ def earlier_scans(folder: Path) -> dict[str, Scan]:
 def stored_snapshot(path: Path) -> dict:
     """A stored snapshot's path, its date (from its folder, as_of=D), whether it holds a
     loyalty-club state (a membership_level that is not null: footer statistics, else the column
-    itself), and a stamp that changes whenever the file is written again (path, size,
-    modification time, inode): the event logs keep the rows computed from snapshots whose stamp
-    has not changed."""
+    itself), its columns (a snapshot stored by an earlier version lacks the later ones), and a
+    stamp that changes whenever the file is written again (path, size, modification time,
+    inode): the event logs keep the rows computed from snapshots whose stamp has not changed."""
     folder = path.parent.name.removeprefix("as_of=")
     try:
         as_of = date.fromisoformat(folder)
     except ValueError:
         raise LandingError(f"stored snapshot {path}: its folder must be named as_of=YYYY-MM-DD") from None
-    return {
-        "path": str(path),
-        "as_of": as_of.isoformat(),
-        "stamp": file_stamp(path),
-        "club_state": holds_values(path, "membership_level"),
-    }
-
-
-def holds_values(path: Path, column: str) -> bool:
-    """Whether a Parquet file has `column` with a value that is not null."""
     try:
         meta = pq.ParquetFile(path).metadata
     except (OSError, pa.ArrowException) as e:
         raise LandingError(f"stored snapshot {path} cannot be read: {_first_line(e)}") from None
+    return {
+        "path": str(path),
+        "as_of": as_of.isoformat(),
+        "stamp": file_stamp(path),
+        "club_state": holds_values(path, meta, "membership_level"),
+        "columns": meta.schema.to_arrow_schema().names,
+    }
+
+
+def holds_values(path: Path, meta: pq.FileMetaData, column: str) -> bool:
+    """Whether the Parquet file `path` (its footer `meta`) has `column` with a value that is not null."""
     paths = [meta.schema.column(i).path for i in range(meta.num_columns)]
     if column not in paths:
         return False

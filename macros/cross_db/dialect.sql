@@ -329,22 +329,39 @@ select explode(sequence(date '{{ start }}', date_sub(date '{{ end }}', 1), inter
 {% macro duckdb__unnest_list(expression) %}unnest({{ expression }}){% endmacro %}
 {% macro spark__unnest_list(expression) %}explode({{ expression }}){% endmacro %}
 
-{#- The rows of the Parquet files `paths` and of `prototype` (zero rows that name at least
-    `columns`, with their types), united by name: on DuckDB a column a file lacks is null; on
-    Spark every file has all `columns`, and only `columns` are read. -#}
-{% macro parquet_files_with_prototype(paths, prototype, columns) -%}
-    {{ return(adapter.dispatch('parquet_files_with_prototype')(paths, prototype, columns)) }}
+{#- The `columns` of stored snapshots (landing inventory entries: path, columns): on DuckDB
+    unioned by name, on Spark file by file. A column a file lacks (a snapshot stored by an
+    earlier version) is null. -#}
+{% macro select_stored_snapshots(snapshots, columns) -%}
+    {{ return(adapter.dispatch('select_stored_snapshots')(snapshots, columns)) }}
 {%- endmacro %}
-{% macro duckdb__parquet_files_with_prototype(paths, prototype, columns) -%}
-    {%- if paths %}
-    select * from read_parquet({{ sql_list(paths) }}, union_by_name = true)
+{% macro duckdb__select_stored_snapshots(snapshots, columns) -%}
+    {{ select_parquet_files(snapshots | map(attribute='path') | list, columns) }}
+{%- endmacro %}
+{% macro spark__select_stored_snapshots(snapshots, columns) -%}
+    {%- for s in snapshots %}
+    select {% for c in columns %}{{ c if c in s.columns else 'null as ' ~ c }}{% if not loop.last %}, {% endif %}{% endfor %}
+    from parquet.`{{ s.path }}`
+    {%- if not loop.last %} union all{% endif %}
+    {%- endfor %}
+{%- endmacro %}
+
+{#- The rows of stored snapshots (as select_stored_snapshots) and of `prototype` (zero rows that
+    name at least `columns`, with their types), united by name: on DuckDB every column of the
+    files, on Spark only `columns`. -#}
+{% macro parquet_files_with_prototype(snapshots, prototype, columns) -%}
+    {{ return(adapter.dispatch('parquet_files_with_prototype')(snapshots, prototype, columns)) }}
+{%- endmacro %}
+{% macro duckdb__parquet_files_with_prototype(snapshots, prototype, columns) -%}
+    {%- if snapshots %}
+    select * from read_parquet({{ sql_list(snapshots | map(attribute='path') | list) }}, union_by_name = true)
     union all by name
     {%- endif %}
     {{ prototype }}
 {%- endmacro %}
-{% macro spark__parquet_files_with_prototype(paths, prototype, columns) -%}
-    {%- if paths %}
-    {{ spark__select_parquet_files(paths, columns) }}
+{% macro spark__parquet_files_with_prototype(snapshots, prototype, columns) -%}
+    {%- if snapshots %}
+    {{ spark__select_stored_snapshots(snapshots, columns) }}
     union all
     {%- endif %}
     select {{ columns | join(', ') }} from ({{ prototype }}) as prototype

@@ -28,7 +28,7 @@ start as (select max(as_of_date) as as_of_date from {{ ref('int_stored_membershi
 
 revenue as (
     select stored.as_of_date, stored.customer_id, stored.net_revenue
-    from ({{ parquet_files_with_prototype(stored_snapshot_files(), prototype,
+    from ({{ parquet_files_with_prototype(stored_snapshots(), prototype,
                                           ['as_of_date', 'customer_id', 'net_revenue']) }}) as stored
     cross join params
     cross join start

@@ -4,7 +4,7 @@
     inventory knows it, and a filter on it reads that date's file alone). A snapshot stored
     before the club was kept has none: the zero-row prototype, unioned by name, gives its rows
     null columns. -#}
-{%- set files = stored_snapshot_files() %}
+{%- set snapshots = stored_snapshots() %}
 {%- set columns = ['as_of_date', 'customer_id', 'membership_points', 'membership_points_level', 'membership_level',
                    'membership_since', 'membership_valid_until', 'membership_reason', 'membership_event'] %}
 {%- set prototype -%}
@@ -24,7 +24,7 @@
 with params as (select as_of_date from {{ ref('int_run_parameters') }}),
 
 stored as (
-    select * from ({{ parquet_files_with_prototype(files, prototype, columns) }}) as files
+    select * from ({{ parquet_files_with_prototype(snapshots, prototype, columns) }}) as files
     where membership_level is not null
 )
 

@@ -5,7 +5,7 @@
     before assignments existed has none: the zero-row prototype, unioned by name, gives its
     rows a null column. assignment_changed (null in a file stored before it was kept): some
     assignment of the customer is not kept. -#}
-{%- set files = stored_snapshot_files() %}
+{%- set snapshots = stored_snapshots() %}
 {%- set prototype -%}
     select
         null::date as as_of_date,
@@ -20,7 +20,7 @@
 with params as (select as_of_date from {{ ref('int_run_parameters') }}),
 
 stored as (
-    {{ parquet_files_with_prototype(files, prototype, ['as_of_date', 'customer_id', 'tier_assignments', 'assignment_changed']) }}
+    {{ parquet_files_with_prototype(snapshots, prototype, ['as_of_date', 'customer_id', 'tier_assignments', 'assignment_changed']) }}
 ),
 
 unnested as (
