@@ -14,7 +14,14 @@ from contextlib import suppress
 from datetime import date, timedelta
 from pathlib import Path
 
-from tiering.landing import INVENTORY_SUFFIX, LandingError, earlier_scans, take_inventory, write_inventory
+from tiering.landing import (
+    INVENTORY_SUFFIX,
+    Inventory,
+    LandingError,
+    earlier_scans,
+    take_inventory,
+    write_inventory,
+)
 from tiering.settings import Settings, entry_point_settings
 
 
@@ -110,12 +117,13 @@ def _main(a, settings: Settings, job) -> int:
     if a.as_of and (refused := check_as_of(a.as_of, settings, partitions)):
         print(refused, file=sys.stderr)
         return 2
+    scans = None  # the default as-of's inventory, kept for the night once the run lock is held
     try:
         if a.as_of:
             as_of = a.as_of
         else:
             with step(sys.stderr, "as-of date", "latest order or event in the landing"):
-                as_of = landing_default_as_of(settings)
+                as_of, scans = landing_default_as_of(settings)
     except LandingError as e:
         print(e, file=sys.stderr)
         return 2
@@ -130,18 +138,23 @@ def _main(a, settings: Settings, job) -> int:
         print(
             f"no tier history before {as_of} for this landing folder: building month-end {past} first", file=sys.stderr
         )
-        if (code := _locked_run(a, job, past, settings, summary=False)) != 0:
+        if (code := _locked_run(a, job, past, settings, summary=False, scans=scans)) != 0:
             return code
-    return _locked_run(a, job, as_of, settings, summary=True)
+    return _locked_run(a, job, as_of, settings, summary=True, scans=scans)
 
 
-def landing_default_as_of(settings: Settings) -> date | None:
-    """The landing's default as-of date. Its inventory is written to the build folder, where the
-    night's inventory (prepare_landing) finds it: the landing's new files are scanned once."""
+def landing_default_as_of(settings: Settings) -> tuple[date | None, Inventory]:
+    """The landing's default as-of date, and the inventory it was taken from."""
     inventory = take_inventory(settings.landing_dir, None, settings.duckdb_config, earlier_scans(settings.build_dir))
-    with suppress(OSError):  # it only saves time; a build folder that cannot be written fails the night
+    return settings.default_as_of(inventory), inventory
+
+
+def keep_scans(settings: Settings, inventory: Inventory) -> None:
+    """Writes `inventory` to the build folder, where the night's inventory (prepare_landing)
+    finds it: the landing's new files are scanned once. It only saves time: a build folder
+    that cannot be written fails the night, not this."""
+    with suppress(OSError, LandingError):
         write_inventory(inventory, settings.build_dir / f"as-of{INVENTORY_SUFFIX}")
-    return settings.default_as_of(inventory)
 
 
 def month_ends_before(as_of: date, n: int) -> list[date]:
@@ -159,7 +172,7 @@ def history_backfill(history_dir: Path, as_of: date, months: int) -> list[date]:
     return [] if earlier or months <= 0 else month_ends_before(as_of, months)
 
 
-def _locked_run(a, job, as_of: date, settings: Settings, summary: bool) -> int:
+def _locked_run(a, job, as_of: date, settings: Settings, summary: bool, scans: Inventory | None = None) -> int:
     from orchestration.run_lock import LockHeld, acquire, release
 
     run_id = str(uuid.uuid4())
@@ -169,6 +182,8 @@ def _locked_run(a, job, as_of: date, settings: Settings, summary: bool) -> int:
         print(e, file=sys.stderr)
         return 1
     try:
+        if scans is not None:
+            keep_scans(settings, scans)
         return _run(a, job, as_of, settings, run_id, summary)
     finally:
         release(settings.lock_file, run_id)

@@ -280,13 +280,14 @@ def test_the_nights_inventory_reuses_the_scans_of_the_default_as_of(tmp_path, mo
     """warehouse-run without --as-of: the default as-of's inventory scans each new file, and the
     night's inventory (prepare_landing) scans none of them again."""
     from orchestration.dbt_runner import prepare_landing
-    from orchestration.main_job import landing_default_as_of
+    from orchestration.main_job import keep_scans, landing_default_as_of
     from tiering.settings import Settings
 
     settings = Settings(home=tmp_path / "wh", landing_dir=copy_handmade(tmp_path / "landing"))
     files = sorted(Path(f["path"]) for fs in take_inventory(settings.landing_dir).files.values() for f in fs)
     scanned = scans_recorded(monkeypatch)
-    as_of = landing_default_as_of(settings)
+    as_of, inventory = landing_default_as_of(settings)
+    keep_scans(settings, inventory)  # once warehouse-run holds the run lock
     assert as_of == date(2026, 7, 2)
     assert sorted(scanned) == files
     scanned.clear()

@@ -161,14 +161,15 @@ HOLDER = (
 )
 
 
-def test_a_second_run_fails_at_once_naming_the_holder(home, capsys):
+@pytest.mark.parametrize("as_of", [["--as-of", AS_OF], []], ids=["given", "default"])
+def test_a_second_run_fails_at_once_naming_the_holder(home, capsys, as_of):
     builds = {f.name: f.stat().st_mtime_ns for f in home.build_dir.iterdir()}
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLDER, str(home.lock_file), "120"], env=env(), stdout=subprocess.PIPE, text=True
     )
     try:
         assert holder.stdout.readline().strip() == "held"
-        assert main(["--as-of", AS_OF]) == 1
+        assert main(as_of) == 1
     finally:
         holder.kill()
         holder.wait()

@@ -9,6 +9,7 @@ read, or whose name is a glob pattern, is a rejected file with its reason and is
 
 import csv
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -256,6 +257,7 @@ def stored_snapshot(path: Path) -> dict:
         raise LandingError(f"stored snapshot {path}: its folder must be named as_of=YYYY-MM-DD") from None
     try:
         meta = pq.ParquetFile(path).metadata
+        columns = meta.schema.to_arrow_schema().names
     except (OSError, pa.ArrowException) as e:
         raise LandingError(f"stored snapshot {path} cannot be read: {_first_line(e)}") from None
     return {
@@ -263,7 +265,7 @@ def stored_snapshot(path: Path) -> dict:
         "as_of": as_of.isoformat(),
         "stamp": file_stamp(path),
         "club_state": holds_values(path, meta, "membership_level"),
-        "columns": meta.schema.to_arrow_schema().names,
+        "columns": columns,
     }
 
 
@@ -327,8 +329,9 @@ def write_inventory(inventory: Inventory, folder: Path, allowed_empty: list[str]
         "history_snapshots": inventory.history_snapshots,
         "allowed_empty_tables": sorted(allowed_empty),
     }
-    target = folder / INVENTORY_NAME
-    target.write_text(json.dumps(document, indent=1))
+    target, staged = folder / INVENTORY_NAME, folder / f".{INVENTORY_NAME}.{os.getpid()}"
+    staged.write_text(json.dumps(document, indent=1))
+    os.replace(staged, target)  # a reader (earlier_scans) never finds it half-written
     return target
 
 
