@@ -222,6 +222,17 @@ def test_a_stored_snapshot_outside_a_dated_folder_or_unreadable_is_refused(tmp_p
     truncated.write_bytes(truncated.read_bytes()[:40])
     with pytest.raises(LandingError, match=r"tier_snapshot.parquet cannot be read: "):
         take_inventory(landing, tmp_path / "other")
+    # a readable footer without statistics, and a damaged page where the club state is read
+    damaged = tmp_path / "damaged" / "as_of=2026-06-29" / "tier_snapshot.parquet"
+    damaged.parent.mkdir(parents=True)
+    table = pa.table({"customer_id": ["c1", "c2"], "membership_level": pa.array(["gold", None])})
+    pq.write_table(table, damaged, write_statistics=False, compression="none")
+    page = pq.ParquetFile(damaged).metadata.row_group(0).column(1).data_page_offset
+    data = bytearray(damaged.read_bytes())
+    data[page : page + 12] = b"\xff" * 12
+    damaged.write_bytes(bytes(data))
+    with pytest.raises(LandingError, match=r"tier_snapshot.parquet cannot be read: .*thrift"):
+        take_inventory(landing, tmp_path / "damaged")
 
 
 def scans_recorded(monkeypatch) -> list[Path]:

@@ -258,13 +258,14 @@ def stored_snapshot(path: Path) -> dict:
     try:
         meta = pq.ParquetFile(path).metadata
         columns = meta.schema.to_arrow_schema().names
+        club_state = holds_values(path, meta, "membership_level")  # may read the column itself
     except (OSError, pa.ArrowException) as e:
         raise LandingError(f"stored snapshot {path} cannot be read: {_first_line(e)}") from None
     return {
         "path": str(path),
         "as_of": as_of.isoformat(),
         "stamp": file_stamp(path),
-        "club_state": holds_values(path, meta, "membership_level"),
+        "club_state": club_state,
         "columns": columns,
     }
 
