@@ -63,7 +63,7 @@
             union all
             (select as_of_date, stamp from stored except select as_of_date, stamp from {{ recorded }})
         )
-        select cast(least(coalesce(min(as_of_date), date '{{ var("as_of") }}'), date '{{ var("as_of") }}') as varchar)
+        select cast(least(coalesce(min(as_of_date), date '{{ run_as_of() }}'), date '{{ run_as_of() }}') as varchar)
         from changed
     {%- endset -%}
     {{ return(run_query(query).columns[0].values()[0]) }}
@@ -81,7 +81,7 @@
 
 {#- The stored snapshots of dates before D. -#}
 {% macro stored_snapshots_before_d() %}
-    {{ return(stored_snapshots() | selectattr('as_of', 'lt', var('as_of') | string) | list) }}
+    {{ return(stored_snapshots() | selectattr('as_of', 'lt', run_as_of()) | list) }}
 {% endmacro %}
 
 {#- The newest of them (with a club state: the newest that holds one) as a date literal;
@@ -118,7 +118,7 @@
 {% macro duckdb__record_event_log_snapshots(computed_dates) %}
     create or replace table {{ this.incorporate(path={'identifier': this.identifier ~ '__snapshots'}) }} as
     {{ stored_snapshot_stamps() }}
-    union select date '{{ var("as_of") }}', null
+    union select date '{{ run_as_of() }}', null
     {%- if computed_dates %}
     union select as_of_date, null from {{ computed_dates }}
     {%- endif %}

@@ -1,12 +1,11 @@
 """dbt command lines and environments, built by pure functions so they can be unit-tested.
 
-Only the as-of date reaches dbt as a var (dbt renders var strings as Jinja; a date object
-written as YYYY-MM-DD cannot carry any). Paths and limits reach dbt through the environment of
-its process, set explicitly for each invocation (profiles.yml and macros/landing.sql read them);
-the pipeline's own environment is never changed.
+No var reaches dbt: the as-of date, paths and limits reach it through the environment of its
+process, set explicitly for each invocation (profiles.yml and macros read them), so the command
+line stays the same from night to night and dbt reuses its saved parse (it keys the parse on the
+vars). The pipeline's own environment is never changed.
 """
 
-import json
 import shutil
 import sys
 from collections.abc import Mapping
@@ -16,22 +15,22 @@ from pathlib import Path
 from tiering.settings import Settings
 
 INVENTORY_ENV = "WAREHOUSE_INVENTORY"
+AS_OF_ENV = "WAREHOUSE_AS_OF"  # macros/as_of.sql
 EXCLUDED_TYPES_ENV = "DBT_EXCLUDE_RESOURCE_TYPES"  # dbt's --exclude-resource-type
 
 
-def dbt_vars(as_of: date) -> str:
+def dbt_env(
+    settings: Settings, warehouse: Path, inventory_file: Path, as_of: date, base: Mapping[str, str]
+) -> dict[str, str]:
+    """The environment of one dbt process: `base` (the caller's: PATH, HOME, ...) with the file
+    dbt builds, its landing inventory, the as-of date, the DuckDB limits of `settings` and
+    whether dbt's unit tests run (settings.dbt_unit_tests) set explicitly."""
     if not isinstance(as_of, date):
         raise TypeError(f"as_of must be a date, got {as_of!r}")
-    return json.dumps({"as_of": as_of.isoformat()})
-
-
-def dbt_env(settings: Settings, warehouse: Path, inventory_file: Path, base: Mapping[str, str]) -> dict[str, str]:
-    """The environment of one dbt process: `base` (the caller's: PATH, HOME, ...) with the file
-    dbt builds, its landing inventory, the DuckDB limits of `settings` and whether dbt's unit
-    tests run (settings.dbt_unit_tests) set explicitly."""
     base = {k: v for k, v in base.items() if k != EXCLUDED_TYPES_ENV}
     return {
         **base,
+        AS_OF_ENV: as_of.isoformat(),
         **({} if settings.dbt_unit_tests else {EXCLUDED_TYPES_ENV: "unit_test"}),
         "WAREHOUSE_PATH": str(Path(warehouse).resolve()),
         INVENTORY_ENV: str(Path(inventory_file).resolve()),
@@ -56,8 +55,8 @@ def dagster_dbt_env(env: Mapping[str, str], target_path: Path, indirect_selectio
     }
 
 
-def build_args(project_dir: Path, as_of: date, select: str | None = None) -> list[str]:
-    args = ["build", "--project-dir", str(project_dir), "--profiles-dir", str(project_dir), "--vars", dbt_vars(as_of)]
+def build_args(project_dir: Path, select: str | None = None) -> list[str]:
+    args = ["build", "--project-dir", str(project_dir), "--profiles-dir", str(project_dir)]
     if select:
         args += ["--select", select]
     return args

@@ -8,10 +8,12 @@ import argparse
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 
 from orchestration.dbt_args import build_args, dbt_env, dbt_executable
+from orchestration.dbt_slot import fixed_build_path
 from tiering.landing import (
     LandingError,
     completeness_failure,
@@ -76,10 +78,17 @@ def run_dbt(
     capture: bool = False,
     extra: list[str] | None = None,
 ) -> subprocess.CompletedProcess:
-    """`dbt build` into `warehouse` from the landing inventory `inventory` (prepare_landing's)."""
-    env = dbt_env(settings, warehouse, inventory, os.environ)
-    cmd = [dbt_executable(), *build_args(PROJECT_DIR, as_of), *(extra or [])]
-    return subprocess.run(cmd, cwd=PROJECT_DIR, env=env, capture_output=capture, text=True)
+    """`dbt build` into `warehouse` from the landing inventory `inventory` (prepare_landing's),
+    at the fixed path of dbt's target folder, where dbt keeps its saved parse (dbt_slot)."""
+    cmd = [dbt_executable(), *build_args(PROJECT_DIR), *(extra or [])]
+    with fixed_build_path(warehouse, target_folder(os.environ)) as path:
+        env = dbt_env(settings, path, inventory, as_of, os.environ)
+        return subprocess.run(cmd, cwd=PROJECT_DIR, env=env, capture_output=capture, text=True)
+
+
+def target_folder(env: Mapping[str, str]) -> Path:
+    """dbt's target folder in a process with environment `env` (relative to the project)."""
+    return PROJECT_DIR / env.get("DBT_TARGET_PATH", "target")
 
 
 def parser() -> argparse.ArgumentParser:

@@ -71,9 +71,9 @@ def run_spark_build(
     for stale in step_files(spark_dir, schema):  # an earlier build's verdict must not answer for this one
         stale.unlink(missing_ok=True)
     contract_copy = Path(shutil.copy(CONTRACT, spark_dir / "contract.yml"))
-    base = dbt_env(settings, build_file, inventory, os.environ)
+    base = dbt_env(settings, build_file, inventory, as_of, os.environ)
     env = spark_env(base, spark_dir, schema, contract_copy, settings)
-    cmd = [sys.executable, "-m", "orchestration.spark_steps", as_of.isoformat(), schema, *([served] if served else [])]
+    cmd = [sys.executable, "-m", "orchestration.spark_steps", schema, *([served] if served else [])]
     return subprocess.run(cmd, cwd=PROJECT_DIR, env=env, capture_output=capture, text=True)
 
 

@@ -17,11 +17,12 @@ HTTP, the Python steps reach it through Spark Connect: Settings.spark_connect):
    <spark dir>/served.json records which build each served schema reads, and earlier build
    schemas beyond Settings.keep_builds are dropped (orchestration/retention.py).
 
-Run by orchestration/spark_runner.py in a subprocess with the build's environment; writes
+Run by orchestration/spark_runner.py in a subprocess with the build's environment (which holds
+the as-of date: orchestration/dbt_args.py dbt_env); writes
 <spark dir>/<schema>.results.json (every node's status per step) and <schema>.timing.json
 (each step's wall seconds and each node's execution seconds, for docs/scaling.md).
 
-    python -m orchestration.spark_steps AS_OF BUILD_SCHEMA [SERVED_SCHEMA]
+    python -m orchestration.spark_steps BUILD_SCHEMA [SERVED_SCHEMA]
 """
 
 import json
@@ -30,7 +31,6 @@ import shutil
 import sys
 import time
 from collections.abc import Mapping
-from datetime import date
 from pathlib import Path
 
 from orchestration.dbt_args import build_args
@@ -52,9 +52,9 @@ def step_files(spark_dir: Path, schema: str) -> list[Path]:
     return [Path(spark_dir) / f"{schema}.{kind}.json" for kind in ("results", "audit", "timing")]
 
 
-def dbt_steps(as_of: date) -> list[tuple[str, list[str]]]:
+def dbt_steps() -> list[tuple[str, list[str]]]:
     """(name, dbt arguments) of the dbt steps around the Arrow step."""
-    build = build_args(PROJECT_DIR, as_of)
+    build = build_args(PROJECT_DIR)
     test = ["test", *build[1:]]
     target = ["--target", "spark"]
     return [
@@ -176,13 +176,13 @@ def retire_builds(spark, spark_dir: Path, served: dict[str, str], keep: int) -> 
 
 def main(argv=None) -> int:
     argv = argv or sys.argv[1:]
-    as_of, schema, served = date.fromisoformat(argv[0]), argv[1], (argv[2] if len(argv) > 2 else None)
+    schema, served = argv[0], (argv[1] if len(argv) > 1 else None)
     spark_dir = Path(os.environ["WAREHOUSE_SPARK_DIR"])
     settings = Settings.from_env()
     connect = settings.spark_connect
     statuses: dict[str, dict[str, str]] = {}
     ok = True
-    for name, args in dbt_steps(as_of):
+    for name, args in dbt_steps():
         statuses[name] = timed(name, run_dbt, args)
         ok = ok and all(s in PASSED for s in statuses[name].values())
         if name == "upstream":

@@ -149,8 +149,8 @@ def rebuild(project: Path, warehouse: Path, inventory: Path, as_of: date, seeds:
     """`dbt build` of the alternative seeds and everything downstream of them, into `warehouse`."""
     # dbt's artifacts stay in the copied project (dbt_failure reads its run_results.json)
     base = {**os.environ, "DBT_TARGET_PATH": str(project / "target"), "DBT_LOG_PATH": str(project / "logs")}
-    env = dbt_env(settings, warehouse, inventory, base)
-    cmd = [dbt_executable(), *build_args(project, as_of, downstream_selector(seeds))]
+    env = dbt_env(settings, warehouse, inventory, as_of, base)
+    cmd = [dbt_executable(), *build_args(project, downstream_selector(seeds))]
     done = subprocess.run(cmd, cwd=project, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         raise WhatIfError(dbt_failure(project, done.stdout + done.stderr))

@@ -13,7 +13,7 @@ import pytest
 from filelock import FileLock
 
 from devtools.generator.cli import Spec, generate
-from orchestration.dbt_args import dbt_executable
+from orchestration.dbt_args import AS_OF_ENV, dbt_executable
 from orchestration.dbt_runner import run_dbt_build
 from orchestration.main_job import main
 from tiering.project import PROJECT_DIR
@@ -114,9 +114,9 @@ def dbt_test(warehouse: Path, select: str, as_of: date) -> subprocess.CompletedP
     """`dbt test --select select` on a build file: give it a copy (dbt opens it read-write)."""
     args = ["test", "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR), "--select", select]
     return subprocess.run(
-        [dbt_executable(), *args, "--vars", json.dumps({"as_of": as_of.isoformat()})],
+        [dbt_executable(), *args],
         cwd=PROJECT_DIR,
-        env={**os.environ, "WAREHOUSE_PATH": str(warehouse)},
+        env={**os.environ, "WAREHOUSE_PATH": str(warehouse), AS_OF_ENV: as_of.isoformat()},
         capture_output=True,
         text=True,
     )

@@ -58,11 +58,11 @@ def test_a_column_added_to_the_contract_only_is_typed_and_validated(tmp_path):
     as_of, inventory = prepare_landing(settings, None, warehouse, tmp_path / "history")
     command = [
         dbt_executable(),
-        *build_args(project, as_of, "+int_orders__validated"),
+        *build_args(project, "+int_orders__validated"),
         "--indirect-selection",
         "cautious",
     ]
-    env = dbt_env(settings, warehouse, inventory, os.environ)
+    env = dbt_env(settings, warehouse, inventory, as_of, os.environ)
     result = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-3000:]
     with duckdb.connect(str(warehouse), read_only=True) as con:

@@ -1,31 +1,27 @@
-import json
 from datetime import date
 from pathlib import Path
 
 import pytest
 
-from orchestration.dbt_args import build_args, dagster_dbt_env, dbt_env, dbt_vars
+from orchestration.dbt_args import build_args, dagster_dbt_env, dbt_env
 from tiering.settings import Settings
 
 pytestmark = pytest.mark.fast  # the quick tier: make test-fast
 
 
-def test_vars_carry_only_the_as_of_date():
-    assert json.loads(dbt_vars(date(2026, 1, 31))) == {"as_of": "2026-01-31"}
-
-
 def test_as_of_must_be_a_date_never_text():
     with pytest.raises(TypeError):
-        dbt_vars("{{ run_query('select 1') }}")
+        dbt_env(Settings(), Path("w.duckdb"), Path("i.json"), "{{ run_query('select 1') }}", {})
 
 
 def test_each_dbt_process_gets_its_files_and_limits_explicitly(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     settings = Settings(home=tmp_path, memory_limit="1GB", threads=1, dbt_threads=3)
     base = {"PATH": "/bin", "WAREHOUSE_PATH": "stale.duckdb", "WAREHOUSE_MEMORY_LIMIT": "9GB"}
-    env = dbt_env(settings, Path("b/w.duckdb"), Path("inv/inventory.json"), base)
+    env = dbt_env(settings, Path("b/w.duckdb"), Path("inv/inventory.json"), date(2026, 1, 31), base)
     assert env == {
         "PATH": "/bin",
+        "WAREHOUSE_AS_OF": "2026-01-31",
         "WAREHOUSE_PATH": str(tmp_path / "b" / "w.duckdb"),
         "WAREHOUSE_INVENTORY": str(tmp_path / "inv" / "inventory.json"),
         "WAREHOUSE_MEMORY_LIMIT": "1GB",
@@ -37,7 +33,9 @@ def test_each_dbt_process_gets_its_files_and_limits_explicitly(tmp_path, monkeyp
     assert base["WAREHOUSE_PATH"] == "stale.duckdb"  # the caller's environment is not changed
     base["DBT_EXCLUDE_RESOURCE_TYPES"] = "unit_test"
     with_unit_tests = settings.model_copy(update={"dbt_unit_tests": True})
-    assert "DBT_EXCLUDE_RESOURCE_TYPES" not in dbt_env(with_unit_tests, Path("w.duckdb"), Path("i.json"), base)
+    assert "DBT_EXCLUDE_RESOURCE_TYPES" not in dbt_env(
+        with_unit_tests, Path("w.duckdb"), Path("i.json"), date(2026, 1, 31), base
+    )
 
 
 def test_dagster_reads_json_logs_from_its_own_target_folder(tmp_path):
@@ -47,7 +45,7 @@ def test_dagster_reads_json_logs_from_its_own_target_folder(tmp_path):
     assert dagster_dbt_env({}, tmp_path, "empty")["DBT_INDIRECT_SELECTION"] == "empty"
 
 
-def test_build_args_point_at_project_and_profiles():
-    args = build_args(Path("/p"), date(2026, 1, 31), select="marts")
-    assert args[:5] == ["build", "--project-dir", "/p", "--profiles-dir", "/p"]
-    assert args[-2:] == ["--select", "marts"]
+def test_build_args_point_at_project_and_profiles_and_hold_no_vars():
+    """The same command line every night: dbt keys its saved parse on the vars."""
+    args = build_args(Path("/p"), select="marts")
+    assert args == ["build", "--project-dir", "/p", "--profiles-dir", "/p", "--select", "marts"]

@@ -18,9 +18,7 @@ RUN_COLUMNS = {"validated_at"}  # when the build judged a row: differs between a
 @pytest.fixture(scope="module")
 def sliced_warehouse(handmade_landing, tmp_path_factory):
     warehouse = tmp_path_factory.mktemp("sliced") / "warehouse.duckdb"
-    # a later --vars replaces the as-of date's: give it again
-    variables = {"as_of": HANDMADE_AS_OF.isoformat(), **SLICED}
-    build(handmade_landing, warehouse, HANDMADE_AS_OF, extra=["--vars", json.dumps(variables)])
+    build(handmade_landing, warehouse, HANDMADE_AS_OF, extra=["--vars", json.dumps(SLICED)])
     return warehouse, {r["unique_id"].split(".")[-1]: r for r in run_results()["results"]}
 
 

@@ -5,7 +5,6 @@ tests/test_spark.py runs the steps for real."""
 import json
 import os
 import subprocess
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -42,12 +41,12 @@ def recorded(monkeypatch, tmp_path):
         monkeypatch.setattr(spark_steps, "gx_audit", gx_audit)
 
         def run_dbt(args):
-            step = next(name for name, a in spark_steps.dbt_steps(date(2026, 6, 30)) if a == args)
+            step = next(name for name, a in spark_steps.dbt_steps() if a == args)
             calls.append((step,))
             return {f"node.{step}": statuses.get(step, "success")}
 
         monkeypatch.setattr(spark_steps, "run_dbt", run_dbt)
-        code = spark_steps.main(["2026-06-30", "build_1", "served"])
+        code = spark_steps.main(["build_1", "served"])
         run.sessions = sessions
         return code, calls, json.loads((tmp_path / "build_1.results.json").read_text())
 
@@ -166,7 +165,7 @@ def test_a_failed_upstream_step_stops_the_build(recorded):
 
 
 def test_the_arrow_step_sits_between_what_the_fit_reads_and_the_rest():
-    steps = dict(spark_steps.dbt_steps(date(2026, 6, 30)))
+    steps = dict(spark_steps.dbt_steps())
     assert steps["upstream"][steps["upstream"].index("--select") + 1] == "+int_clv_predictions"
     assert "+int_clv_predictions" in steps["downstream"][steps["downstream"].index("--exclude") :]
     assert steps["audit"][0] == "test" and "--target" in steps["audit"]

@@ -217,6 +217,10 @@ class Settings(BaseModel):
         return self.home / "dbt-runs"
 
     @property
+    def dbt_parse_dir(self) -> Path:  # dbt's saved parse, and the one path it builds every night at
+        return self.home / "dbt-parse"
+
+    @property
     def alerts_file(self) -> Path:
         return self.home / "alerts" / "run_failures.jsonl"
 

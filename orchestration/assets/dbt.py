@@ -27,6 +27,7 @@ from packaging.version import Version
 from orchestration.assets.common import hold_lock, partition_date
 from orchestration.dbt_args import build_args, dagster_dbt_env, dbt_env, dbt_executable
 from orchestration.dbt_failures import classify_dbt_failure
+from orchestration.dbt_slot import fixed_build_path, keep_parse, restore_parse
 from orchestration.publish import prepare_build_file, served_as_of, stamp_build
 from orchestration.resources import SettingsResource
 from orchestration.retention import remove_expired, remove_old_dbt_runs
@@ -84,16 +85,16 @@ def mart_metadata(build_file: Path, marts: list[str], as_of: str, duckdb_config:
 
 
 def dbt_build(
-    context: AssetExecutionContext, settings: Settings, build_file: Path, as_of: str, target: Path
+    context: AssetExecutionContext, settings: Settings, build_file: Path, at: Path, as_of: str, target: Path
 ) -> DbtCliInvocation:
-    """`dbt build` of the context's selection into `build_file`, its artifacts and log in
-    `target`, in a process whose environment is given explicitly (DbtCliResource would hand
-    dbt this process's own environment)."""
+    """`dbt build` of the context's selection of `build_file`, at the path `at`, its artifacts
+    and log in `target`, in a process whose environment is given explicitly (DbtCliResource
+    would hand dbt this process's own environment)."""
     params = get_updated_cli_invocation_params_for_context(context, {}, Translator())
     project_dir = Path(params.dbt_project.project_dir) if params.dbt_project else PROJECT_DIR
-    env = dbt_env(settings, build_file, inventory_file(build_file), os.environ)
+    env = dbt_env(settings, at, inventory_file(build_file), partition_date(as_of), os.environ)
     return DbtCliInvocation.run(
-        args=[dbt_executable(), *build_args(project_dir, partition_date(as_of)), *params.selection_args],
+        args=[dbt_executable(), *build_args(project_dir), *params.selection_args],
         env=dagster_dbt_env(env, target, params.indirect_selection),
         manifest=params.manifest,
         dagster_dbt_translator=params.dagster_dbt_translator,
@@ -149,13 +150,17 @@ def dbt_assets_for(partitions: PartitionsDefinition, freshness: FreshnessPolicy)
             raise Failure(f"no landing inventory for {as_of}: materialise landing_zone first", allow_retries=False)
         remove_old_dbt_runs(settings.dbt_runs_dir, context.log.info)
         target = settings.dbt_runs_dir / f"run-{context.run.run_id[:8]}-{uuid.uuid4().hex[:8]}"
-        invocation = dbt_build(context, settings, build_file, as_of, target)
-        try:
-            yield from with_mart_metadata(context, invocation.stream(), settings, build_file)
-        finally:  # a step that stops early never leaves dbt writing the build file
-            if invocation.process.poll() is None:
-                invocation.process.terminate()
-                invocation.process.wait()
+        slot = settings.dbt_parse_dir  # one build path every night: dbt reuses its parse
+        with fixed_build_path(build_file, slot) as at:
+            restore_parse(slot, target)
+            invocation = dbt_build(context, settings, build_file, at, as_of, target)
+            try:
+                yield from with_mart_metadata(context, invocation.stream(), settings, at)
+            finally:  # a step that stops early never leaves dbt writing the build file
+                if invocation.process.poll() is None:
+                    invocation.process.terminate()
+                    invocation.process.wait()
+            keep_parse(target, slot)
         if not invocation.is_successful():
             context.log.info(f"dbt's artifacts and log of this build stay in {target}")
             raise classify_dbt_failure(invocation)

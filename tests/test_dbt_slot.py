@@ -1,0 +1,84 @@
+"""A build moves to its slot's fixed path for dbt and back, however dbt ends."""
+
+import fcntl
+from pathlib import Path
+
+import pytest
+
+from orchestration.dbt_slot import PARSE_FILE, SLOT_FILE, fixed_build_path, keep_parse, restore_parse
+
+pytestmark = pytest.mark.fast  # the quick tier: make test-fast
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+def test_the_build_and_its_log_move_to_the_slot_and_back(tmp_path):
+    build, slot = write(tmp_path / "w-2026-06-30.duckdb", "night"), tmp_path / "slot"
+    write(Path(f"{build}.wal"), "log")
+    with fixed_build_path(build, slot) as at:
+        assert at == slot / SLOT_FILE and at.read_text() == "night" and Path(f"{at}.wal").read_text() == "log"
+        assert not build.exists() and not Path(f"{build}.wal").exists()
+        write(at, "built")
+        Path(f"{at}.wal").unlink()  # dbt closed the file: its log was checkpointed
+    assert build.read_text() == "built" and not Path(f"{build}.wal").exists()
+    assert sorted(p.name for p in slot.iterdir()) == ["slot.lock"]
+
+
+def test_a_new_build_made_in_the_slot_comes_back(tmp_path):
+    build = tmp_path / "w.duckdb"
+    with fixed_build_path(build, tmp_path / "slot") as at:
+        assert not at.exists()
+        write(at, "built")
+    assert build.read_text() == "built"
+
+
+def test_the_build_comes_back_when_dbt_fails(tmp_path):
+    build = write(tmp_path / "w.duckdb", "night")
+    with pytest.raises(RuntimeError), fixed_build_path(build, tmp_path / "slot") as at:
+        write(Path(f"{at}.wal"), "unfinished")
+        raise RuntimeError("dbt was killed")
+    assert build.read_text() == "night" and Path(f"{build}.wal").read_text() == "unfinished"
+
+
+def test_what_a_killed_process_left_in_the_slot_is_never_taken_for_the_build(tmp_path):
+    slot = tmp_path / "slot"
+    slot.mkdir()
+    write(slot / SLOT_FILE, "someone else's half-built night")
+    write(slot / f"{SLOT_FILE}.wal", "its log")
+    build = write(tmp_path / "w.duckdb", "night")  # no log of its own
+    with fixed_build_path(build, slot) as at:
+        assert at.read_text() == "night" and not Path(f"{at}.wal").exists()
+    new = tmp_path / "new.duckdb"
+    write(slot / SLOT_FILE, "left behind")
+    with fixed_build_path(new, slot) as at:
+        assert not at.exists()
+    assert not new.exists()
+
+
+def test_a_busy_slot_leaves_the_build_at_its_own_path(tmp_path):
+    slot, build = tmp_path / "slot", write(tmp_path / "w.duckdb", "night")
+    slot.mkdir()
+    with open(slot / "slot.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with fixed_build_path(build, slot) as at:
+            assert at == build and build.read_text() == "night"
+    assert not (slot / SLOT_FILE).exists()
+
+
+def test_the_saved_parse_goes_from_the_slot_to_the_target_and_back(tmp_path):
+    slot, target = tmp_path / "slot", tmp_path / "run-1"
+    slot.mkdir()
+    restore_parse(slot, target)  # nothing saved yet
+    assert not target.exists()
+    write(slot / PARSE_FILE, "last night's parse")
+    restore_parse(slot, target)
+    assert (target / PARSE_FILE).read_text() == "last night's parse"
+    write(target / PARSE_FILE, "tonight's parse")
+    restore_parse(slot, target)  # dbt's own is never replaced
+    assert (target / PARSE_FILE).read_text() == "tonight's parse"
+    keep_parse(target, slot)
+    assert (slot / PARSE_FILE).read_text() == "tonight's parse"
+    assert sorted(p.name for p in slot.iterdir()) == [PARSE_FILE]

@@ -1,0 +1,21 @@
+"""dbt reuses its saved parse from one build to the next: the as-of date reaches it in the
+environment and every build is made at its target folder's fixed path (orchestration/dbt_slot.py)."""
+
+from datetime import date
+
+from conftest import build, query
+
+from orchestration.dbt_slot import SLOT_FILE
+
+
+def test_a_build_on_another_day_and_file_reuses_the_saved_parse(handmade_landing, tmp_path, monkeypatch):
+    """The parse dbt saved in its target folder serves the next build, of another as-of date into
+    another file (dbt reports each parse it cannot reuse); each build reads its own as-of date."""
+    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "target"))
+    days = [date(2026, 6, 30), date(2026, 6, 15)]
+    said = [build(handmade_landing, tmp_path / f"w-{d}.duckdb", d, select="int_run_parameters").stdout for d in days]
+    assert "Unable to do partial parsing because saved manifest not found" in said[0]
+    assert "Unable to do partial parsing" not in said[1], said[1][:2000]
+    for d in days:
+        assert query(tmp_path / f"w-{d}.duckdb", "select as_of_date from int_run_parameters") == [(d,)]
+    assert not (tmp_path / "target" / SLOT_FILE).exists()
