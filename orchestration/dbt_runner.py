@@ -81,14 +81,17 @@ def run_dbt(
     """`dbt build` into `warehouse` from the landing inventory `inventory` (prepare_landing's),
     at the fixed path of dbt's target folder, where dbt keeps its saved parse (dbt_slot)."""
     cmd = [dbt_executable(), *build_args(PROJECT_DIR), *(extra or [])]
-    with fixed_build_path(warehouse, target_folder(os.environ)) as path:
+    with fixed_build_path(warehouse, target_folder(os.environ, extra or [])) as path:
         env = dbt_env(settings, path, inventory, as_of, os.environ)
         return subprocess.run(cmd, cwd=PROJECT_DIR, env=env, capture_output=capture, text=True)
 
 
-def target_folder(env: Mapping[str, str]) -> Path:
-    """dbt's target folder in a process with environment `env` (relative to the project)."""
-    return PROJECT_DIR / env.get("DBT_TARGET_PATH", "target")
+def target_folder(env: Mapping[str, str], args: list[str]) -> Path:
+    """dbt's target folder for its options `args` in a process with environment `env`
+    (--target-path wins; relative to the project)."""
+    given = [a.removeprefix("--target-path=") for a in args if a.startswith("--target-path=")]
+    given += [args[i + 1] for i, a in enumerate(args[:-1]) if a == "--target-path"]
+    return PROJECT_DIR / (given[-1] if given else env.get("DBT_TARGET_PATH", "target"))
 
 
 def parser() -> argparse.ArgumentParser:

@@ -5,7 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from orchestration.dbt_runner import target_folder
 from orchestration.dbt_slot import PARSE_FILE, SLOT_FILE, fixed_build_path, keep_parse, restore_parse
+from tiering.project import PROJECT_DIR
 
 pytestmark = pytest.mark.fast  # the quick tier: make test-fast
 
@@ -82,3 +84,11 @@ def test_the_saved_parse_goes_from_the_slot_to_the_target_and_back(tmp_path):
     keep_parse(target, slot)
     assert (slot / PARSE_FILE).read_text() == "tonight's parse"
     assert sorted(p.name for p in slot.iterdir()) == [PARSE_FILE]
+
+
+def test_warehouse_builds_slot_is_dbts_target_folder():
+    """Where dbt saves its parse: --target-path, else $DBT_TARGET_PATH, else the project's target/."""
+    assert target_folder({}, []) == PROJECT_DIR / "target"
+    assert target_folder({"DBT_TARGET_PATH": "/t/a"}, ["--select", "x"]) == Path("/t/a")
+    assert target_folder({"DBT_TARGET_PATH": "/t/a"}, ["--target-path", "/t/b", "--select", "x"]) == Path("/t/b")
+    assert target_folder({}, ["--target-path=relative"]) == PROJECT_DIR / "relative"
