@@ -6,6 +6,7 @@ publish. Used by tests and scripts that need no orchestration.
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -81,9 +82,13 @@ def run_dbt(
     """`dbt build` into `warehouse` from the landing inventory `inventory` (prepare_landing's),
     at the fixed path of dbt's target folder, where dbt keeps its saved parse (dbt_slot)."""
     cmd = [dbt_executable(), *build_args(PROJECT_DIR), *(extra or [])]
-    with fixed_build_path(warehouse, target_folder(os.environ, extra or [])) as path:
+    with fixed_build_path(warehouse, target_folder(os.environ, extra or []), log=stderr_line) as path:
         env = dbt_env(settings, path, inventory, as_of, os.environ)
         return subprocess.run(cmd, cwd=PROJECT_DIR, env=env, capture_output=capture, text=True)
+
+
+def stderr_line(text: str) -> None:
+    print(text, file=sys.stderr)
 
 
 def target_folder(env: Mapping[str, str], args: list[str]) -> Path:
@@ -116,7 +121,13 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def stop(signum, frame) -> None:
+    """SIGTERM as Ctrl-C: dbt is stopped and the file moved back from the slot (dbt_slot)."""
+    raise SystemExit(128 + signum)
+
+
 def main(argv=None) -> int:
+    signal.signal(signal.SIGTERM, stop)
     a, extra = parser().parse_known_args(argv)
     settings = entry_point_settings("warehouse-build", landing_dir=a.landing_dir)
     warehouse = a.warehouse or Path(os.environ.get("WAREHOUSE_PATH") or PROJECT_DIR / "warehouse" / "warehouse.duckdb")

@@ -7,17 +7,20 @@ built there and moved back: a rename, on one file system. Views name no database
 (macros/ref.sql), so the file keeps working under its own name.
 
 A slot serves one build at a time (a lock, released when its process ends). When it is busy, or
-on another file system, the build stays at its own path and dbt parses the whole project.
+on another file system, the build stays at its own path and dbt parses the whole project. A
+process killed while dbt built leaves the file in the slot, with its path in `<slot>/origin`:
+the next build through the slot moves it back there, unless a newer file took its place.
 """
 
 import fcntl
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 SLOT_FILE = "build.duckdb"
+ORIGIN_FILE = "origin"  # the path of the file in the slot
 PARSE_FILE = "partial_parse.msgpack"
 DUCKDB_SIDECARS = ("", ".wal")  # the database and its write-ahead log: they move together
 
@@ -39,7 +42,7 @@ def remove_database(path: Path) -> None:
 
 
 @contextmanager
-def fixed_build_path(build_file: Path, slot: Path) -> Iterator[Path]:
+def fixed_build_path(build_file: Path, slot: Path, log: Callable[[str], None] = print) -> Iterator[Path]:
     """The path dbt should build `build_file` at: `slot`/build.duckdb, with `build_file` moved
     there (when it exists) and back afterwards, however the build ends; `build_file` itself
     when the slot is busy or on another file system."""
@@ -54,13 +57,29 @@ def fixed_build_path(build_file: Path, slot: Path) -> Iterator[Path]:
         except BlockingIOError:
             yield build_file
             return
-        fixed = slot / SLOT_FILE
-        remove_database(fixed)  # what a killed process left: never a build of this call
+        fixed, origin = slot / SLOT_FILE, slot / ORIGIN_FILE
+        returned = return_leftover(fixed, origin)
+        if returned:
+            log(f"{returned} was left in {slot} by a build that was killed: moved back")
+        origin.write_text(str(build_file))
         move_database(build_file, fixed)
         try:
             yield fixed
         finally:
             move_database(fixed, build_file)
+            origin.unlink()
+
+
+def return_leftover(fixed: Path, origin: Path) -> Path | None:
+    """A file a killed process left at `fixed` goes back to its path (`origin`), unless a newer
+    file is there: then, and without a known path, it is removed. Returns the path it went to."""
+    owner = Path(origin.read_text()) if origin.exists() else None
+    returned = fixed.exists() and owner and not owner.exists()
+    if returned:
+        move_database(fixed, owner)
+    remove_database(fixed)
+    origin.unlink(missing_ok=True)
+    return owner if returned else None
 
 
 def restore_parse(slot: Path, target: Path) -> None:

@@ -6,7 +6,15 @@ from pathlib import Path
 import pytest
 
 from orchestration.dbt_runner import target_folder
-from orchestration.dbt_slot import PARSE_FILE, SLOT_FILE, fixed_build_path, keep_parse, restore_parse
+from orchestration.dbt_slot import (
+    ORIGIN_FILE,
+    PARSE_FILE,
+    SLOT_FILE,
+    fixed_build_path,
+    keep_parse,
+    move_database,
+    restore_parse,
+)
 from tiering.project import PROJECT_DIR
 
 pytestmark = pytest.mark.fast  # the quick tier: make test-fast
@@ -54,10 +62,29 @@ def test_what_a_killed_process_left_in_the_slot_is_never_taken_for_the_build(tmp
     with fixed_build_path(build, slot) as at:
         assert at.read_text() == "night" and not Path(f"{at}.wal").exists()
     new = tmp_path / "new.duckdb"
-    write(slot / SLOT_FILE, "left behind")
+    write(slot / SLOT_FILE, "left behind, its path unknown")
     with fixed_build_path(new, slot) as at:
         assert not at.exists()
     assert not new.exists()
+
+
+def test_a_file_left_in_the_slot_goes_back_to_its_path_unless_a_newer_one_is_there(tmp_path, capsys):
+    slot, killed = tmp_path / "slot", write(tmp_path / "users.duckdb", "the only copy")
+    write(Path(f"{killed}.wal"), "its log")
+    with fixed_build_path(killed, slot):
+        pass
+    write(slot / ORIGIN_FILE, str(killed))  # as a process killed while dbt built leaves it
+    move_database(killed, slot / SLOT_FILE)
+    with fixed_build_path(tmp_path / "other.duckdb", slot) as at:
+        assert not at.exists()
+        assert killed.read_text() == "the only copy" and Path(f"{killed}.wal").read_text() == "its log"
+    assert capsys.readouterr().out == f"{killed} was left in {slot} by a build that was killed: moved back\n"
+    write(slot / ORIGIN_FILE, str(killed))
+    write(slot / SLOT_FILE, "half-built, since rebuilt")
+    with fixed_build_path(tmp_path / "other.duckdb", slot):
+        assert killed.read_text() == "the only copy"
+    assert capsys.readouterr().out == ""
+    assert sorted(p.name for p in slot.iterdir()) == ["slot.lock"]
 
 
 def test_a_busy_slot_leaves_the_build_at_its_own_path(tmp_path):

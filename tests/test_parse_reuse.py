@@ -1,11 +1,16 @@
 """dbt reuses its saved parse from one build to the next: the as-of date reaches it in the
 environment and every build is made at its target folder's fixed path (orchestration/dbt_slot.py)."""
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from datetime import date
 
 from conftest import build, query
 
-from orchestration.dbt_slot import SLOT_FILE
+from orchestration.dbt_slot import ORIGIN_FILE, SLOT_FILE
 
 
 def test_a_build_on_another_day_and_file_reuses_the_saved_parse(handmade_landing, tmp_path, monkeypatch):
@@ -19,3 +24,23 @@ def test_a_build_on_another_day_and_file_reuses_the_saved_parse(handmade_landing
     for d in days:
         assert query(tmp_path / f"w-{d}.duckdb", "select as_of_date from int_run_parameters") == [(d,)]
     assert not (tmp_path / "target" / SLOT_FILE).exists()
+
+
+def test_a_stopped_build_is_moved_back_from_the_slot(handmade_landing, tmp_path):
+    """SIGTERM stops warehouse-build as Ctrl-C does: dbt is stopped and the file it was building
+    in the slot is back at its own path."""
+    target, warehouse = tmp_path / "target", tmp_path / "w.duckdb"
+    command = [sys.executable, "-m", "orchestration.dbt_runner", "--landing-dir", str(handmade_landing)]
+    command += ["--as-of", "2026-06-30", "--warehouse", str(warehouse)]
+    env = {**os.environ, "DBT_TARGET_PATH": str(target)}
+    build = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 300
+        while not (target / SLOT_FILE).exists() and build.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert (target / SLOT_FILE).exists() and not warehouse.exists()
+        build.send_signal(signal.SIGTERM)
+        assert build.wait(timeout=120) == 128 + signal.SIGTERM
+    finally:
+        build.kill()
+    assert warehouse.exists() and not (target / SLOT_FILE).exists() and not (target / ORIGIN_FILE).exists()

@@ -151,7 +151,7 @@ def dbt_assets_for(partitions: PartitionsDefinition, freshness: FreshnessPolicy)
         remove_old_dbt_runs(settings.dbt_runs_dir, context.log.info)
         target = settings.dbt_runs_dir / f"run-{context.run.run_id[:8]}-{uuid.uuid4().hex[:8]}"
         slot = settings.dbt_parse_dir  # one build path every night: dbt reuses its parse
-        with fixed_build_path(build_file, slot) as at:
+        with fixed_build_path(build_file, slot, log=context.log.warning) as at:
             restore_parse(slot, target)
             invocation = dbt_build(context, settings, build_file, at, as_of, target)
             try:
