@@ -33,7 +33,7 @@ def prepare_landing(settings: Settings, as_of: date | None, build_file: Path, hi
     """Takes and writes the landing inventory of `settings.landing_dir` beside `build_file`;
     returns the as-of date (the default when none is given) and the inventory file. Raises
     LandingError (one line) when the night cannot be built."""
-    earlier = earlier_scans(build_file.parent)  # the inventories of the builds beside it
+    earlier = earlier_scans(build_file.parent, settings.landing_dir)  # the inventories of the builds beside it
     inventory = take_inventory(settings.landing_dir, history_dir, settings.duckdb_config, earlier)
     failure = completeness_failure(inventory, settings.allowed_empty_tables)
     if failure:

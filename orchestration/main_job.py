@@ -145,7 +145,9 @@ def _main(a, settings: Settings, job) -> int:
 
 def landing_default_as_of(settings: Settings) -> tuple[date | None, Inventory]:
     """The landing's default as-of date, and the inventory it was taken from."""
-    inventory = take_inventory(settings.landing_dir, None, settings.duckdb_config, earlier_scans(settings.build_dir))
+    inventory = take_inventory(
+        settings.landing_dir, None, settings.duckdb_config, earlier_scans(settings.build_dir, settings.landing_dir)
+    )
     return settings.default_as_of(inventory), inventory
 
 

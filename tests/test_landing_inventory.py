@@ -14,6 +14,7 @@ from conftest import copy_handmade
 from tiering import landing as landing_module
 from tiering.contract import TABLES
 from tiering.landing import (
+    INVENTORY_NAME,
     INVENTORY_SUFFIX,
     LATEST_ACTIVITY,
     LandingError,
@@ -268,7 +269,7 @@ def test_a_file_an_earlier_inventory_scanned_is_not_read_again_unless_rewritten(
     new.write_text("order_id,customer_id,order_ts,channel,status\nO98,C1,2026-07-01 10:00:00,web,completed\n")
 
     scanned = scans_recorded(monkeypatch)
-    again = take_inventory(landing, earlier=earlier_scans(builds))
+    again = take_inventory(landing, earlier=earlier_scans(builds, landing))
     assert scanned == [rewritten, new]
     fresh = take_inventory(landing)
     assert (again.files, again.malformed, again.rejected) == (fresh.files, fresh.malformed, fresh.rejected)
@@ -277,14 +278,32 @@ def test_a_file_an_earlier_inventory_scanned_is_not_read_again_unless_rewritten(
 
 def test_earlier_scans_of_another_scanner_or_none_are_not_used(tmp_path):
     landing = copy_handmade(tmp_path / "landing")
-    assert earlier_scans(tmp_path / "no builds") == {}
+    assert earlier_scans(tmp_path / "no builds", landing) == {}
     target = write_inventory(take_inventory(landing), tmp_path / f"warehouse{INVENTORY_SUFFIX}")
     document = json.loads(target.read_text())
-    assert set(earlier_scans(tmp_path)) == {f["stamp"] for t in document["tables"].values() for f in t["files"]}
+    assert set(earlier_scans(tmp_path, landing)) == {
+        f["stamp"] for t in document["tables"].values() for f in t["files"]
+    }
     target.write_text(json.dumps({**document, "scanner": "duckdb 0.0.1"}))  # scanned by another DuckDB
-    assert earlier_scans(tmp_path) == {}
+    assert earlier_scans(tmp_path, landing) == {}
     target.write_text("{")
-    assert earlier_scans(tmp_path) == {}
+    assert earlier_scans(tmp_path, landing) == {}
+
+
+def test_earlier_scans_come_from_the_newest_inventory_of_the_same_landing(tmp_path):
+    """A build of another landing folder beside it, newer or unreadable, does not hide them."""
+    ours, other = copy_handmade(tmp_path / "ours"), copy_handmade(tmp_path / "other")
+    builds = tmp_path / "build"
+    mine = write_inventory(take_inventory(ours), builds / f"w-ours{INVENTORY_SUFFIX}")
+    stamps = {f["stamp"] for t in json.loads(mine.read_text())["tables"].values() for f in t["files"]}
+    newer = write_inventory(take_inventory(other), builds / f"w-other{INVENTORY_SUFFIX}")
+    broken = builds / f"w-broken{INVENTORY_SUFFIX}" / INVENTORY_NAME
+    broken.parent.mkdir()
+    broken.write_text("[")
+    for later, path in enumerate([mine, newer, broken]):
+        os.utime(path, ns=(10**18 + later, 10**18 + later))  # newest last
+    assert set(earlier_scans(builds, ours)) == stamps and stamps
+    assert not stamps & set(earlier_scans(builds, other))
 
 
 def test_the_nights_inventory_reuses_the_scans_of_the_default_as_of(tmp_path, monkeypatch):

@@ -225,19 +225,36 @@ def file_stamp(path: Path) -> str:
     return f"{path}|{st.st_size}|{st.st_mtime_ns}|{st.st_ino}"
 
 
-def earlier_scans(folder: Path) -> dict[str, Scan]:
-    """The file scans of the newest inventory written in `folder` (a build's lies beside its
-    file: inventory_dir), by stamp. Empty when there is none or it cannot be read: it only saves
-    time (a landing's old CSV files would otherwise be read again every night)."""
+def earlier_scans(folder: Path, landing_dir: Path) -> dict[str, Scan]:
+    """The file scans of the newest readable inventory of `landing_dir` written in `folder` (a
+    build's lies beside its file: inventory_dir), by stamp; another landing folder's files never
+    match. Empty when there is none: it only saves time (a landing's old CSV files would
+    otherwise be read again every night)."""
+    landing = str(Path(landing_dir).resolve())
     try:
-        written = max(Path(folder).glob(f"*{INVENTORY_SUFFIX}/{INVENTORY_NAME}"), key=lambda p: p.stat().st_mtime_ns)
-        document = json.loads(written.read_text())
+        written = sorted(
+            Path(folder).glob(f"*{INVENTORY_SUFFIX}/{INVENTORY_NAME}"), key=lambda p: -p.stat().st_mtime_ns
+        )
+    except OSError:  # one removed while listing
+        return {}
+    for path in written:
+        scans = inventory_scans(path, landing)
+        if scans is not None:
+            return scans
+    return {}
+
+
+def inventory_scans(path: Path, landing: str) -> dict[str, Scan] | None:
+    """The file scans of the inventory `path` by stamp; None when it is not one of `landing`
+    by this scanner, or cannot be read."""
+    try:
+        document = json.loads(path.read_text())
+        if document.get("scanner") != SCANNER or document.get("landing_dir") != landing:
+            return None
         malformed = pq.read_table(document["malformed_rows_file"]).to_pylist()
         files = [f for t in document["tables"].values() for f in t["files"] if "stamp" in f]
-        if document.get("scanner") != SCANNER:
-            return {}
-    except (OSError, ValueError, KeyError, TypeError, pa.ArrowException):
-        return {}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, pa.ArrowException):
+        return None
     by_file: dict[str, list[dict]] = {}
     for row in malformed:
         by_file.setdefault(row["source_file"], []).append(row)
