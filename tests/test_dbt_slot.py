@@ -1,10 +1,12 @@
 """A build moves to its slot's fixed path for dbt and back, however dbt ends."""
 
+import errno
 import fcntl
 from pathlib import Path
 
 import pytest
 
+from orchestration import dbt_slot
 from orchestration.dbt_runner import target_folder
 from orchestration.dbt_slot import (
     ORIGIN_FILE,
@@ -14,6 +16,7 @@ from orchestration.dbt_slot import (
     keep_parse,
     move_database,
     restore_parse,
+    return_leftover,
 )
 from tiering.project import PROJECT_DIR
 
@@ -68,22 +71,66 @@ def test_what_a_killed_process_left_in_the_slot_is_never_taken_for_the_build(tmp
     assert not new.exists()
 
 
-def test_a_file_left_in_the_slot_goes_back_to_its_path_unless_a_newer_one_is_there(tmp_path, capsys):
-    slot, killed = tmp_path / "slot", write(tmp_path / "users.duckdb", "the only copy")
+def test_a_file_left_in_the_slot_goes_back_to_its_path_unless_a_newer_one_is_there(tmp_path):
+    slot, killed, said = tmp_path / "slot", write(tmp_path / "users.duckdb", "the only copy"), []
     write(Path(f"{killed}.wal"), "its log")
     with fixed_build_path(killed, slot):
         pass
     write(slot / ORIGIN_FILE, str(killed))  # as a process killed while dbt built leaves it
     move_database(killed, slot / SLOT_FILE)
-    with fixed_build_path(tmp_path / "other.duckdb", slot) as at:
-        assert not at.exists()
-        assert killed.read_text() == "the only copy" and Path(f"{killed}.wal").read_text() == "its log"
-    assert capsys.readouterr().out == f"{killed} was left in {slot} by a build that was killed: moved back\n"
+    return_leftover(slot, said.append)  # before the caller prepares its build file
+    assert killed.read_text() == "the only copy" and Path(f"{killed}.wal").read_text() == "its log"
+    assert said == [
+        f"{killed} was left in {slot} by a build that was killed: moved back",
+        f"{killed}.wal was left in {slot} by a build that was killed: moved back",
+    ]
     write(slot / ORIGIN_FILE, str(killed))
     write(slot / SLOT_FILE, "half-built, since rebuilt")
-    with fixed_build_path(tmp_path / "other.duckdb", slot):
+    with fixed_build_path(tmp_path / "other.duckdb", slot, said.append):
         assert killed.read_text() == "the only copy"
-    assert capsys.readouterr().out == ""
+    assert said[-1] == f"removed {slot / SLOT_FILE}, left by a build that was killed (a newer file is at {killed})"
+    assert sorted(p.name for p in slot.iterdir()) == ["slot.lock"]
+
+
+def test_a_log_left_by_an_interrupted_move_goes_back_to_its_file(tmp_path):
+    """The file moved back, its log not yet: the log follows it, never removed."""
+    slot, build = tmp_path / "slot", write(tmp_path / "w.duckdb", "night")
+    slot.mkdir()
+    write(slot / ORIGIN_FILE, str(build))
+    write(slot / f"{SLOT_FILE}.wal", "committed work")
+    return_leftover(slot, lambda line: None)
+    assert Path(f"{build}.wal").read_text() == "committed work" and build.read_text() == "night"
+
+
+def test_a_slot_in_use_keeps_its_file(tmp_path):
+    slot = tmp_path / "slot"
+    slot.mkdir()
+    write(slot / ORIGIN_FILE, str(tmp_path / "w.duckdb"))
+    write(slot / SLOT_FILE, "being built")
+    with open(slot / "slot.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        return_leftover(slot, lambda line: None)
+    assert (slot / SLOT_FILE).read_text() == "being built" and not (tmp_path / "w.duckdb").exists()
+
+
+def test_a_build_at_the_slots_own_path_stays_there(tmp_path):
+    slot = tmp_path / "slot"
+    slot.mkdir()
+    build = write(slot / SLOT_FILE, "the user's file")
+    with fixed_build_path(build, slot) as at:
+        assert at == build and build.read_text() == "the user's file"
+    assert build.read_text() == "the user's file"
+
+
+def test_a_slot_on_another_file_system_leaves_the_build_at_its_own_path(tmp_path, monkeypatch):
+    build, slot = write(tmp_path / "w.duckdb", "night"), tmp_path / "slot"
+
+    def cross_device(source, dest):
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(dbt_slot.os, "replace", cross_device)
+    with fixed_build_path(build, slot) as at:
+        assert at == build.resolve() and build.read_text() == "night"
     assert sorted(p.name for p in slot.iterdir()) == ["slot.lock"]
 
 

@@ -21,8 +21,7 @@ TIER_MARTS = "+customer_scheme_tiers +tier_profitability +quadrant_profitability
 
 @pytest.fixture
 def warehouse(tmp_path_factory) -> Path:
-    """This test's build file, at one path per worker (emptied first): dbt keys its saved parse
-    on the profile, which holds the path, so these builds of one as-of date parse the project once."""
+    """This test's build file, at one path per worker (emptied first)."""
     folder = tmp_path_factory.getbasetemp() / "tier-builds"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir()

@@ -27,7 +27,7 @@ from packaging.version import Version
 from orchestration.assets.common import hold_lock, partition_date
 from orchestration.dbt_args import build_args, dagster_dbt_env, dbt_env, dbt_executable
 from orchestration.dbt_failures import classify_dbt_failure
-from orchestration.dbt_slot import fixed_build_path, keep_parse, restore_parse
+from orchestration.dbt_slot import fixed_build_path, keep_parse, restore_parse, return_leftover
 from orchestration.publish import prepare_build_file, served_as_of, stamp_build
 from orchestration.resources import SettingsResource
 from orchestration.retention import remove_expired, remove_old_dbt_runs
@@ -144,13 +144,14 @@ def dbt_assets_for(partitions: PartitionsDefinition, freshness: FreshnessPolicy)
         as_of = context.partition_key
         hold_lock(context, settings)
         remove_expired(settings.build_dir, as_of, served_as_of(settings), settings.keep_builds, context.log.info)
+        slot = settings.dbt_parse_dir  # one build path every night: dbt reuses its parse
+        return_leftover(slot, context.log.warning)  # a killed night's file, back before it is prepared
         build_file = prepare_build_file(settings, as_of, incremental=settings.incremental)
         context.log.info(f"building {build_file} ({'incremental' if build_file.exists() else 'full'})")
         if not inventory_file(build_file).exists():
             raise Failure(f"no landing inventory for {as_of}: materialise landing_zone first", allow_retries=False)
         remove_old_dbt_runs(settings.dbt_runs_dir, context.log.info)
         target = settings.dbt_runs_dir / f"run-{context.run.run_id[:8]}-{uuid.uuid4().hex[:8]}"
-        slot = settings.dbt_parse_dir  # one build path every night: dbt reuses its parse
         with fixed_build_path(build_file, slot, log=context.log.warning) as at:
             restore_parse(slot, target)
             invocation = dbt_build(context, settings, build_file, at, as_of, target)
@@ -160,7 +161,8 @@ def dbt_assets_for(partitions: PartitionsDefinition, freshness: FreshnessPolicy)
                 if invocation.process.poll() is None:
                     invocation.process.terminate()
                     invocation.process.wait()
-            keep_parse(target, slot)
+            if at != build_file:  # a parse keyed on the slot's path
+                keep_parse(target, slot)
         if not invocation.is_successful():
             context.log.info(f"dbt's artifacts and log of this build stay in {target}")
             raise classify_dbt_failure(invocation)
