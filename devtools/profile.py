@@ -16,7 +16,10 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.dbt_slot import SLOT_FILE
 from tiering.project import PROJECT_DIR
+
+BUILT_AS = Path(SLOT_FILE).stem
 
 
 def operators(node: dict) -> list[dict]:
@@ -37,13 +40,13 @@ def operators(node: dict) -> list[dict]:
 
 
 def profile_sql(database: Path, sql: str, threads: int = 2, memory_limit: str = "4GB") -> dict:
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        duckdb.connect(
-            str(database),
-            config={"threads": threads, "memory_limit": memory_limit, "disabled_compression_methods": "fsst"},
-        ) as con,
-    ):
+    """`sql` timed into a scratch table of `database`, opened under the catalog name dbt built it
+    under (the slot's, orchestration/dbt_slot.py: compiled SQL names it where it names `this`)."""
+    config = {"threads": threads, "memory_limit": memory_limit, "disabled_compression_methods": "fsst"}
+    with tempfile.TemporaryDirectory() as tmp, duckdb.connect(config={**config, "temp_directory": tmp}) as con:
+        quoted = str(database).replace("'", "''")
+        con.execute(f"attach '{quoted}' as {BUILT_AS}")
+        con.execute(f"use {BUILT_AS}")
         output = Path(tmp) / "profile.json"
         con.execute("set enable_profiling = 'json'")
         con.execute(f"set profiling_output = '{output}'")
