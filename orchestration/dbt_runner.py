@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 
 from orchestration.dbt_args import build_args, dbt_env, dbt_executable
-from orchestration.dbt_slot import fixed_build_path, return_leftover
+from orchestration.dbt_slot import fixed_build_path
 from tiering.landing import (
     LandingError,
     completeness_failure,
@@ -59,7 +59,6 @@ def run_dbt_build(
     settings = (settings or Settings.from_env()).model_copy(update={"landing_dir": Path(landing_dir).resolve()})
     warehouse = Path(warehouse).resolve()
     warehouse.parent.mkdir(parents=True, exist_ok=True)
-    return_leftover(target_folder(os.environ, extra or []), stderr_line)  # a killed build's file, back first
     try:
         if not {"--full-refresh", "-f"} & set(extra or []):
             refuse_other_landing(warehouse, settings.landing_dir)

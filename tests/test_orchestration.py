@@ -153,6 +153,29 @@ def test_a_failing_tie_out_test_blocks_audit_and_publish(home, monkeypatch, defs
     assert not settings.served_file.exists()
 
 
+def test_a_killed_nights_file_is_not_resumed_by_a_full_night(home, monkeypatch, defs):
+    """A night killed while dbt built leaves its file in the slot: the next full night of that
+    date gets it back before preparing its build file, so it starts from a new file."""
+    settings = Settings.from_env()
+    build_file, slot = settings.build_file(AS_OF), settings.dbt_parse_dir
+    slot.mkdir(parents=True)
+    duckdb.connect(str(slot / "build.duckdb")).execute("create table half_built as select 1 as x").close()
+    (slot / "origin").write_text(str(build_file))
+    seen = []
+
+    def fake_dbt(context, settings, build_file, at, as_of, target):
+        with duckdb.connect(str(at)) as con:
+            seen.append(con.sql("select table_name from duckdb_tables()").fetchall())
+        return FailedTieOut(context, at)
+
+    monkeypatch.setattr(dbt_step, "dbt_build", fake_dbt)
+    job = build_definitions(settings).resolve_job_def("nightly_warehouse")
+    selection = [AssetKey(k) for k in ("landing_zone", "company_pnl")]
+    job.execute_in_process(partition_key=AS_OF, asset_selection=selection, raise_on_error=False)
+    assert seen == [[]] and not settings.incremental
+    assert sorted(p.name for p in slot.iterdir()) == ["slot.lock"]
+
+
 def test_pipeline_publishes_served_file_and_exports(published_home):
     home = published_home
     with DagsterInstance.from_config(str(home / "dagster")) as instance:  # the run is kept in the home's instance
