@@ -4,6 +4,14 @@
     select * from {{ model }} where not coalesce(({{ expression }}), false)
 {% endtest %}
 
+{#- The column is a key: every row has a value and no value repeats (unique and not_null in one scan). -#}
+{% test key(model, column_name) %}
+    select {{ column_name }} as key_value, count(*) as n
+    from {{ model }}
+    group by {{ column_name }}
+    having {{ column_name }} is null or count(*) > 1
+{% endtest %}
+
 {% test unique_combination(model, columns) %}
     select {{ columns | join(', ') }}, count(*) as n
     from {{ model }}

@@ -137,6 +137,20 @@ def test_pnl_tie_out_test_fails_when_a_figure_is_off_by_a_cent(handmade_warehous
     assert result.returncode != 0 and "FAIL" in result.stdout
 
 
+def test_the_key_test_fails_on_a_missing_and_on_a_repeated_key(handmade_warehouse, tmp_path):
+    """`key` (macros/generic_tests.sql) stands for unique and not_null: each fault fails it."""
+    result = dbt_test_after(
+        handmade_warehouse,
+        tmp_path,
+        "update int_customer_segments set customer_id = null where customer_id = 'C1'; "
+        "insert into quadrant_profitability (select * from quadrant_profitability where quadrant = 'gold')",
+        "test_name:key,int_customer_segments test_name:key,quadrant_profitability",
+    )
+    assert result.returncode != 0, result.stdout[-3000:]
+    for name in ("key_int_customer_segments_customer_id", "key_quadrant_profitability_quadrant"):
+        assert f"FAIL 1 {name}" in result.stdout, result.stdout[-3000:]
+
+
 def test_the_contract_test_fails_on_an_accepted_row_that_breaks_a_rule(handmade_warehouse, tmp_path):
     """conforms_to_contract, the second check of the validated models' verdicts, can fail."""
     result = dbt_test_after(
