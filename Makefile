@@ -29,10 +29,12 @@ run: manifest
 dagster: manifest
 	DAGSTER_HOME=$$($(BIN)/python -m orchestration.instance) $(BIN)/dagster dev
 
-# pytest-xdist: one worker per core, a test file stays on one worker (its module fixtures are
-# built once); builds shared by several files are made once per run (tests/conftest.py: shared).
-# Files are handed out in tests/conftest.py's order (heaviest first), not by their test count.
-PYTEST_WORKERS ?= auto
+# pytest-xdist: one worker more than cores (a worker waiting for a dbt process to start, a file
+# lock or the disk leaves its core to another); a test file stays on one worker (its module
+# fixtures are built once); builds shared by several files are made once per run
+# (tests/conftest.py: shared). Files are handed out in tests/conftest.py's order (heaviest
+# first), not by their test count.
+PYTEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 XDIST := -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 # the suite without the scenarios over several builds or nights; lint first, so a style slip
