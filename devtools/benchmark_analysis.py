@@ -65,7 +65,9 @@ DESIGNS = {
         "each table's contract test into one query did not pay "
         "(14.7 s against 11.7 s): its value rules cost almost nothing, DuckDB skips row groups "
         "by their min and max. dbt's unit tests (their part in the table at the end) are out of "
-        "a night's build since commit 80e6b2e."
+        "a night's build since commit 80e6b2e. Since commit 988afc3 a key column's unique and "
+        "not_null checks are one test (`key`, one scan): 170 data tests instead of 197, a whole "
+        "build of the hand-made landing 0.95 of before (paired, 4 runs)."
     ),
     "pipeline_over_single_pass": (
         "The build's design above, and an audit that does not recompute every landed row each "
