@@ -34,7 +34,7 @@ dagster: manifest
 # fixtures are built once); builds shared by several files are made once per run
 # (tests/conftest.py: shared). Files are handed out in tests/conftest.py's order (heaviest
 # first), not by their test count.
-PYTEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
+PYTEST_WORKERS ?= $(shell $(PYTHON) -c "import os; print((os.cpu_count() or 1) + 1)")
 XDIST := -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 # the suite without the scenarios over several builds or nights; lint first, so a style slip

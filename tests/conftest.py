@@ -38,7 +38,7 @@ def pytest_unconfigure(config):
 
 # The files that take longest go first: with one file per worker at a time (--dist loadfile,
 # handed out in this order: --no-loadscope-reorder), a long file started last would leave the
-# other worker idle at the end. Ranked by their time in `make test` and `make test-slow`
+# other workers idle at the end. Ranked by their time in `make test` and `make test-slow`
 # (measured 2026-11-27); each tier skips the files it deselects.
 HEAVY_FIRST = (
     "test_orchestration.py",  # makes the published night that test_orchestration_nights copies

@@ -91,6 +91,7 @@ def test_definitions_load_with_schedule_checks_and_sensor(defs):
     checks = {k.name for k in graph.asset_check_keys}
     assert set(AUDITS) <= checks
     assert any(name.startswith("not_null_") or name.startswith("unique_") for name in checks)  # dbt tests
+    assert {"key_company_pnl_line_order", "key_action_rules_rule_id"} <= checks  # a mart's and a seed's key test
 
 
 def test_tie_out_tests_are_blocking_checks_of_their_marts_upstream_of_publish(defs):
