@@ -37,6 +37,7 @@ def test_the_new_day_has_new_rows_and_corrections(increment):
     assert counts["invoices"] > 0  # payments of open invoices: re-sent keys
 
 
+@pytest.mark.slow  # two builds: a day, then the next
 def test_an_incremental_run_reads_only_new_files(tmp_path):
     landing = copy_handmade(tmp_path / "landing")
     warehouse = tmp_path / "wh.duckdb"

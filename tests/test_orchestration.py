@@ -221,6 +221,7 @@ def test_same_input_gives_byte_identical_exports(published_home):
     assert sorted(p.name for p in (home / "dbt-parse").iterdir()) == ["partial_parse.msgpack", "slot.lock"]
 
 
+@pytest.mark.slow  # a second night on the published home
 def test_broken_marts_fail_audit_with_amounts_and_leave_served_file_untouched(published_home, monkeypatch, capsys):
     home = published_home
     served = home / "served" / "warehouse.duckdb"

@@ -8,11 +8,13 @@ import sys
 import time
 from datetime import date
 
+import pytest
 from conftest import build, query
 
 from orchestration.dbt_slot import ORIGIN_FILE, SLOT_FILE
 
 
+@pytest.mark.slow  # two builds
 def test_a_build_on_another_day_and_file_reuses_the_saved_parse(handmade_landing, tmp_path, monkeypatch):
     """The parse dbt saved in its target folder serves the next build, of another as-of date into
     another file (dbt reports each parse it cannot reuse); each build reads its own as-of date."""

@@ -10,6 +10,8 @@ import duckdb
 import pytest
 from conftest import HANDMADE_AS_OF, build, run_results
 
+pytestmark = pytest.mark.slow  # a second build of the hand-made landing, compared with the shared one
+
 # several slices even on the handmade landing (a dozen customers, a few rows per table)
 SLICED = {"key_check_rows_per_pass": 2, "snapshot_list_customers_per_pass": 3}
 RUN_COLUMNS = {"validated_at"}  # when the build judged a row: differs between any two builds

@@ -196,6 +196,7 @@ def test_the_latest_build_is_read_under_the_run_lock(handmade_warehouse, tmp_pat
     assert sorted((r["scheme"], r["tier"], r["customers_before"]) for r in result["tiers"]) == before
 
 
+@pytest.mark.slow  # two builds: the landing, then the what-if
 def test_without_a_build_the_landing_is_built_and_an_unchanged_seed_changes_nothing(handmade_landing, tmp_path):
     paths = Settings(home=tmp_path, landing_dir=handmade_landing, served_file=tmp_path / "served.duckdb")
     same = tmp_path / "alt" / "service_policies.csv"
