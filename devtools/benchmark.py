@@ -380,7 +380,7 @@ def run_size(customers: int, work: Path, repeat: int, pandas_max: int, pandas_re
     stages: dict[str, list[dict]] = {}
     try:
         measure_size(customers, landing, work, build_file, env, repeat, pandas_max, pandas_repeat, stages)
-    except (RuntimeError, subprocess.CalledProcessError) as failure:
+    except (RuntimeError, subprocess.CalledProcessError, OSError) as failure:
         raise SizeFailed(str(failure), {name: median_stage(values) for name, values in stages.items()}) from failure
     med = {name: median_stage(values) for name, values in stages.items()}
     return {"customers": customers, "order_lines": lines, "stages": med, "ratios": ratios(med)}
@@ -643,7 +643,8 @@ def main(argv=None) -> int:
                     "measured": provenance(load_at_start, a.out),
                 }
             )
-        except (RuntimeError, subprocess.CalledProcessError) as failure:  # a size that cannot finish is a result too
+        # a size that cannot finish (a failed stage, a full disk) is a result too
+        except (RuntimeError, subprocess.CalledProcessError, OSError) as failure:
             done = getattr(failure, "stages", {})  # what it measured before
             results.setdefault("failed", []).append(
                 {

@@ -96,7 +96,7 @@ def test_a_size_that_fails_late_keeps_the_stages_it_measured(tmp_path, monkeypat
 
     def build_then_no_disk(customers, landing, work, build_file, env, repeat, *args):
         args[-1]["dbt_build"] = [{"seconds": 1107.8, "peak_mb": 5400}]
-        raise RuntimeError("incremental dbt build failed: No space left on device")
+        raise OSError(28, "No space left on device")  # copying the build for the increment (5M, 2026-11-28)
 
     monkeypatch.setattr(benchmark, "measure_size", build_then_no_disk)
     out = tmp_path / "results"
