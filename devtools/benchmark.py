@@ -355,7 +355,9 @@ class SizeFailed(RuntimeError):
         self.stages = stages
 
 
-def run_size(customers: int, work: Path, repeat: int, pandas_max: int, pandas_repeat: int | None = None) -> dict:
+def run_size(
+    customers: int, work: Path, repeat: int, pandas_max: int, pandas_repeat: int | None = None, keep: bool = False
+) -> dict:
     pristine = work / f"landing-{customers}"
     if not (pristine / ".complete").exists():
         shutil.rmtree(pristine, ignore_errors=True)
@@ -382,6 +384,10 @@ def run_size(customers: int, work: Path, repeat: int, pandas_max: int, pandas_re
         measure_size(customers, landing, work, build_file, env, repeat, pandas_max, pandas_repeat, stages)
     except (RuntimeError, subprocess.CalledProcessError, OSError) as failure:
         raise SizeFailed(str(failure), {name: median_stage(values) for name, values in stages.items()}) from failure
+    finally:
+        if not keep:  # a size's build is as large as its landing several times over: the next size needs the disk
+            shutil.rmtree(home, ignore_errors=True)
+            shutil.rmtree(landing, ignore_errors=True)
     med = {name: median_stage(values) for name, values in stages.items()}
     return {"customers": customers, "order_lines": lines, "stages": med, "ratios": ratios(med)}
 
@@ -618,6 +624,11 @@ def main(argv=None) -> int:
         action="store_true",
         help="keep the other sizes of an earlier results file from the same machine and settings",
     )
+    p.add_argument(
+        "--keep-homes",
+        action="store_true",
+        help="keep each size's build and its landing with the added day (default: deleted once the size is done)",
+    )
     p.add_argument("--work", type=Path, default=PROJECT_DIR / "warehouse" / "benchmark")
     p.add_argument("--out", type=Path, default=PROJECT_DIR / "benchmarks" / "results")
     p.add_argument(
@@ -639,7 +650,7 @@ def main(argv=None) -> int:
         try:
             results["sizes"].append(
                 {
-                    **run_size(size, a.work, repeat, a.pandas_max_customers, a.pandas_repeat),
+                    **run_size(size, a.work, repeat, a.pandas_max_customers, a.pandas_repeat, a.keep_homes),
                     "measured": provenance(load_at_start, a.out),
                 }
             )

@@ -106,6 +106,26 @@ def test_a_size_that_fails_late_keeps_the_stages_it_measured(tmp_path, monkeypat
     assert "Measured before it failed (medians): dbt_build 1107.8 s (5,400 MB)." in out.with_suffix(".md").read_text()
 
 
+@pytest.mark.parametrize("keep", [False, True])
+def test_a_sizes_build_and_landing_copy_leave_the_disk_unless_kept(tmp_path, monkeypatch, keep):
+    """At 5M the build is 24 GB: the homes of the sizes before it once filled the disk."""
+    pristine = tmp_path / "work" / "landing-300"
+    (pristine / "order_lines").mkdir(parents=True)
+    pq.write_table(pa.table({"order_id": ["o1"]}), pristine / "order_lines" / "x.parquet")
+    (pristine / ".complete").write_text("")
+
+    def build(customers, landing, work, build_file, env, repeat, *args):
+        build_file.write_text("a build")
+        raise RuntimeError("dbt build failed")  # deleted on a failure too
+
+    monkeypatch.setattr(benchmark, "measure_size", build)
+    keep_flag = ["--keep-homes"] if keep else []
+    assert main(["--sizes", "300", "--work", str(tmp_path / "work"), "--out", str(tmp_path / "r"), *keep_flag]) == 1
+    left = {p.name for p in (tmp_path / "work").iterdir()}
+    assert left == ({"landing-300", "home-300", "run-300"} if keep else {"landing-300"})
+    assert (pristine / "order_lines" / "x.parquet").exists()  # the generated landing is reused by the next run
+
+
 def test_append_keeps_other_sizes_from_the_same_machine_only(tmp_path):
     out = tmp_path / "results"
     earlier = {
