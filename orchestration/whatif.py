@@ -4,16 +4,21 @@ evaluated against a built warehouse, without touching the served file or the bui
     warehouse-whatif ALTERNATIVE.csv [...] [--build FILE] [--json] [--csv FILE]
 
 Each CSV replaces the seed of its file name (tier_schemes.csv replaces seeds/tier_schemes.csv).
-The latest build of $WAREHOUSE_HOME (or --build) is copied to a temporary folder, the
-alternative seeds are loaded there and only what is downstream of them is rebuilt (dbt, with
-the build's landing inventory); before and after are then compared with SQL: customers changing
-default tier, revenue and contribution per tier of every scheme, planned service cost and
-small-balance fee income per tier, and the actions that change. Without a build in the warehouse
-home, the landing folder is built into the temporary folder first.
+The latest build of $WAREHOUSE_HOME (or --build) is copied twice, the alternative seeds are
+loaded into one copy and only what is downstream of them is rebuilt (dbt, with the build's
+landing inventory); before and after are then compared with SQL: customers changing default
+tier, revenue and contribution per tier of every scheme, planned service cost and small-balance
+fee income per tier, and the actions that change. Without a build in the warehouse home, the
+landing folder is built into a temporary folder first.
+
+The rebuild runs in one project copy per home (<home>/whatif: the project, dbt's saved parse,
+the copy it rebuilds at a fixed path), so dbt reuses its parse from one what-if to the next;
+one what-if at a time per home (a lock).
 """
 
 import argparse
 import csv
+import fcntl
 import io
 import json
 import os
@@ -21,6 +26,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -38,6 +45,7 @@ from tiering.settings import Settings, duckdb_config, entry_point_settings
 
 SEEDS_DIR = PROJECT_DIR / "seeds"
 PROJECT_PARTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests/dbt")
+AFTER_FILE = "after.duckdb"  # in the home's what-if folder: one path, so dbt's saved parse serves
 
 
 class WhatIfError(Exception):
@@ -119,9 +127,13 @@ def build_as_of(build: Path) -> date:
 
 
 def copy_project(dest: Path, alternatives: dict[str, Path]) -> Path:
-    """The dbt project copied to `dest` with the alternative seeds in place of the originals."""
+    """The dbt project copied to `dest` with the alternative seeds in place of the originals;
+    what an earlier copy left there is replaced, except dbt's target and log folders (its saved
+    parse: dbt compares each file's contents with it)."""
     for part in PROJECT_PARTS:
         source, target = PROJECT_DIR / part, dest / part
+        if target.is_dir():
+            shutil.rmtree(target)
         target.parent.mkdir(parents=True, exist_ok=True)
         (shutil.copytree if source.is_dir() else shutil.copyfile)(source, target)
     for name, path in alternatives.items():
@@ -151,29 +163,30 @@ def rebuild(project: Path, warehouse: Path, inventory: Path, as_of: date, seeds:
     base = {**os.environ, "DBT_TARGET_PATH": str(project / "target"), "DBT_LOG_PATH": str(project / "logs")}
     env = dbt_env(settings, warehouse, inventory, as_of, base)
     cmd = [dbt_executable(), *build_args(project, downstream_selector(seeds))]
+    (project / "target" / "run_results.json").unlink(missing_ok=True)  # an earlier what-if's
     done = subprocess.run(cmd, cwd=project, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         raise WhatIfError(dbt_failure(project, done.stdout + done.stderr))
 
 
-def copy_sides(source: Path, work: Path) -> tuple[Path, Path]:
+def copy_sides(source: Path, before: Path, after: Path) -> tuple[Path, Path]:
     """Two copies of a build: `before` to compare with, `after` to rebuild."""
-    sides = []
-    for side in ("before", "after"):
-        dest = work / side / "warehouse.duckdb"
-        dest.parent.mkdir(parents=True)
+    for dest in (before, after):
+        dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, dest)
         wal = source.with_name(source.name + ".wal")  # changes DuckDB has not yet checkpointed
         if wal.exists():
             shutil.copyfile(wal, dest.with_name(dest.name + ".wal"))
-        sides.append(dest)
-    return sides[0], sides[1]
+        else:
+            dest.with_name(dest.name + ".wal").unlink(missing_ok=True)
+    return before, after
 
 
 def copy_base(paths: Settings, build: Path | None, work: Path) -> tuple[Path, Path, Path]:
     """(before, after, landing inventory): copies of the given build, else of the latest build of
     the warehouse home (taken under its run lock, so no night writes it meanwhile), else of the
-    landing folder built into `work`."""
+    landing folder built into `work`. `after` is at the home's fixed what-if path."""
+    sides = work / "before" / "warehouse.duckdb", paths.whatif_dir / AFTER_FILE
     if build is None:
         run_id = f"whatif-{os.getpid()}"
         try:
@@ -183,7 +196,7 @@ def copy_base(paths: Settings, build: Path | None, work: Path) -> tuple[Path, Pa
         try:
             build = latest_build(paths)
             if build is not None:
-                return *copy_sides(build, work), inventory_file(build)
+                return *copy_sides(build, *sides), inventory_file(build)
         finally:
             release(paths.lock_file, run_id)
         build = work / "base" / "warehouse.duckdb"
@@ -193,7 +206,25 @@ def copy_base(paths: Settings, build: Path | None, work: Path) -> tuple[Path, Pa
             raise WhatIfError(f"no build in {paths.build_dir} and the landing folder does not build: {lines[-1]}")
     if not inventory_file(build).exists():
         raise WhatIfError(f"{build}: no landing inventory beside it ({inventory_file(build)})")
-    return *copy_sides(build, work), inventory_file(build)
+    return *copy_sides(build, *sides), inventory_file(build)
+
+
+@contextmanager
+def whatif_folder(paths: Settings) -> Iterator[Path]:
+    """The home's what-if folder, held by this process (one what-if at a time per home); the
+    rebuilt copy is removed when the what-if ends (the project and dbt's parse stay)."""
+    folder = paths.whatif_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise WhatIfError(f"another what-if is running on {paths.home}: try again when it ends") from None
+        try:
+            yield folder
+        finally:
+            for leftover in (folder / AFTER_FILE, folder / f"{AFTER_FILE}.wal"):
+                leftover.unlink(missing_ok=True)
 
 
 def run_whatif(alternatives: list[Path], paths: Settings, build: Path | None = None, work: Path | None = None) -> dict:
@@ -201,11 +232,10 @@ def run_whatif(alternatives: list[Path], paths: Settings, build: Path | None = N
     named = {check_alternative(p): Path(p).resolve() for p in alternatives}
     if len(named) != len(alternatives):
         raise WhatIfError("two alternative files replace the same seed")
-    with tempfile.TemporaryDirectory(prefix="whatif-", dir=work) as tmp:
-        tmp = Path(tmp)
-        before, after, inventory = copy_base(paths, build, tmp)
+    with whatif_folder(paths) as folder, tempfile.TemporaryDirectory(prefix="whatif-", dir=work) as tmp:
+        before, after, inventory = copy_base(paths, build, Path(tmp))
         as_of = build_as_of(before)
-        rebuild(copy_project(tmp / "project", named), after, inventory, as_of, list(named), paths)
+        rebuild(copy_project(folder / "project", named), after, inventory, as_of, list(named), paths)
         result = compare(before, after)
     result["as_of"] = as_of.isoformat()
     result["alternatives"] = {name: str(path) for name, path in sorted(named.items())}

@@ -1,6 +1,7 @@
 """warehouse-whatif: alternative seeds against a copy of a build; the served file never changes."""
 
 import csv
+import fcntl
 import hashlib
 import json
 import shutil
@@ -89,11 +90,16 @@ def test_downstream_selector_and_text_table():
 
 
 @pytest.fixture(scope="module")
-def vip_whatif(generated_warehouse, tmp_path_factory):
+def vip_home(tmp_path_factory) -> Settings:
+    tmp = tmp_path_factory.mktemp("whatif")
+    return Settings(home=tmp, landing_dir=tmp / "landing", served_file=tmp / "served" / "warehouse.duckdb")
+
+
+@pytest.fixture(scope="module")
+def vip_whatif(generated_warehouse, vip_home):
     """Moving the default scheme's A cut-off from its seed value to twice that, against a copy
     of the generated build; a served file and the build are hashed before and after."""
-    tmp = tmp_path_factory.mktemp("whatif")
-    paths = Settings(home=tmp, landing_dir=tmp / "landing", served_file=tmp / "served" / "warehouse.duckdb")
+    paths, tmp = vip_home, vip_home.home
     paths.served_file.parent.mkdir(parents=True)
     shutil.copyfile(generated_warehouse, paths.served_file)
     hashes = {p: sha256(p) for p in (paths.served_file, generated_warehouse)}
@@ -157,15 +163,28 @@ def test_outputs_json_csv_and_the_report_section(vip_whatif, generated_warehouse
     assert 'id="whatif"' not in without
 
 
-def test_an_alternative_that_fails_a_seed_test_names_it(generated_warehouse, tmp_path):
+def test_an_alternative_that_fails_a_seed_test_names_it(generated_warehouse, vip_whatif, vip_home, tmp_path):
+    """A second what-if on a home: dbt reuses the parse the first saved (its log says when it
+    cannot), and an earlier what-if's results do not stand in for this one's failure."""
     rows = (SEEDS / "tier_schemes.csv").read_text().replace(",net_revenue,", ",turnover,", 1)
     alt = tmp_path / "alt" / "tier_schemes.csv"
     alt.parent.mkdir()
     alt.write_text(rows)
-    paths = Settings(home=tmp_path, landing_dir=tmp_path, served_file=tmp_path / "served.duckdb")
     with pytest.raises(whatif.WhatIfError) as e:
-        whatif.run_whatif([alt], paths, build=generated_warehouse, work=tmp_path)
+        whatif.run_whatif([alt], vip_home, build=generated_warehouse, work=tmp_path)
     assert "test.customer_tiers.accepted_values_tier_schemes" in str(e.value) and "\n" not in str(e.value)
+    log = (vip_home.whatif_dir / "project" / "logs" / "dbt.log").read_text()
+    assert log.count("Unable to do partial parsing") == 1  # the first what-if's
+    assert sorted(p.name for p in vip_home.whatif_dir.iterdir()) == ["lock", "project"]  # no rebuilt copy left
+
+
+def test_one_whatif_at_a_time_per_home(tmp_path):
+    paths = Settings(home=tmp_path, landing_dir=tmp_path, served_file=tmp_path / "served.duckdb")
+    paths.whatif_dir.mkdir()
+    with open(paths.whatif_dir / "lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(whatif.WhatIfError, match=f"another what-if is running on {tmp_path}"):
+            whatif.run_whatif([vip_cut_off(tmp_path / "alt", "0.02")], paths, build=tmp_path / "none.duckdb")
 
 
 def home_with_build(tmp: Path, build: Path) -> Settings:

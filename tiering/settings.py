@@ -221,6 +221,10 @@ class Settings(BaseModel):
         return self.home / "dbt-parse"
 
     @property
+    def whatif_dir(self) -> Path:  # the what-if's project copy with its saved parse, and the file it rebuilds
+        return self.home / "whatif"
+
+    @property
     def alerts_file(self) -> Path:
         return self.home / "alerts" / "run_failures.jsonl"
 
