@@ -13,10 +13,13 @@ import pytest
 from filelock import FileLock
 
 from devtools.generator.cli import Spec, generate
-from orchestration.dbt_args import AS_OF_ENV, dbt_executable
+from orchestration.dbt_args import dbt_env, dbt_executable
 from orchestration.dbt_runner import run_dbt_build
+from orchestration.dbt_slot import fixed_build_path
 from orchestration.main_job import main
+from tiering.landing import inventory_dir, inventory_file
 from tiering.project import PROJECT_DIR
+from tiering.settings import Settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 HANDMADE_AS_OF = date(2026, 6, 30)
@@ -110,16 +113,26 @@ def build(
     return result
 
 
+def copy_of(build_file: Path, folder: Path) -> Path:
+    """A copy of a shared build with its landing inventory, to change."""
+    copy = folder / build_file.name
+    shutil.copy(build_file, copy)
+    shutil.copytree(inventory_dir(build_file), inventory_dir(copy))
+    return copy
+
+
 def dbt_test(warehouse: Path, select: str, as_of: date) -> subprocess.CompletedProcess:
-    """`dbt test --select select` on a build file: give it a copy (dbt opens it read-write)."""
+    """`dbt test --select select` on a build file (give it a copy_of: dbt opens it read-write),
+    as a build runs dbt (its environment, the worker's slot), so dbt reuses the saved parse."""
     args = ["test", "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR), "--select", select]
-    return subprocess.run(
-        [dbt_executable(), *args],
-        cwd=PROJECT_DIR,
-        env={**os.environ, "WAREHOUSE_PATH": str(warehouse), AS_OF_ENV: as_of.isoformat()},
-        capture_output=True,
-        text=True,
-    )
+    with fixed_build_path(warehouse, Path(os.environ["DBT_TARGET_PATH"])) as path:
+        return subprocess.run(
+            [dbt_executable(), *args],
+            cwd=PROJECT_DIR,
+            env=dbt_env(Settings.from_env(), path, inventory_file(warehouse), as_of, os.environ),
+            capture_output=True,
+            text=True,
+        )
 
 
 def query(warehouse: Path, sql: str) -> list[tuple]:

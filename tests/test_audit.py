@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import build, query, shared, shared_build
+from conftest import build, copy_of, query, shared, shared_build
 from test_bad_deliveries import bad_night, make_bad_night
 
 from orchestration import audit, data_docs
@@ -19,7 +19,7 @@ from orchestration.dbt_runner import run_dbt
 from orchestration.recompute import TYPERS, Invalid, recompute
 from orchestration.report import audit_section
 from tiering.contract import TABLES
-from tiering.landing import default_as_of, inventory_dir, inventory_file, take_inventory
+from tiering.landing import default_as_of, inventory_file, take_inventory
 from tiering.project import SAMPLE_LANDING
 from tiering.settings import Settings
 
@@ -206,14 +206,6 @@ def test_offline_page_replaces_cdn_assets_and_drops_other_remote_references():
     out = data_docs.offline_page(page, "../static/")
     assert '<link rel="stylesheet" href="../static/vendor/css/bootstrap.min.css">' in out
     assert "vega" not in out and ">GX</a>" in out and not REMOTE.search(out)
-
-
-def copy_of(build_file: Path, folder: Path) -> Path:
-    """A copy of a shared build with its landing inventory, to change."""
-    copy = folder / build_file.name
-    shutil.copy(build_file, copy)
-    shutil.copytree(inventory_dir(build_file), inventory_dir(copy))
-    return copy
 
 
 def test_a_cent_on_one_customer_fails_the_audit_naming_the_amounts(sample_build, tmp_path):

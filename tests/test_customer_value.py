@@ -1,13 +1,12 @@
 """Customer value figures: hand-computed on the handmade landing zone, and equal to an
 independent computation on a generated one, to the cent."""
 
-import shutil
 from datetime import date
 from decimal import Decimal as D
 
 import duckdb
 import pytest
-from conftest import HANDMADE_AS_OF, build, dbt_test, query
+from conftest import HANDMADE_AS_OF, build, copy_of, dbt_test, query
 from reference import connect_landing, customer_figures
 
 from devtools.generator.cli import Spec, generate
@@ -119,8 +118,7 @@ def test_every_customer_equals_independent_computation(clean_generated):
 
 def dbt_test_after(handmade_warehouse, folder, update: str, select: str):
     """`dbt test --select select` on a copy of the hand-made build changed by `update`."""
-    broken = folder / handmade_warehouse.name
-    shutil.copy(handmade_warehouse, broken)
+    broken = copy_of(handmade_warehouse, folder)
     with duckdb.connect(str(broken)) as con:
         con.execute(update)
     return dbt_test(broken, select, HANDMADE_AS_OF)
