@@ -62,7 +62,8 @@ def test_a_column_added_to_the_contract_only_is_typed_and_validated(tmp_path):
         "--indirect-selection",
         "cautious",
     ]
-    env = dbt_env(settings, warehouse, inventory, as_of, os.environ)
+    # its own target folder: a parse of another project would stand in the worker's, which builds reuse
+    env = dbt_env(settings, warehouse, inventory, as_of, {**os.environ, "DBT_TARGET_PATH": str(project / "target")})
     result = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-3000:]
     with duckdb.connect(str(warehouse), read_only=True) as con:

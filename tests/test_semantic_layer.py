@@ -49,10 +49,12 @@ def mf_warehouse(handmade_warehouse, tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def manifest(mf_warehouse):
     """`dbt parse` for the hand-made warehouse: the semantic manifest names its file's
-    database (DuckDB calls it by the file name), as `mf` needs. dbt writes into this test
-    process's target folder; `mf` reads target/semantic_manifest.json, so that one file is
-    put there whole (os.replace: a dbt run of another worker never sees half of it)."""
-    env = {**os.environ, "WAREHOUSE_PATH": str(mf_warehouse)}
+    database (DuckDB calls it by the file name), as `mf` needs. dbt writes into a target folder
+    of its own (the worker's keeps the parse its builds reuse); `mf` reads
+    target/semantic_manifest.json, so that one file is put there whole (os.replace: a dbt run
+    of another worker never sees half of it)."""
+    target = mf_warehouse.parent / "target"
+    env = {**os.environ, "WAREHOUSE_PATH": str(mf_warehouse), "DBT_TARGET_PATH": str(target)}
     result = subprocess.run(
         [dbt_executable(), "parse", "--quiet", "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)],
         env=env,
@@ -60,11 +62,9 @@ def manifest(mf_warehouse):
         text=True,
     )
     assert result.returncode == 0, result.stdout[-3000:]
-    written = Path(os.environ.get("DBT_TARGET_PATH", PROJECT_DIR / "target")) / SEMANTIC_MANIFEST.name
-    if written != SEMANTIC_MANIFEST:
-        staged = SEMANTIC_MANIFEST.with_suffix(f".{os.getpid()}.tmp")
-        shutil.copyfile(written, staged)
-        os.replace(staged, SEMANTIC_MANIFEST)
+    staged = SEMANTIC_MANIFEST.with_suffix(f".{os.getpid()}.tmp")
+    shutil.copyfile(target / SEMANTIC_MANIFEST.name, staged)
+    os.replace(staged, SEMANTIC_MANIFEST)
     return parse_manifest_from_dbt_generated_manifest(SEMANTIC_MANIFEST.read_text())
 
 
