@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import sys
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -165,7 +166,7 @@ def test_outputs_json_csv_and_the_report_section(vip_whatif, generated_warehouse
 
 def test_an_alternative_that_fails_a_seed_test_names_it(generated_warehouse, vip_whatif, vip_home, tmp_path):
     """A second what-if on a home: dbt reuses the parse the first saved (its log says when it
-    cannot), and an earlier what-if's results do not stand in for this one's failure."""
+    cannot)."""
     rows = (SEEDS / "tier_schemes.csv").read_text().replace(",net_revenue,", ",turnover,", 1)
     alt = tmp_path / "alt" / "tier_schemes.csv"
     alt.parent.mkdir()
@@ -176,6 +177,24 @@ def test_an_alternative_that_fails_a_seed_test_names_it(generated_warehouse, vip
     log = (vip_home.whatif_dir / "project" / "logs" / "dbt.log").read_text()
     assert log.count("Unable to do partial parsing") == 1  # the first what-if's
     assert sorted(p.name for p in vip_home.whatif_dir.iterdir()) == ["lock", "project"]  # no rebuilt copy left
+
+
+def test_a_rebuild_that_fails_before_dbt_writes_its_results_is_not_named_after_an_earlier_one(tmp_path, monkeypatch):
+    """The home's project copy keeps dbt's target folder: an earlier what-if's failed node must
+    not stand in for a dbt that failed before writing run_results.json."""
+    earlier = tmp_path / "project" / "target" / "run_results.json"
+    earlier.parent.mkdir(parents=True)
+    earlier.write_text(json.dumps({"results": [{"status": "fail", "unique_id": "test.earlier", "message": "x"}]}))
+    monkeypatch.setattr(whatif, "dbt_executable", lambda: "false")  # exits 1, prints nothing
+    with pytest.raises(whatif.WhatIfError, match="^dbt failed: no output$"):
+        whatif.rebuild(
+            tmp_path / "project",
+            tmp_path / "w.duckdb",
+            tmp_path / "inventory.json",
+            date(2026, 6, 30),
+            ["x"],
+            Settings(),
+        )
 
 
 def test_one_whatif_at_a_time_per_home(tmp_path):
