@@ -9,81 +9,113 @@
       unpaid: S - due), never below 0; null without such invoices (as int_customer_credit);
     service_intensity: cost to serve of the window (quantity x the rate of each event's date)
       / net revenue of the window; null when net revenue <= 0.
-    lapsed: no completed order in S < date <= S + h; null when S + h is after D. -#}
+    lapsed: no completed order in S < date <= S + h; null when S + h is after D.
+    Each source is read once: one row per customer with a filtered aggregate per snapshot
+    (suffix _0, _1, _2 for S = D - k x h), then one row per snapshot and buyer. -#}
+{%- set steps = range(3) -%}
 with params as (select * from {{ ref('int_run_parameters') }}),
 
 horizon as (
     select value as days from {{ ref('churn_settings') }} where setting = 'churn_horizon_days'
 ),
 
-snapshots as (
-    select params.as_of_date - (step * horizon.days)::integer as snapshot_date, params.as_of_date
-    from params cross join horizon cross join range(3) as steps(step)
-),
-
-purchase_days as (
-    select customer_id, order_date, net_revenue
-    from {{ ref('int_customer_daily_sales') }}
-    where completed_orders > 0
+dates as (
+    select
+        params.as_of_date,
+        horizon.days::integer as horizon_days,
+        {%- for k in steps %}
+        params.as_of_date - ({{ k }} * horizon.days)::integer as s_{{ k }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from params
+    cross join horizon
 ),
 
 purchases as (
     select
-        snapshots.snapshot_date,
-        purchase_days.customer_id,
-        count(*) as purchase_days,
-        min(purchase_days.order_date) as first_purchase,
-        max(purchase_days.order_date) as last_purchase,
-        coalesce(sum(purchase_days.net_revenue) filter (where purchase_days.order_date > snapshots.snapshot_date - 365), 0) as net_revenue,
-        coalesce(sum(purchase_days.net_revenue) filter (where purchase_days.order_date > snapshots.snapshot_date - 182), 0) as net_revenue_recent_half
-    from snapshots
-    inner join purchase_days on purchase_days.order_date <= snapshots.snapshot_date
-    group by all
-    having max(purchase_days.order_date) > snapshots.snapshot_date - 365
+        daily.customer_id,
+        min(daily.order_date) as first_purchase,
+        {%- for k in steps %}
+        count(*) filter (where daily.order_date <= dates.s_{{ k }}) as purchase_days_{{ k }},
+        max(daily.order_date) filter (where daily.order_date <= dates.s_{{ k }}) as last_purchase_{{ k }},
+        coalesce(sum(daily.net_revenue) filter (
+            where daily.order_date > dates.s_{{ k }} - 365 and daily.order_date <= dates.s_{{ k }}), 0) as net_revenue_{{ k }},
+        coalesce(sum(daily.net_revenue) filter (
+            where daily.order_date > dates.s_{{ k }} - 182 and daily.order_date <= dates.s_{{ k }}), 0) as net_revenue_recent_half_{{ k }},
+        bool_or(daily.order_date > dates.s_{{ k }} and daily.order_date <= dates.s_{{ k }} + dates.horizon_days) as purchased_after_{{ k }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from {{ ref('int_customer_daily_sales') }} as daily
+    cross join dates
+    where daily.completed_orders > 0 and daily.order_date <= dates.as_of_date
+    group by daily.customer_id
+),
+
+lateness as (
+    select
+        invoices.customer_id,
+        {%- for k in steps %}
+        avg(greatest(0, {{ days_between('coalesce(invoices.due_date, invoices.invoice_date)',
+                                          'case when invoices.paid_date <= dates.s_' ~ k ~ ' then invoices.paid_date else dates.s_' ~ k ~ ' end') }}))
+            filter (where invoices.invoice_date > dates.s_{{ k }} - 365
+                      and coalesce(invoices.due_date, invoices.invoice_date) <= dates.s_{{ k }}) as late_days_{{ k }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from {{ ref('int_invoices') }} as invoices
+    cross join dates
+    where coalesce(invoices.due_date, invoices.invoice_date) <= dates.as_of_date
+        and invoices.invoice_date > dates.s_{{ steps | last }} - 365
+    group by invoices.customer_id
+),
+
+service as (
+    select
+        costs.customer_id,
+        {%- for k in steps %}
+        (sum(costs.cost) filter (where costs.event_date > dates.s_{{ k }} - 365 and costs.event_date <= dates.s_{{ k }}))::decimal(38, 4)
+            as cost_to_serve_{{ k }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from (
+        select customer_id, event_date, quantity::decimal(38, 2) * rate_per_unit as cost
+        from {{ ref('int_service_events') }}
+    ) as costs
+    cross join dates
+    where costs.event_date <= dates.as_of_date and costs.event_date > dates.s_{{ steps | last }} - 365
+    group by costs.customer_id
+),
+
+-- one row per snapshot and buyer at it
+snapshot_rows as (
+    {%- for k in steps %}
+    select
+        dates.s_{{ k }} as snapshot_date,
+        dates.s_{{ k }} + dates.horizon_days <= dates.as_of_date as lapse_known,
+        p.customer_id,
+        p.purchase_days_{{ k }} as purchase_days,
+        p.first_purchase,
+        p.last_purchase_{{ k }} as last_purchase,
+        p.net_revenue_{{ k }} as net_revenue,
+        p.net_revenue_recent_half_{{ k }} as net_revenue_recent_half,
+        p.purchased_after_{{ k }} as purchased_after,
+        l.late_days_{{ k }} as late_days,
+        s.cost_to_serve_{{ k }} as cost_to_serve
+    from purchases as p
+    cross join dates
+    left join lateness as l on l.customer_id = p.customer_id
+    left join service as s on s.customer_id = p.customer_id
+    where p.last_purchase_{{ k }} > dates.s_{{ k }} - 365
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
 ),
 
 rhythm as (
     select
         *,
         case when purchase_days > 1 then {{ days_between('first_purchase', 'last_purchase') }} / (purchase_days - 1) end as mean_gap_days
-    from purchases
+    from snapshot_rows
 ),
 
 typical_gap as (
     select snapshot_date, median(mean_gap_days) as median_gap_days from rhythm group by snapshot_date
-),
-
-lateness as (
-    select
-        snapshots.snapshot_date,
-        invoices.customer_id,
-        avg(greatest(0, {{ days_between('coalesce(invoices.due_date, invoices.invoice_date)',
-                                          'case when invoices.paid_date <= snapshots.snapshot_date then invoices.paid_date else snapshots.snapshot_date end') }})) as late_days
-    from snapshots
-    inner join {{ ref('int_invoices') }} as invoices
-        on invoices.invoice_date > snapshots.snapshot_date - 365
-       and coalesce(invoices.due_date, invoices.invoice_date) <= snapshots.snapshot_date
-    group by all
-),
-
-service as (
-    select
-        snapshots.snapshot_date,
-        events.customer_id,
-        sum(events.quantity::decimal(38, 2) * events.rate_per_unit)::decimal(38, 4) as cost_to_serve
-    from snapshots
-    inner join {{ ref('int_service_events') }} as events
-        on events.event_date > snapshots.snapshot_date - 365 and events.event_date <= snapshots.snapshot_date
-    group by all
-),
-
-later_purchases as (
-    select distinct snapshots.snapshot_date, purchase_days.customer_id
-    from snapshots
-    cross join horizon
-    inner join purchase_days
-        on purchase_days.order_date > snapshots.snapshot_date
-       and purchase_days.order_date <= snapshots.snapshot_date + horizon.days::integer
 )
 
 select
@@ -97,15 +129,9 @@ select
     coalesce({{ divide_as_double('2 * rhythm.net_revenue_recent_half - rhythm.net_revenue',
                                  'nullif(abs(rhythm.net_revenue_recent_half) + abs(rhythm.net_revenue - rhythm.net_revenue_recent_half), 0)') }},
              0.0) as spend_trend,
-    lateness.late_days::double as late_days,
+    rhythm.late_days::double as late_days,
     case when rhythm.net_revenue > 0
-         then {{ divide_as_double('coalesce(service.cost_to_serve, 0)', 'rhythm.net_revenue') }} end as service_intensity,
-    case when rhythm.snapshot_date + horizon.days::integer <= snapshots.as_of_date
-         then later_purchases.customer_id is null end as lapsed
+         then {{ divide_as_double('coalesce(rhythm.cost_to_serve, 0)', 'rhythm.net_revenue') }} end as service_intensity,
+    case when rhythm.lapse_known then not rhythm.purchased_after end as lapsed
 from rhythm
-inner join snapshots on snapshots.snapshot_date = rhythm.snapshot_date
-cross join horizon
 left join typical_gap on typical_gap.snapshot_date = rhythm.snapshot_date
-left join lateness on lateness.snapshot_date = rhythm.snapshot_date and lateness.customer_id = rhythm.customer_id
-left join service on service.snapshot_date = rhythm.snapshot_date and service.customer_id = rhythm.customer_id
-left join later_purchases on later_purchases.snapshot_date = rhythm.snapshot_date and later_purchases.customer_id = rhythm.customer_id
