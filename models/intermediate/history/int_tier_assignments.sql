@@ -1,15 +1,14 @@
 {#- The assigned tier of every customer known at D in every scheme (seed tier_review_rules).
-    The computed tier is the scheme's tier at D (non_buyer without a purchase in the window,
-    one step after the scheme's last tier). The previous assignment is the one of the last
+    The computed tier is the scheme's tier at D, read from int_customer_scheme_tiers (non_buyer
+    without a purchase in the window, one step after the scheme's last tier here). The previous assignment is the one of the last
     stored snapshot before D; an assignment to a tier the scheme no longer has counts as none.
     In order: no previous assignment -> first_assignment; D on or after its next_review_date
     -> review_date; computed tier more than band_steps (of the assigned tier) steps away ->
     beyond_band; else kept. A new assignment takes the computed tier, is reviewed review_months
     (of that tier) after D, and is assigned since D (a review that confirms the tier keeps the
-    date since when it holds). -#}
-with params as (select as_of_date from {{ ref('int_run_parameters') }}),
-
-rules as (select * from {{ ref('tier_review_rules') }}),
+    date since when it holds). computed_tier_order (99 for non_buyer) and basis_value come along
+    from int_customer_scheme_tiers for assigned_tiers. -#}
+with rules as (select * from {{ ref('tier_review_rules') }}),
 
 tiers as (
     select scheme, tier, tier_order from {{ ref('tier_schemes') }}
@@ -18,11 +17,8 @@ tiers as (
 ),
 
 computed as (
-    select params.as_of_date, p.customer_id, s.scheme, coalesce(t.tier, 'non_buyer') as computed_tier
-    from {{ ref('int_customer_profitability') }} as p
-    cross join params
-    cross join (select distinct scheme from {{ ref('tier_schemes') }}) as s
-    left join {{ ref('int_customer_pyramid') }} as t on t.customer_id = p.customer_id and t.scheme = s.scheme
+    select as_of_date, customer_id, scheme, tier as computed_tier, tier_order as computed_tier_order, basis_value
+    from {{ ref('int_customer_scheme_tiers') }}
 ),
 
 previous as (select * from {{ ref('int_stored_tier_assignments') }} where is_newest_stored),
@@ -33,6 +29,8 @@ decided as (
         c.customer_id,
         c.scheme,
         c.computed_tier,
+        c.computed_tier_order,
+        c.basis_value,
         prev.assigned_tier as previous_assigned_tier,
         prev.assigned_since as previous_assigned_since,
         prev.next_review_date as previous_next_review_date,
@@ -73,6 +71,8 @@ select
         when a.assignment_reason = 'kept' then a.previous_next_review_date
         else {{ add_months('a.as_of_date', 'review.review_months') }}
     end as next_review_date,
-    a.assignment_reason
+    a.assignment_reason,
+    a.computed_tier_order,
+    a.basis_value
 from assigned as a
 left join rules as review on review.scheme = a.scheme and review.tier = a.assigned_tier

@@ -26,12 +26,6 @@ next_by_tier as (
     group by t.scheme, t.tier_order
 ),
 
-next_tiers as (
-    select p.scheme, p.customer_id, p.basis, p.basis_value, n.next_tier, n.next_tier_cutoff
-    from pyramid as p
-    left join next_by_tier as n on n.scheme = p.scheme and n.tier_order = p.tier_order
-),
-
 last_tiers as (
     select scheme, max_by(tier, tier_order) as tier, any_value(basis) as basis from schemes group by scheme
 )
@@ -41,8 +35,8 @@ select
     a.customer_id,
     a.scheme,
     a.scheme in (select scheme from schemes where is_default) as is_default_scheme,
-    coalesce(n.basis, l.basis) as basis,
-    n.basis_value,
+    l.basis,
+    a.basis_value,
     a.computed_tier,
     a.previous_assigned_tier,
     a.assigned_tier,
@@ -52,9 +46,10 @@ select
     case when a.computed_tier = 'non_buyer' then l.tier else n.next_tier end as next_tier,
     n.next_tier_cutoff,
     -- greatest() skips nulls: no cut-off or no basis value must stay null
-    case when n.next_tier_cutoff is not null and n.basis_value is not null
-        then greatest(n.next_tier_cutoff - n.basis_value, 0)::decimal(38, 4)
+    case when n.next_tier_cutoff is not null and a.basis_value is not null
+        then greatest(n.next_tier_cutoff - a.basis_value, 0)::decimal(38, 4)
     end as amount_to_next_tier
 from {{ ref('int_tier_assignments') }} as a
-left join next_tiers as n on n.scheme = a.scheme and n.customer_id = a.customer_id
+-- a buyer's computed tier order finds its next tier (a non-buyer's 99 none)
+left join next_by_tier as n on n.scheme = a.scheme and n.tier_order = a.computed_tier_order
 left join last_tiers as l on l.scheme = a.scheme
