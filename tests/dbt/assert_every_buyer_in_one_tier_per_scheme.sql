@@ -1,4 +1,4 @@
--- Each buyer has exactly one tier in every scheme; no non-buyer has one.
+-- Each buyer has exactly one tier in every scheme; no non-buyer has one (other than non_buyer).
 with buyers as (
     select customer_id from {{ ref('customer_value') }} where is_buyer
 ),
@@ -8,7 +8,10 @@ schemes as (select distinct scheme from {{ ref('tier_schemes') }}),
 expected as (select scheme, customer_id from schemes cross join buyers),
 
 got as (
-    select scheme, customer_id, count(*) as tiers from {{ ref('int_customer_pyramid') }} group by all
+    select scheme, customer_id, count(*) as tiers
+    from {{ ref('int_customer_scheme_tiers') }}
+    where tier <> 'non_buyer'
+    group by all
 )
 
 select coalesce(e.scheme, g.scheme) as scheme, coalesce(e.customer_id, g.customer_id) as customer_id, g.tiers

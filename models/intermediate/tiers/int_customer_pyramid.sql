@@ -3,6 +3,9 @@
     deterministic). Share schemes: tier t holds ranks round-half-up(previous cumulative share
     x N) + 1 .. round-half-up(cumulative share x N), in exact decimal. Band schemes: the tier
     with the highest band_min not above the basis value. -#}
+-- read only by int_customer_scheme_tiers, the one source of a customer's tier: a view
+{{ config(materialized='view') }}
+
 with schemes as (select * from {{ ref('tier_schemes') }}),
 
 scheme_list as (

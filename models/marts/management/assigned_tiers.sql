@@ -8,13 +8,13 @@
     last, reached by any purchase (no amount). -#}
 with schemes as (select * from {{ ref('tier_schemes') }}),
 
-pyramid as (select * from {{ ref('int_customer_pyramid') }}),
+buyer_tiers as (select scheme, tier, basis_value from {{ ref('int_customer_scheme_tiers') }} where is_buyer),
 
 cutoffs as (
     select s.scheme, s.tier, s.tier_order,
         case when s.scheme_kind = 'band' then s.band_min::decimal(38, 4) else min(p.basis_value) end as cutoff
     from schemes as s
-    left join pyramid as p on p.scheme = s.scheme and p.tier = s.tier
+    left join buyer_tiers as p on p.scheme = s.scheme and p.tier = s.tier
     group by s.scheme, s.tier, s.tier_order, s.scheme_kind, s.band_min
 ),
 

@@ -2,13 +2,7 @@
     non-buyers, so each scheme's rows add up to company_pnl. Every tier and the non_buyer row
     are present even when empty (zeros). -#}
 {%- set members -%}
-    select pyramid.customer_id, pyramid.scheme, pyramid.tier, pyramid.tier_name, pyramid.tier_order
-    from {{ ref('int_customer_pyramid') }} as pyramid
-    union all
-    select p.customer_id, s.scheme, 'non_buyer', 'non-buyers', 99
-    from {{ ref('int_customer_profitability') }} as p
-    cross join (select distinct scheme from {{ ref('tier_schemes') }}) as s
-    where not p.is_buyer
+    select customer_id, scheme, tier, tier_name, tier_order from {{ ref('int_customer_scheme_tiers') }}
 {%- endset -%}
 
 {%- set categories -%}
