@@ -1,13 +1,14 @@
-{#- The assigned tier of every customer known at D in every scheme (seed tier_review_rules).
-    The computed tier is the scheme's tier at D, read from int_customer_scheme_tiers (non_buyer
-    without a purchase in the window, one step after the scheme's last tier here). The previous assignment is the one of the last
-    stored snapshot before D; an assignment to a tier the scheme no longer has counts as none.
-    In order: no previous assignment -> first_assignment; D on or after its next_review_date
-    -> review_date; computed tier more than band_steps (of the assigned tier) steps away ->
-    beyond_band; else kept. A new assignment takes the computed tier, is reviewed review_months
-    (of that tier) after D, and is assigned since D (a review that confirms the tier keeps the
-    date since when it holds). computed_tier_order (99 for non_buyer) and basis_value come along
-    from int_customer_scheme_tiers for assigned_tiers. -#}
+{#- The assigned tier of every customer known at D in every scheme (seed tier_review_rules). The
+    computed tier is the scheme's tier at D from int_customer_scheme_tiers (non_buyer without a
+    purchase in the window; for the band distance one step after the scheme's last tier). The
+    previous assignment is the one of the last stored snapshot before D; an assignment to a tier
+    the scheme no longer has counts as none. In order: no previous assignment ->
+    first_assignment; D on or after its next_review_date -> review_date; computed tier more than
+    band_steps (of the assigned tier) steps away -> beyond_band; else kept. A new assignment
+    takes the computed tier, is reviewed review_months (of that tier) after D, and is assigned
+    since D (a review that confirms the tier keeps the date since when it holds).
+    computed_tier_order (99 for non_buyer) and basis_value come along from
+    int_customer_scheme_tiers for assigned_tiers. -#}
 with rules as (select * from {{ ref('tier_review_rules') }}),
 
 tiers as (
