@@ -81,26 +81,36 @@ service as (
     group by costs.customer_id
 ),
 
+customers as (
+    select
+        purchases.*,
+        {%- for k in steps %}
+        lateness.late_days_{{ k }},
+        service.cost_to_serve_{{ k }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from purchases
+    left join lateness on lateness.customer_id = purchases.customer_id
+    left join service on service.customer_id = purchases.customer_id
+),
+
 -- one row per snapshot and buyer at it
 snapshot_rows as (
     {%- for k in steps %}
     select
         dates.s_{{ k }} as snapshot_date,
         dates.s_{{ k }} + dates.horizon_days <= dates.as_of_date as lapse_known,
-        p.customer_id,
-        p.purchase_days_{{ k }} as purchase_days,
-        p.first_purchase,
-        p.last_purchase_{{ k }} as last_purchase,
-        p.net_revenue_{{ k }} as net_revenue,
-        p.net_revenue_recent_half_{{ k }} as net_revenue_recent_half,
-        p.purchased_after_{{ k }} as purchased_after,
-        l.late_days_{{ k }} as late_days,
-        s.cost_to_serve_{{ k }} as cost_to_serve
-    from purchases as p
+        c.customer_id,
+        c.purchase_days_{{ k }} as purchase_days,
+        c.first_purchase,
+        c.last_purchase_{{ k }} as last_purchase,
+        c.net_revenue_{{ k }} as net_revenue,
+        c.net_revenue_recent_half_{{ k }} as net_revenue_recent_half,
+        c.purchased_after_{{ k }} as purchased_after,
+        c.late_days_{{ k }} as late_days,
+        c.cost_to_serve_{{ k }} as cost_to_serve
+    from customers as c
     cross join dates
-    left join lateness as l on l.customer_id = p.customer_id
-    left join service as s on s.customer_id = p.customer_id
-    where p.last_purchase_{{ k }} > dates.s_{{ k }} - 365
+    where c.last_purchase_{{ k }} > dates.s_{{ k }} - 365
     {%- if not loop.last %}
     union all
     {%- endif %}
