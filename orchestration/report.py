@@ -21,6 +21,10 @@ from tiering.settings import Settings, duckdb_config
 
 SCHEMAS = ("marts", "data_quality", "history", "main")  # where a public mart may live, in order
 NEGATIVE, POSITIVE, NEUTRAL = "#c0392b", "#2e7d32", "#4c78a8"
+# fills of cells that carry a black label, cut before the schemes' darkest ends: black text keeps
+# a contrast of at least 4.5:1 on every fill (tests/test_report.py)
+GAIN_LOSS_FILL = alt.SchemeParams(name="redyellowgreen", extent=[0.2, 0.8])
+COUNT_FILL = alt.SchemeParams(name="blues", extent=[0.0, 0.65])
 QUADRANTS = {
     "platinum": ("high value", "high potential"),
     "gold": ("high value", "low potential"),
@@ -197,11 +201,25 @@ def headline_section(con, pub: dict | None) -> str:
     )
 
 
-def _padded(values: list) -> list[float]:
-    """A bar axis with room for the value labels beside the bars (both sides of zero)."""
+BAR_WIDTH = 260  # pixels of each bar panel
+LABEL_FONT = 11
+# a generous width per character of a value label (digits, separators, minus) at LABEL_FONT
+LABEL_CHAR_PX = 0.62 * LABEL_FONT
+
+
+def _label_px(value: float) -> float:
+    return len(f"{value:,.0f}") * LABEL_CHAR_PX + 6  # 3 px from the bar, 3 px to the edge
+
+
+def _padded(values: list, width: int = BAR_WIDTH) -> list[float]:
+    """A bar axis with room, in pixels, for the value labels beside the longest bars on each
+    side of zero: a label's width does not grow with the bar's, so a share of the range can
+    leave a long negative label running into the axis labels."""
     low, high = min([0, *values]), max([0, *values])
-    pad = (high - low) * 0.3 or 1
-    return [low - pad if low < 0 else 0, high + pad]
+    left = _label_px(low) if low < 0 else 0.0
+    right = _label_px(high)
+    per_unit = max(width - left - right, 1) / ((high - low) or 1)
+    return [low - left / per_unit, high + right / per_unit]
 
 
 def _group_bars(data: list[dict], label: str, measures: list[tuple[str, str]]) -> alt.HConcatChart:
@@ -221,11 +239,11 @@ def _group_bars(data: list[dict], label: str, measures: list[tuple[str, str]]) -
         )
         labels = [
             base.transform_filter(f"datum.{field} {test}")
-            .mark_text(align=align, dx=dx, fontSize=11)
+            .mark_text(align=align, dx=dx, fontSize=LABEL_FONT)
             .encode(x=alt.X(f"{field}:Q"), text=alt.Text(f"{field}:Q", format=",.0f"))
             for test, align, dx in ((">= 0", "left", 3), ("< 0", "right", -3))
         ]
-        panels.append(alt.layer(bars, *labels).properties(width=260, height=28 * len(data), title=title))
+        panels.append(alt.layer(bars, *labels).properties(width=BAR_WIDTH, height=28 * len(data), title=title))
     return alt.hconcat(*panels, spacing=40)
 
 
@@ -349,7 +367,7 @@ def quadrant_section(con) -> str:
         y=alt.Y("value:N", sort=["high value", "low value"], title="Value (contribution)"),
     )
     heat = base.mark_rect(stroke="white", strokeWidth=2).encode(
-        color=alt.Color("contribution:Q", scale=alt.Scale(scheme="redyellowgreen", domainMid=0), title="Contribution")
+        color=alt.Color("contribution:Q", scale=alt.Scale(scheme=GAIN_LOSS_FILL, domainMid=0), title="Contribution")
     )
     names = base.mark_text(dy=-10, fontSize=15, fontWeight="bold").encode(text="name:N")
     labels = base.mark_text(dy=12, fontSize=12).encode(text="label:N")
@@ -408,7 +426,7 @@ def migration_section(con, scheme: str) -> str:
         y=alt.Y("from:N", scale=alt.Scale(domain=tiers), title=f"Tier on {pair[0]['from_date']}"),
     )
     chart = base.mark_rect(stroke="white").encode(
-        color=alt.Color("customers:Q", scale=alt.Scale(scheme="blues"), title="Customers")
+        color=alt.Color("customers:Q", scale=alt.Scale(scheme=COUNT_FILL), title="Customers")
     ) + base.mark_text(fontSize=12).encode(text=alt.Text("customers:Q", format=","))
     summary = rows(
         con,

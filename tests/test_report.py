@@ -166,6 +166,42 @@ def test_money_keeps_sign_and_separators():
     assert money(Decimal("0.004")) == "0.00"
 
 
+@pytest.mark.parametrize(
+    "values",
+    [
+        [1793641, 147672, -736720, -289101, -382514, -254284],  # the sample's grid: a long label left
+        [831999, 407537, 165120, -489164, -636798],
+        [5, -9_876_543],  # nearly all of the range below zero
+        [9_876_543, 1],
+        [0, 0],
+    ],
+)
+def test_bar_axis_leaves_room_for_the_value_labels_on_both_sides(values):
+    low, high = min([0, *values]), max([0, *values])
+    start, end = report_module._padded(values, width=260)
+    px_per_unit = 260 / (end - start)
+    # 0.6 em per character, 3 px from the bar: the width a label at 11 px needs
+    need = {v: len(f"{v:,.0f}") * 0.6 * 11 + 3 for v in (low, high)}
+    assert (low - start) * px_per_unit >= (need[low] if low < 0 else 0)
+    assert (end - high) * px_per_unit >= need[high]
+
+
+def _contrast_with_black(rgb: tuple[str, str, str]) -> float:
+    channels = [int(c) / 255 for c in rgb]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return (0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2] + 0.05) / 0.05
+
+
+def test_labelled_cells_keep_black_text_readable(report):
+    """The quadrant and migration cells carry black labels: every fill keeps 4.5:1 (WCAG AA)."""
+    page = report.read_text()
+    for section in ("quadrants", "migration"):
+        body = page.split(f'<section id="{section}">')[1].split("</section>")[0]
+        fills = set(re.findall(r'fill="rgb\((\d+), (\d+), (\d+)\)"', body))
+        assert len(fills) >= 4, section  # the cells are drawn with such fills
+        assert min(_contrast_with_black(f) for f in fills) >= 4.5, section
+
+
 # ---------------------------------------------------------------- the browser
 
 
