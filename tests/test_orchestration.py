@@ -53,6 +53,7 @@ TIE_OUTS = {  # dbt tie-out test -> the mart it checks
     "assert_tier_marts_tie_to_company_pnl": "tier_profitability",
     "assert_whale_curve_ends_at_total": "whale_curve",
     "assert_every_contract_table_has_accepted_rows": "landing_reconciliation",
+    "assert_long_tier_marts_tie_out": "customer_scheme_tiers",
 }
 
 

@@ -1,6 +1,8 @@
 -- The long marts tie out: each customer's activity costs (customer_cost_to_serve) add up to its
 -- cost to serve in customer_tiers to the cent, and each scheme x tier of customer_scheme_tiers
 -- holds tier_profitability's customers and cost to serve.
+-- Dagster: a blocking asset check of the long mart it ties out (publish waits for it)
+{{ config(meta={'dagster': {'ref': {'name': 'customer_scheme_tiers'}}}) }}
 with activity_totals as (
     select customer_id, sum(cost_to_serve) as cost_to_serve
     from {{ ref('customer_cost_to_serve') }}
