@@ -104,6 +104,17 @@ def test_tie_out_tests_are_blocking_checks_of_their_marts_upstream_of_publish(de
         assert AssetKey("published_warehouse") in AssetSelection.assets(mart).downstream().resolve(graph)
 
 
+def test_every_singular_dbt_test_is_an_asset_check(defs):
+    """A singular test that reads several models is no check unless it names its mart (meta ref):
+    it would stop the dbt step while showing on no asset."""
+    manifest = json.loads(dbt_step.DBT_PROJECT.manifest_path.read_text())
+    singular = {
+        n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "test" and "test_metadata" not in n
+    }
+    checks = {k.name for k in defs.resolve_asset_graph().asset_check_keys}
+    assert len(singular) > 10 and singular <= checks, sorted(singular - checks)
+
+
 def test_each_public_mart_and_only_they_have_the_nightly_freshness_policy(defs):
     graph = defs.resolve_asset_graph()
     fresh = {k.to_user_string(): graph.get(k).freshness_policy for k in graph.get_all_asset_keys()}

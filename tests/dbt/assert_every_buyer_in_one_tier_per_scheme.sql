@@ -1,4 +1,6 @@
 -- Each buyer has exactly one tier in every scheme; no non-buyer has one (other than non_buyer).
+-- Dagster: a blocking asset check of int_customer_scheme_tiers (it reads several nodes)
+{{ config(meta={'dagster': {'ref': {'name': 'int_customer_scheme_tiers'}}}) }}
 with buyers as (
     select customer_id from {{ ref('customer_value') }} where is_buyer
 ),

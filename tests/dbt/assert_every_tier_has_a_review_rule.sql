@@ -1,5 +1,7 @@
 -- Every tier of every scheme of tier_schemes, and each scheme's non_buyer, has a row in
 -- tier_review_rules, and the seed names no other: else assignments get no review date.
+-- Dagster: a blocking asset check of tier_review_rules (it reads several nodes)
+{{ config(meta={'dagster': {'ref': {'name': 'tier_review_rules'}}}) }}
 with tiers as (
     select scheme, tier from {{ ref('tier_schemes') }}
     union

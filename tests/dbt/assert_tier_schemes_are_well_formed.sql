@@ -1,5 +1,7 @@
 -- Exactly one default scheme; share schemes climb strictly to exactly 1; band schemes have
 -- one open-ended lowest tier and strictly falling lower bounds.
+-- Dagster: a blocking asset check of tier_schemes (it reads several nodes)
+{{ config(meta={'dagster': {'ref': {'name': 'tier_schemes'}}}) }}
 select 'default schemes: ' || count(distinct scheme) as problem
 from {{ ref('tier_schemes') }} where is_default
 having count(distinct scheme) <> 1
