@@ -29,6 +29,7 @@ from pathlib import Path
 from devtools.benchmark_analysis import PIPELINE, analysis, time_by_part, verdicts
 from tiering.contract import TABLES
 from tiering.db import sql_string
+from tiering.landing import inventory_dir, landing_marker
 from tiering.project import PROJECT_DIR
 from tiering.settings import duckdb_config
 
@@ -306,7 +307,9 @@ def increment_stage(landing: Path, work: Path, build_file: Path, env: dict, tag:
     run = measured(warehouse_build(landing, NEXT_DAY, incremental_file, target), env)
     if "error" in run:
         raise RuntimeError(f"incremental dbt build failed: {run['error']}")
-    incremental_file.unlink()
+    incremental_file.unlink()  # with what a build leaves beside its file
+    shutil.rmtree(inventory_dir(incremental_file), ignore_errors=True)
+    landing_marker(incremental_file).unlink(missing_ok=True)
     return {**run, **dbt_timings(target, run["seconds"])}
 
 

@@ -46,6 +46,7 @@ def test_benchmark_smoke_writes_results(tmp_path):
     assert parts["data tests"] > 0 and parts["marts"] > 0 and DBT_FIXED in parts
     assert sum(parts.values()) == pytest.approx(stages["dbt_build"]["seconds"], abs=0.05)
     assert (tmp_path / "ANALYSIS.md").read_text() == analysis(results)
+    assert not list((tmp_path / "work").glob("increment-*"))  # the increment's copy, its inventory and marker
 
 
 def test_each_measured_build_parses_afresh(tmp_path):
