@@ -59,8 +59,9 @@ def parser() -> OneLineParser:
         type=int,
         default=0,
         metavar="N",
-        help="when this landing folder has no tier history before the as-of date, first build and audit "
-        "the N month-ends before it (not published), so migration and membership have a past",
+        help="when this landing folder has no tier history before the as-of date, first run the night of "
+        "each of the N month-ends before it, so migration and membership have a past (a home that serves "
+        "an earlier date or nothing publishes each, and the as-of night then replaces it)",
     )
     p.add_argument("--json", action="store_true", help="print the end-of-run summary as JSON on stdout")
     p.add_argument(
