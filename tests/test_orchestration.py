@@ -44,7 +44,7 @@ def digest(path):
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-TIE_OUTS = {  # dbt tie-out test -> the mart it checks
+SINGULAR_CHECKS = {  # singular dbt test reading several nodes -> the asset it checks
     "assert_company_pnl_ties_to_accepted_rows": "company_pnl",
     "assert_company_pnl_ties_to_customer_value": "company_pnl",
     "assert_customer_cost_to_serve_ties_to_customer_value": "customer_cost_to_serve",
@@ -54,6 +54,9 @@ TIE_OUTS = {  # dbt tie-out test -> the mart it checks
     "assert_whale_curve_ends_at_total": "whale_curve",
     "assert_every_contract_table_has_accepted_rows": "landing_reconciliation",
     "assert_long_tier_marts_tie_out": "customer_scheme_tiers",
+    "assert_every_buyer_in_one_tier_per_scheme": "int_customer_scheme_tiers",
+    "assert_every_tier_has_a_review_rule": "tier_review_rules",
+    "assert_tier_schemes_are_well_formed": "tier_schemes",
 }
 
 
@@ -98,21 +101,22 @@ def test_definitions_load_with_schedule_checks_and_sensor(defs):
 def test_tie_out_tests_are_blocking_checks_of_their_marts_upstream_of_publish(defs):
     graph = defs.resolve_asset_graph()
     checks = {k.name: k for k in graph.asset_check_keys}
-    for test, mart in TIE_OUTS.items():
+    for test, mart in SINGULAR_CHECKS.items():
         key = checks[test]
         assert key.asset_key == AssetKey(mart) and graph.get_check_spec(key).blocking, test
         assert AssetKey("published_warehouse") in AssetSelection.assets(mart).downstream().resolve(graph)
 
 
 def test_every_singular_dbt_test_is_an_asset_check(defs):
-    """A singular test that reads several models is no check unless it names its mart (meta ref):
-    it would stop the dbt step while showing on no asset."""
+    """A singular test that reads several nodes is no check unless it names the asset it checks
+    (meta ref): it would stop the dbt step while showing on no asset."""
     manifest = json.loads(dbt_step.DBT_PROJECT.manifest_path.read_text())
     singular = {
         n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "test" and "test_metadata" not in n
     }
+    assert singular == {p.stem for p in (dbt_step.DBT_PROJECT.project_dir / "tests" / "dbt").glob("*.sql")}
     checks = {k.name for k in defs.resolve_asset_graph().asset_check_keys}
-    assert len(singular) > 10 and singular <= checks, sorted(singular - checks)
+    assert singular <= checks, sorted(singular - checks)
 
 
 def test_each_public_mart_and_only_they_have_the_nightly_freshness_policy(defs):

@@ -53,7 +53,7 @@ def layer_group(fqn: list[str], resource_type: str) -> str:
 class Translator(DagsterDbtTranslator):
     """Assets grouped by layer; staging models read the landing zone, so they depend on it;
     public marts carry the freshness policy. dbt tests of severity error are blocking checks
-    (dagster-dbt's default); singular tests that read several models name the mart they check
+    (dagster-dbt's default); singular tests that read several nodes name the asset they check
     with `meta: {dagster: {ref: ...}}`."""
 
     def __init__(self, freshness: FreshnessPolicy | None = None):
