@@ -304,12 +304,14 @@ def increment_stage(landing: Path, work: Path, build_file: Path, env: dict, tag:
     incremental_file = work / f"increment-{tag}.duckdb"
     shutil.copyfile(build_file, incremental_file)
     target = work / f"target-{tag}"  # the build's: its saved parse serves, as the last night's serves a night
-    run = measured(warehouse_build(landing, NEXT_DAY, incremental_file, target), env)
+    try:
+        run = measured(warehouse_build(landing, NEXT_DAY, incremental_file, target), env)
+    finally:  # the copy and what a build leaves beside it: a later repetition would reuse its CSV scans
+        incremental_file.unlink(missing_ok=True)
+        shutil.rmtree(inventory_dir(incremental_file), ignore_errors=True)
+        landing_marker(incremental_file).unlink(missing_ok=True)
     if "error" in run:
         raise RuntimeError(f"incremental dbt build failed: {run['error']}")
-    incremental_file.unlink()  # with what a build leaves beside its file
-    shutil.rmtree(inventory_dir(incremental_file), ignore_errors=True)
-    landing_marker(incremental_file).unlink(missing_ok=True)
     return {**run, **dbt_timings(target, run["seconds"])}
 
 
