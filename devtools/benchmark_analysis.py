@@ -40,7 +40,7 @@ def verdicts(size: dict, targets=TARGETS) -> list[dict]:
 DESIGNS = {
     "dbt_build_over_single_pass": (
         "The single pass reads each landed row once and writes nothing; the build stores every "
-        "landed row with its verdict, then runs 79 models and 170 data tests (242c2bf), each "
+        "landed row with its verdict, then runs 79 models and 169 data tests (985ffa9), each "
         "reading its inputs again. Closing 5x leaves room for a few passes over the landed rows and a "
         "handful of per-customer tables: validate while reading and store only the rows that are "
         "not plainly accepted, which pays only with one reader of the accepted rows (a reader that "
