@@ -98,7 +98,7 @@ def test_definitions_load_with_schedule_checks_and_sensor(defs):
     assert {"key_company_pnl_line_order", "key_action_rules_rule_id"} <= checks  # a mart's and a seed's key test
 
 
-def test_tie_out_tests_are_blocking_checks_of_their_marts_upstream_of_publish(defs):
+def test_singular_tests_are_blocking_checks_of_their_assets_upstream_of_publish(defs):
     graph = defs.resolve_asset_graph()
     checks = {k.name: k for k in graph.asset_check_keys}
     for test, mart in SINGULAR_CHECKS.items():
