@@ -296,7 +296,20 @@ def test_report_in_headless_chromium(browser, report, sample_warehouse, tmp_path
         charts: [...document.querySelectorAll('figure.chart > svg')].map(s => s.getBoundingClientRect())
                 .map(r => [r.width, r.height]),
         sections: [...document.querySelectorAll('section')].map(s => {const r = s.getBoundingClientRect();
-                return {id: s.id, x: r.x, y: r.y + window.scrollY, width: r.width, height: r.height}})})""",
+                return {id: s.id, x: r.x, y: r.y + window.scrollY, width: r.width, height: r.height}}),
+        valueLabels: document.querySelectorAll('#pyramid .role-mark.mark-text text, #grid .role-mark.mark-text text')
+            .length,
+        clashes: ['pyramid', 'grid'].flatMap(id => [...document.querySelectorAll(`#${id} figure.chart > svg`)]
+            .flatMap(svg => {
+                const box = e => e.getBoundingClientRect();
+                // each panel's plot spans its horizontal x-axis line; a value label stays inside it
+                const plots = [...svg.querySelectorAll('.role-axis-domain > *')].map(box).filter(r => r.height < 1);
+                return [...svg.querySelectorAll('.role-mark.mark-text text')].map(box).filter(v => {
+                    const mid = (v.left + v.right) / 2;
+                    const plot = plots.find(p => p.left <= mid && mid <= p.right);
+                    return !plot || v.left < plot.left - 0.5 || v.right > plot.right + 0.5;
+                }).map(v => [id, v.left, v.top]);
+            }))})""",
             },
         )["result"]["value"]
     )
@@ -315,6 +328,9 @@ def test_report_in_headless_chromium(browser, report, sample_warehouse, tmp_path
     assert len(layout["charts"]) == expected_charts(sample_warehouse)
     assert all(w > 200 and h > 100 for w, h in layout["charts"])
     assert [s["id"] for s in layout["sections"]] == [key for key, _ in SECTIONS]
+    assert (
+        layout["valueLabels"] >= 20 and layout["clashes"] == []
+    )  # value labels beside bars stay clear of the axis labels and the chart's edge
     shots = SCREENSHOTS if os.environ.get("UPDATE_SCREENSHOTS") == "1" else tmp_path
     shots.mkdir(parents=True, exist_ok=True)
     for number, s in enumerate(layout["sections"], start=1):
