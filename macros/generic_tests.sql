@@ -12,6 +12,13 @@
     having {{ column_name }} is null or count(*) > 1
 {% endtest %}
 
+{#- None of `columns` is null in any row, in one scan: the not-null rule of a mart that is a view
+    (a view holds no NOT NULL constraint). -#}
+{% test not_null_columns(model, columns) %}
+    select * from {{ model }}
+    where {% for c in columns %}{{ c }} is null{% if not loop.last %} or {% endif %}{% endfor %}
+{% endtest %}
+
 {% test unique_combination(model, columns) %}
     select {{ columns | join(', ') }}, count(*) as n
     from {{ model }}

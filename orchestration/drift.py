@@ -21,10 +21,10 @@ def load_thresholds(path: Path = DRIFT_THRESHOLDS_FILE) -> dict[str, Decimal]:
 
 
 def _table(con, name: str) -> str:
-    """A mart by name in the build (schema main) or in the served file (schema by domain)."""
+    """A mart by name in the build (schema main; a table or a view) or in the served file (schema by domain)."""
     schema = con.execute(
-        "select schema_name from duckdb_tables() where table_name = ? and database_name = 'night' "
-        "order by schema_name = 'main' limit 1",
+        "select table_schema from information_schema.tables where table_name = ? and table_catalog = 'night' "
+        "order by table_schema = 'main' limit 1",
         [name],
     ).fetchone()
     if schema is None:

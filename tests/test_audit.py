@@ -214,7 +214,10 @@ def test_a_cent_on_one_customer_fails_the_audit_naming_the_amounts(sample_build,
         customer, before = con.sql(
             "select customer_id, contribution from customer_value where is_buyer order by customer_id limit 1"
         ).fetchone()
-        con.execute("update customer_value set contribution = contribution + 0.01 where customer_id = ?", [customer])
+        # customer_value is a view over int_customer_profitability
+        con.execute(
+            "update int_customer_profitability set contribution = contribution + 0.01 where customer_id = ?", [customer]
+        )
     settings = Settings(home=tmp_path / "wh")
     results = {r.name: r for r in audit.audit_warehouse(warehouse, "test mutated", settings)}
     assert not results["recomputed_pnl"].success

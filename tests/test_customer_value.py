@@ -128,7 +128,8 @@ def test_pnl_tie_out_test_fails_when_a_figure_is_off_by_a_cent(handmade_warehous
     result = dbt_test_after(
         handmade_warehouse,
         tmp_path,
-        "update customer_value set net_revenue = net_revenue + 0.01, gross_margin = gross_margin + 0.01, "
+        # customer_value is a view over int_customer_profitability
+        "update int_customer_profitability set net_revenue = net_revenue + 0.01, gross_margin = gross_margin + 0.01, "
         "contribution = contribution + 0.01 where customer_id = 'C1'",
         "assert_company_pnl_ties_to_customer_value",
     )
@@ -147,6 +148,18 @@ def test_the_key_test_fails_on_a_missing_and_on_a_repeated_key(handmade_warehous
     assert result.returncode != 0, result.stdout[-3000:]
     for name in ("key_int_customer_segments_customer_id", "key_quadrant_profitability_quadrant"):
         assert f"FAIL 1 {name}" in result.stdout, result.stdout[-3000:]
+
+
+def test_a_null_in_a_mart_view_fails_its_not_null_test(handmade_warehouse, tmp_path):
+    """The marts that are views hold no NOT NULL constraint; `not_null_columns` stands for it."""
+    result = dbt_test_after(
+        handmade_warehouse,
+        tmp_path,
+        "update int_customer_scheme_tiers set tier = null where customer_id = 'C1' and is_default_scheme",
+        "test_name:not_null_columns,customer_scheme_tiers",
+    )
+    assert result.returncode != 0, result.stdout[-3000:]
+    assert "FAIL 1 not_null_columns_customer_scheme_tiers" in result.stdout, result.stdout[-3000:]
 
 
 def test_the_contract_test_fails_on_an_accepted_row_that_breaks_a_rule(handmade_warehouse, tmp_path):

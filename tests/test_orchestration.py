@@ -249,8 +249,8 @@ def test_broken_marts_fail_audit_with_amounts_and_leave_served_file_untouched(pu
             con.execute(
                 "update tier_profitability set buyers = buyers + 1 where scheme = 'vip_1_4_15_80' and tier = 'A'"
             )
-            con.execute(
-                "update customer_value set contribution = contribution + 0.01 "
+            con.execute(  # customer_value is a view over int_customer_profitability
+                "update int_customer_profitability set contribution = contribution + 0.01 "
                 "where customer_id = (select min(customer_id) from customer_value where is_buyer)"
             )
         return real(database, run_name, settings)

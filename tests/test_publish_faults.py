@@ -22,7 +22,7 @@ from dagster import AssetKey
 from orchestration import publish as pub
 from orchestration.assets.common import hold_lock
 from orchestration.definitions import build_definitions
-from orchestration.drift import breaches, describe, load_thresholds
+from orchestration.drift import breaches, describe, figures, load_thresholds
 from orchestration.main_job import main
 from orchestration.run_lock import acquire, release
 from tiering.project import PROJECT_DIR
@@ -412,6 +412,35 @@ def test_drift_breaches_are_relative_to_the_served_figures():
     assert set(found) == {"customers", "accepted_rows.orders"}  # 26% > 25%; 50% is not > 50%; 0 -> 3 unbounded
     assert found["customers"]["change"] == "0.2600" and found["accepted_rows.orders"]["change"] == "unbounded"
     assert describe(found["customers"]) == "drift customers: served 100 -> build 126 (change 26.0%, limit 25%)"
+
+
+def test_drift_figures_read_marts_that_are_views_in_the_build_and_tables_when_served(tmp_path):
+    """customer_value is a view in a build (over int_customer_profitability) and a table of schema
+    marts in the served file: both give the same figures."""
+    marts = {
+        "company_pnl": "select * from (values ('net_revenue', null, 10.50), ('cost_to_serve', null, 2.25))"
+        " t(line_item, activity, amount)",
+        "landing_reconciliation": "select 'orders' as table_name, 7 as rows_accepted",
+    }
+    build, served = tmp_path / "build.duckdb", tmp_path / "served.duckdb"
+    with duckdb.connect(str(build)) as con:
+        con.execute("create table int_customer_profitability as select * from (values (true), (false)) t(is_buyer)")
+        con.execute("create view customer_value as select * from int_customer_profitability")
+        for name, sql in marts.items():
+            con.execute(f"create table {name} as {sql}")
+    with duckdb.connect(str(served)) as con:
+        con.execute("create schema marts")
+        con.execute("create table marts.customer_value as select * from (values (true), (false)) t(is_buyer)")
+        for name, sql in marts.items():
+            con.execute(f"create table marts.{name} as {sql}")
+    expected = {
+        "customers": Decimal(2),
+        "buyers": Decimal(1),
+        "net_revenue": Decimal("10.50"),
+        "cost_to_serve": Decimal("2.25"),
+        "accepted_rows.orders": Decimal(7),
+    }
+    assert figures(build) == expected and figures(served) == expected
 
 
 @pytest.mark.slow

@@ -1,3 +1,5 @@
+{#- A view: a copy of int_customer_activity_costs would only be written again by the publish. -#}
+{{ config(materialized='view') }}
 select
     params.as_of_date,
     costs.customer_id,

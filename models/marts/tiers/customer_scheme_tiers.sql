@@ -1,4 +1,6 @@
-{#- Long form of every customer's tier in every scheme (one row per customer x scheme). -#}
+{#- Long form of every customer's tier in every scheme (one row per customer x scheme). A view:
+    a copy of int_customer_scheme_tiers would only be written again by the publish. -#}
+{{ config(materialized='view') }}
 select
     as_of_date,
     customer_id,
