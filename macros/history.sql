@@ -1,28 +1,22 @@
-{#- int_tier_snapshot_lists, the customers of one slice (by customer_id hash) of `passes`;
-    assignment_changed: an assignment in some scheme is not `kept`. -#}
+{#- int_tier_snapshot_lists, the customers of one slice (by customer_id hash) of `passes`, in one
+    grouping of int_tier_assignments: scheme_tiers (a buyer's computed tier per scheme; null for
+    a non-buyer), tier_assignments, and assignment_changed (an assignment in some scheme is not
+    `kept`). -#}
 {% macro snapshot_lists(slice, passes) %}
     {%- set in_slice -%}
         {%- if passes > 1 %} and {{ hash_slice(hash64(['customer_id']), passes) }} = {{ slice }}{% endif -%}
     {%- endset %}
-    select a.customer_id, m.scheme_tiers, a.tier_assignments, a.assignment_changed
-    from (
-        select
-            customer_id,
-            {{ sorted_struct_list({
-                'scheme': 'scheme', 'computed_tier': 'computed_tier', 'assigned_tier': 'assigned_tier',
-                'assigned_since': 'assigned_since', 'next_review_date': 'next_review_date',
-                'assignment_reason': 'assignment_reason'}) }} as tier_assignments,
-            bool_or(assignment_reason <> 'kept') as assignment_changed
-        from {{ ref('int_tier_assignments') }}
-        where true{{ in_slice }}
-        group by customer_id
-    ) as a
-    left join (
-        select customer_id, {{ sorted_map_agg('scheme', 'tier') }} as scheme_tiers
-        from {{ ref('int_customer_scheme_tiers') }}
-        where is_buyer{{ in_slice }}
-        group by customer_id
-    ) as m on m.customer_id = a.customer_id
+    select
+        customer_id,
+        {{ sorted_map_agg('scheme', 'computed_tier', where='is_buyer') }} as scheme_tiers,
+        {{ sorted_struct_list({
+            'scheme': 'scheme', 'computed_tier': 'computed_tier', 'assigned_tier': 'assigned_tier',
+            'assigned_since': 'assigned_since', 'next_review_date': 'next_review_date',
+            'assignment_reason': 'assignment_reason'}) }} as tier_assignments,
+        bool_or(assignment_reason <> 'kept') as assignment_changed
+    from {{ ref('int_tier_assignments') }}
+    where true{{ in_slice }}
+    group by customer_id
 {% endmacro %}
 
 {#- The statements that add slices 1 to passes - 1 (none for one pass). -#}

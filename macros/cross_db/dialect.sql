@@ -273,17 +273,18 @@ from range(date '{{ start }}', date '{{ end }}', interval 1 day)
 select explode(sequence(date '{{ start }}', date_sub(date '{{ end }}', 1), interval 1 day)) as date_day
 {%- endmacro %}
 
-{#- A map of `key` to `value` over a group, keys in order. Both engines collect the list, then
-    sort it: DuckDB's ordered aggregate (list(... order by ...)) holds every group's rows in
-    memory and ran out of its 4 GB at 5M customers; the plain list spills. -#}
-{% macro sorted_map_agg(key, value) -%}
-    {{ return(adapter.dispatch('sorted_map_agg')(key, value)) }}
+{#- A map of `key` to `value` over the rows of a group where `where` holds, keys in order (no
+    such row: null on DuckDB, an empty map on Spark). Both engines collect the list, then sort
+    it: DuckDB's ordered aggregate (list(... order by ...)) holds every group's rows in memory
+    and ran out of its 4 GB at 5M customers; the plain list spills. -#}
+{% macro sorted_map_agg(key, value, where='true') -%}
+    {{ return(adapter.dispatch('sorted_map_agg')(key, value, where)) }}
 {%- endmacro %}
-{% macro duckdb__sorted_map_agg(key, value) -%}
-    map_from_entries(list_sort(list(({{ key }}, {{ value }}))))
+{% macro duckdb__sorted_map_agg(key, value, where) -%}
+    map_from_entries(list_sort(list(({{ key }}, {{ value }})) filter (where {{ where }})))
 {%- endmacro %}
-{% macro spark__sorted_map_agg(key, value) -%}
-    map_from_entries(array_sort(collect_list(struct({{ key }}, {{ value }}))))
+{% macro spark__sorted_map_agg(key, value, where) -%}
+    map_from_entries(array_sort(collect_list(case when {{ where }} then struct({{ key }}, {{ value }}) end)))
 {%- endmacro %}
 
 {#- An empty map of text to text. -#}

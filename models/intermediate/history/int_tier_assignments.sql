@@ -8,7 +8,7 @@
     takes the computed tier, is reviewed review_months (of that tier) after D, and is assigned
     since D (a review that confirms the tier keeps the date since when it holds).
     computed_tier_order (99 for non_buyer) and basis_value come along from
-    int_customer_scheme_tiers for assigned_tiers. -#}
+    int_customer_scheme_tiers for assigned_tiers, is_buyer for the tier snapshot's scheme_tiers. -#}
 with rules as (select * from {{ ref('tier_review_rules') }}),
 
 tiers as (
@@ -18,7 +18,8 @@ tiers as (
 ),
 
 computed as (
-    select as_of_date, customer_id, scheme, tier as computed_tier, tier_order as computed_tier_order, basis_value
+    select
+        as_of_date, customer_id, scheme, is_buyer, tier as computed_tier, tier_order as computed_tier_order, basis_value
     from {{ ref('int_customer_scheme_tiers') }}
 ),
 
@@ -32,6 +33,7 @@ decided as (
         c.computed_tier,
         c.computed_tier_order,
         c.basis_value,
+        c.is_buyer,
         prev.assigned_tier as previous_assigned_tier,
         prev.assigned_since as previous_assigned_since,
         prev.next_review_date as previous_next_review_date,
@@ -74,6 +76,7 @@ select
     end as next_review_date,
     a.assignment_reason,
     a.computed_tier_order,
-    a.basis_value
+    a.basis_value,
+    a.is_buyer
 from assigned as a
 left join rules as review on review.scheme = a.scheme and review.tier = a.assigned_tier
