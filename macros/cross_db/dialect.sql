@@ -158,6 +158,16 @@
 {% macro duckdb__text_type() %}varchar{% endmacro %}
 {% macro spark__text_type() %}string{% endmacro %}
 
+{#- How a mart that only selects from one intermediate table is built. DuckDB: a view, since the
+    publish writes every served mart into the served file (a table here would be written twice).
+    Spark: a table, since the publish serves the build's marts through views (a view here would
+    be computed again by every reader). -#}
+{% macro projection_mart_materialization() -%}
+    {{ return(adapter.dispatch('projection_mart_materialization')()) }}
+{%- endmacro %}
+{% macro duckdb__projection_mart_materialization() %}{{ return('view') }}{% endmacro %}
+{% macro spark__projection_mart_materialization() %}{{ return('table') }}{% endmacro %}
+
 {#- A small enumerated text type: DuckDB stores an ENUM (cheaper to write), Spark a string. -#}
 {% macro enum_type(values) -%}
     {{ return(adapter.dispatch('enum_type')(values)) }}

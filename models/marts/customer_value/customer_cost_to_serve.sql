@@ -1,5 +1,5 @@
-{#- A view: a copy of int_customer_activity_costs would only be written again by the publish. -#}
-{{ config(materialized='view') }}
+{#- A projection of int_customer_activity_costs (projection_mart_materialization). -#}
+{{ config(materialized=projection_mart_materialization()) }}
 select
     params.as_of_date,
     costs.customer_id,

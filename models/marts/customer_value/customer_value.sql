@@ -1,3 +1,3 @@
-{#- A view: a copy of int_customer_profitability would only be written again by the publish. -#}
-{{ config(materialized='view') }}
+{#- A projection of int_customer_profitability (projection_mart_materialization). -#}
+{{ config(materialized=projection_mart_materialization()) }}
 select * from {{ ref('int_customer_profitability') }}

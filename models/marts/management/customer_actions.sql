@@ -1,7 +1,7 @@
 {#- One primary action per customer known at D, with the rule that chose it (seed action_rules,
-    first fitting rule by rule_order) and the facts behind it. A view: a copy of
-    int_customer_actions would only be written again by the publish. -#}
-{{ config(materialized='view') }}
+    first fitting rule by rule_order) and the facts behind it. A projection of
+    int_customer_actions (projection_mart_materialization). -#}
+{{ config(materialized=projection_mart_materialization()) }}
 select
     a.as_of_date::date as as_of_date,
     a.customer_id::string as customer_id,

@@ -1,6 +1,6 @@
-{#- Long form of every customer's tier in every scheme (one row per customer x scheme). A view:
-    a copy of int_customer_scheme_tiers would only be written again by the publish. -#}
-{{ config(materialized='view') }}
+{#- Long form of every customer's tier in every scheme (one row per customer x scheme). A projection
+    of int_customer_scheme_tiers (projection_mart_materialization). -#}
+{{ config(materialized=projection_mart_materialization()) }}
 select
     as_of_date,
     customer_id,
