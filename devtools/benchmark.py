@@ -212,6 +212,9 @@ def dbt_timings(target: Path, wall_seconds: float, n: int = 8) -> dict:
             {"node": r["unique_id"].split(".", 2)[-1][:80], "seconds": round(r["execution_time"], 2)} for r in ranked
         ],
         "parts": time_by_part(run_results, manifest, wall_seconds),
+        "nodes": {
+            kind: sum(n["resource_type"] == kind for n in manifest["nodes"].values()) for kind in ("model", "test")
+        },
     }
 
 
@@ -340,6 +343,7 @@ def median_stage(values: list[dict]) -> dict:
         "answer": ok[-1].get("answer"),
         "slowest": ok[-1].get("slowest"),
         "parts": ok[-1].get("parts"),
+        "nodes": ok[-1].get("nodes"),
         "runs": [{k: v[k] for k in ("seconds", "peak_mb") if k in v} for v in values],
     }
 

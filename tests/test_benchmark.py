@@ -45,6 +45,10 @@ def test_benchmark_smoke_writes_results(tmp_path):
     parts = stages["dbt_build"]["parts"]  # dbt's node times by project layer, plus dbt's own time
     assert parts["data tests"] > 0 and parts["marts"] > 0 and DBT_FIXED in parts
     assert sum(parts.values()) == pytest.approx(stages["dbt_build"]["seconds"], abs=0.05)
+    manifest = json.loads((tmp_path / "work" / "target-300-0" / "manifest.json").read_text())["nodes"].values()
+    assert stages["dbt_build"]["nodes"] == {
+        k: sum(n["resource_type"] == k for n in manifest) for k in ("model", "test")
+    }
     assert (tmp_path / "ANALYSIS.md").read_text() == analysis(results)
     assert not list((tmp_path / "work").glob("increment-*"))  # the increment's copy, its inventory and marker
 
@@ -195,7 +199,12 @@ def a_size(customers: int, build: float, single: float, pandas: float, increment
     stage = lambda seconds, **more: {"seconds": seconds, "peak_mb": peak, "runs": [{}], **more}
     parts = {"landing validation (every landed row with its verdict)": build * 0.6, "data tests": build * 0.3}
     stages = {
-        "dbt_build": stage(build, parts=parts, slowest=[{"node": "int_order_lines__validated", "seconds": 9.5}]),
+        "dbt_build": stage(
+            build,
+            parts=parts,
+            slowest=[{"node": "int_order_lines__validated", "seconds": 9.5}],
+            nodes={"model": 79, "test": 173},
+        ),
         "gx_audit": stage(10.0),
         "publish": stage(5.0),
         "single_pass_query": stage(single),
@@ -230,6 +239,7 @@ def test_analysis_states_figure_cause_and_design_of_each_missed_target_only():
     # what dominates the build: the parts of its last run (108 s: the test's parts are 90% of 120 s)
     assert "the last run's 108.0 s: landing validation (every landed row with its verdict) 72.0 s (67%)" in text
     assert "`int_order_lines__validated` 9.5 s" in text and "customer-level intermediate 15.0 s (100%)" in text
+    assert "Build 120.0 s (median), 79 models and 173 data tests; " in text  # counted from the manifest
     for key in ("dbt_build_over_single_pass", "pandas_over_dbt_build", "increment_over_dbt_build"):
         assert DESIGNS[key] in text
     assert DESIGNS["pipeline_peak_mb"] not in text and DESIGNS["pipeline_over_single_pass"] not in text
@@ -237,6 +247,8 @@ def test_analysis_states_figure_cause_and_design_of_each_missed_target_only():
     only_small = analysis({**results, "sizes": results["sizes"][:1]})  # then shown at the largest, as an indication
     assert "shown at 100,000 as an indication only" in only_small and "Targets at 100,000" in only_small
     assert "measured 10.0, bound <= 5.0" in only_small
+    # the pipeline at 100k is 17.5x: audit and publish (15 s) alone are 7.5x the single pass
+    assert "The stages after the build alone take 7.5x the single pass." in only_small
     assert "targets are not judged" in analysis({**results, "sizes": []})
 
 
