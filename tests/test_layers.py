@@ -6,6 +6,7 @@ import re
 import subprocess
 
 import pytest
+import yaml
 
 from tiering.project import PROJECT_DIR
 
@@ -69,3 +70,36 @@ def test_readme_layout_names_every_top_level_folder_and_no_other():
     folders = {path.split("/")[0] for path in tracked.stdout.splitlines() if "/" in path}
     folders -= {f for f in folders if f.startswith(".")}  # .ci and tool settings
     assert readme_layout_folders((PROJECT_DIR / "README.md").read_text()) == folders
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A YAML loader that refuses a key given twice in one mapping (PyYAML keeps the last)."""
+
+    def construct_mapping(self, node, deep=False):
+        keys = [self.construct_object(k, deep=deep) for k, _ in node.value]
+        repeated = sorted({k for k in keys if keys.count(k) > 1}, key=str)
+        if repeated:
+            raise yaml.constructor.ConstructorError(None, None, f"repeated key {repeated}", node.start_mark)
+        return super().construct_mapping(node, deep)
+
+
+def repeated_keys(text: str) -> str | None:
+    """The error of a YAML text that gives a key twice in one mapping, else None."""
+    try:
+        yaml.load(text, Loader=_UniqueKeyLoader)
+    except yaml.constructor.ConstructorError as e:
+        return str(e)
+    return None
+
+
+def test_a_repeated_yaml_key_is_found():
+    assert "repeated key ['data_tests']" in repeated_keys("m:\n  data_tests: [a]\n  columns: []\n  data_tests: [b]\n")
+    assert repeated_keys("m:\n  data_tests: [a]\n  columns: [{data_tests: [b]}]\n") is None  # nested: another mapping
+
+
+def test_no_dbt_yaml_gives_a_key_twice():
+    """A key given twice (e.g. a model's data_tests) silently drops the first: its tests never run."""
+    files = [PROJECT_DIR / "dbt_project.yml", *sorted(PROJECT_DIR.glob("models/**/*.yml"))]
+    files += sorted(PROJECT_DIR.glob("seeds/**/*.yml")) + sorted(PROJECT_DIR.glob("tests/dbt/**/*.yml"))
+    errors = {f.relative_to(PROJECT_DIR).as_posix(): repeated_keys(f.read_text()) for f in files}
+    assert {f: e for f, e in errors.items() if e} == {}
