@@ -72,7 +72,13 @@ DESIGNS = {
         "rows), then the joins per customer and scheme: after 242c2bf the pyramid is a view read "
         "once, the tier assignments take the computed tier instead of recomputing it, and the "
         "churn attributes read each source once (b4dfcd6, 3c83079, 2df3329: about 13 s of a 1M "
-        "build, summed from paired runs of the models; docs/performance.md)."
+        "build, summed from paired runs of the models; docs/performance.md). Since 392f997 a mart "
+        "that only selects from one intermediate table is a view on DuckDB (`customer_value`, "
+        "`customer_cost_to_serve`, `customer_scheme_tiers`, `customer_actions`): the publish "
+        "writes every served mart, so those tables were written twice. At 1M the four with their "
+        "tests took 14.4 s against 22.3 s (`dbt build --select` on one build, whole process, "
+        "paired, 4 runs; peak 825 against 1,496 MiB), and the publish, reading them through the "
+        "views, 33.7 s against 33.6 s (paired, 2 runs)."
     ),
     "pipeline_over_single_pass": (
         "The build's design above, and an audit that does not recompute every landed row each "
@@ -90,7 +96,13 @@ DESIGNS = {
         "carry that cost). The "
         "publish sorts each public mart once, exporting it in the served file's stored order "
         "(00b34c7: at 1M the served file and its exports took 30.6 s against 32.9 s with a "
-        "second sort, same bytes)."
+        "second sort, same bytes). What the served marts cost to write at all: a plain copy of "
+        "the public marts of a 1M build (24.4M rows, unsorted) into a new file took 26.0 s "
+        "(2026-11-29), 2.3x the single pass of the benchmark of 985ffa9, and the publish writes "
+        "them again as Parquet exports. What would remove that copy: the build writes the "
+        "public marts into a file of their own, attached to the build, and the publish moves "
+        "that file into place once the audit passed (a rename, not a copy), with the domain "
+        "schemas, comments and key order made by dbt."
     ),
     "pandas_over_dbt_build": (
         "The build would have to take a quarter of pandas' time; pandas' own multiple of the "
@@ -156,8 +168,12 @@ SMALL_DESIGNS = {
         "took 21.9 s against 26.4 s when it parsed in full (paired, 3 runs, 2026-11-28). The "
         "benchmark's build still parses in full, as a home's first night does; its increment "
         "now reuses the build's parse, as a night does. dbt's unit tests (their part in the "
-        "table at the end) are out of a night's build since commit 80e6b2e. Fewer, wider models "
-        "(the customer-level chain as a handful of tables) would close most of the rest."
+        "table at the end) are out of a night's build since commit 80e6b2e. What no query "
+        "changes: the bundled sample (3,000 customers) builds in 16.9 s whole process with its "
+        "parse reused, 11.3 s of them in dbt's nodes (79 models at about 80 ms each, 169 data "
+        "tests at about 20 ms; 2026-11-29), more than 10x the single pass at this size (1.24 s "
+        "in the benchmark of 985ffa9, 0.97 s in that of 7077790) by itself. So the target needs fewer nodes: the "
+        "customer-level chain as a handful of wide tables, a model's checks in one test."
     ),
 }
 
