@@ -262,11 +262,13 @@ def pipeline_stages(landing: Path, work: Path, build_file: Path, env: dict, tag:
             ),
             env,
         ),
-        "publish": measured(
+        "publish": measured(  # the served file and exports, and the tier snapshot the next night starts from
             python(
-                "import sys; from orchestration.publish import publish;"
-                "from tiering.settings import Settings; publish(Settings.from_env(), sys.argv[1])",
+                "import sys; from pathlib import Path; from orchestration.publish import publish, store_snapshot;"
+                "from tiering.settings import Settings; publish(Settings.from_env(), sys.argv[1]);"
+                "f = Path(sys.argv[2]); store_snapshot(f, f.parent / 'history', sys.argv[1])",
                 AS_OF.isoformat(),
+                str(build_file),
             ),
             env,
         ),
@@ -304,7 +306,9 @@ def baseline_stages(landing: Path, work: Path, customers: int, pandas_max: int, 
 
 
 def increment_stage(landing: Path, work: Path, build_file: Path, env: dict, tag: str) -> dict:
-    incremental_file = work / f"increment-{tag}.duckdb"
+    """The next night on a copy of the build, beside it: it reads the tier snapshot the publish
+    stored (warehouse_build keeps tier history beside the warehouse file), as a night does."""
+    incremental_file = build_file.with_name(f"increment-{tag}.duckdb")
     shutil.copyfile(build_file, incremental_file)
     target = work / f"target-{tag}"  # the build's: its saved parse serves, as the last night's serves a night
     try:

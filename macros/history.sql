@@ -41,11 +41,14 @@
     night. A row of a stored date is computed from that date's stored snapshot (and, for the
     tier or level before it, the log's earlier rows); the rows of D and of dates the club
     replays are computed by the build. Each log records what it was computed from in
-    <log>__snapshots: every stored date before D with its file's stamp (landing inventory), and
-    the dates the build computed without one. An incremental run recomputes from the first date
-    where that record and tonight's stored snapshots differ (a snapshot new, rewritten or gone,
-    a date computed by the build) and keeps the rows before it. none: every row is computed (not
-    an incremental run, or nothing recorded). -#}
+    <log>__snapshots: every stored date before D with its file's stamp (landing inventory), D
+    with this run's marker (event_log_marker), and the other dates the build computed without a
+    snapshot. Storing D's snapshot leaves the log's marker beside it (store_snapshot), and a
+    snapshot with its log's marker counts by that marker: the next night keeps D's rows. An
+    incremental run recomputes from the first date where that record and tonight's stored
+    snapshots differ (a snapshot new, rewritten or gone, a date computed by a build whose
+    snapshot was not stored) and keeps the rows before it. none: every row is computed (not an
+    incremental run, or nothing recorded). -#}
 {% macro event_log_recompute_from() %}
     {%- if not (execute and is_incremental()) -%}{{ return(none) }}{%- endif -%}
     {%- set recorded = adapter.get_relation(this.database, this.schema, this.identifier ~ '__snapshots') -%}
@@ -86,12 +89,18 @@
     {%- if dates %}date '{{ dates | max }}'{% else %}null::date{% endif -%}
 {%- endmacro %}
 
-{#- The stored snapshots of dates before D and their stamps. -#}
+{#- The stored snapshots of dates before D and their stamps, as the event log `this` counts them:
+    its marker where the snapshot carries one (landing inventory: computed_by), else the file's stamp. -#}
 {% macro stored_snapshot_stamps() -%}
     select null::date as as_of_date, null::{{ text_type() }} as stamp where false
     {%- for s in stored_snapshots_before_d() %}
-    union all select date '{{ s.as_of }}', {{ sql_string(s.stamp) }}
+    union all select date '{{ s.as_of }}', {{ sql_string((s.computed_by or {}).get(this.identifier) or s.stamp) }}
     {%- endfor %}
+{%- endmacro %}
+
+{#- What an event log records for the date D it computes itself: unique to this dbt run. -#}
+{% macro event_log_marker() -%}
+    computed by dbt invocation {{ invocation_id }}
 {%- endmacro %}
 
 {#- Pre-hook of an event log: on an incremental run, remove the rows it computes. -#}
@@ -112,9 +121,9 @@
 {% macro duckdb__record_event_log_snapshots(computed_dates) %}
     create or replace table {{ this.incorporate(path={'identifier': this.identifier ~ '__snapshots'}) }} as
     {{ stored_snapshot_stamps() }}
-    union select date '{{ run_as_of() }}', null
+    union select date '{{ run_as_of() }}', {{ sql_string(event_log_marker()) }}
     {%- if computed_dates %}
-    union select as_of_date, null from {{ computed_dates }}
+    union select as_of_date, null from {{ computed_dates }} where as_of_date <> date '{{ run_as_of() }}'
     {%- endif %}
     order by all
 {% endmacro %}

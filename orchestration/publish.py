@@ -19,7 +19,7 @@ from pathlib import Path
 from orchestration.crm_delta import write_crm_delta
 from tiering import db
 from tiering.db import sql_string
-from tiering.landing import DUCKDB_DEFAULTS, built_from, landing_marker
+from tiering.landing import DUCKDB_DEFAULTS, built_from, landing_marker, write_snapshot_origin
 from tiering.project import PROJECT_DIR
 from tiering.settings import PUBLIC_MARTS, Settings, mart_schemas
 
@@ -394,16 +394,35 @@ def add_club_state(con, history_dir: Path, as_of: str) -> list[Path]:
     return added
 
 
+def event_log_markers(con, as_of: str) -> dict[str, str]:
+    """Each event log's marker for `as_of` in its record (<log>__snapshots, macros/history.sql):
+    log -> marker, for the logs whose last run computed that date."""
+    records = con.sql(
+        "select schema_name, table_name from duckdb_tables() where table_name like '%\\_\\_snapshots' escape '\\'"
+    ).fetchall()
+    markers = {}
+    for schema, table in records:
+        found = con.execute(
+            f'select stamp from "{schema}"."{table}" where as_of_date = ? and stamp is not null', [as_of]
+        ).fetchall()
+        if found:
+            markers[table.removesuffix("__snapshots")] = found[0][0]
+    return markers
+
+
 def store_snapshot(build_file: Path, history_dir: Path, as_of: str, duckdb_config: dict = DUCKDB_DEFAULTS) -> Path:
     """Keep this date's tier snapshot; a rebuild replaces that date's folder and, once, adds the
     club state to older snapshots stored without it (before this date's, so a killed run
-    leaves them to the next night's replay)."""
+    leaves them to the next night's replay). Beside it, the event logs' markers of this build's
+    own computation of the date: the next night keeps their rows (macros/history.sql)."""
     folder = history_dir / f"as_of={as_of}"
     staged = history_dir / f".as_of={as_of}.{uuid.uuid4().hex}"
     staged.mkdir(parents=True)
     with db.connect(build_file, read_only=True, config=duckdb_config) as con:
         add_club_state(con, history_dir, as_of)
         export_mart(con, "int_tier_snapshot", staged / "tier_snapshot.parquet", order=SNAPSHOT_ORDER)
+        markers = event_log_markers(con, as_of)
+    write_snapshot_origin(staged / "tier_snapshot.parquet", markers)
     retired = None
     if folder.exists():
         retired = history_dir / f".retired-{as_of}.{uuid.uuid4().hex}"

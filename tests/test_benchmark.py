@@ -24,10 +24,15 @@ from devtools.generator.cli import Spec, generate
 from devtools.profile import profile_sql
 
 
+def run_results(target: Path) -> list[dict]:
+    return json.loads((target / "run_results.json").read_text())["results"]
+
+
 @pytest.mark.slow
 def test_benchmark_smoke_writes_results(tmp_path):
     out = tmp_path / "results"
-    assert main(["--sizes", "300", "--repeat", "1", "--work", str(tmp_path / "work"), "--out", str(out)]) == 0
+    work = tmp_path / "work"
+    assert main(["--sizes", "300", "--repeat", "1", "--work", str(work), "--out", str(out), "--keep-homes"]) == 0
     results = json.loads(out.with_suffix(".json").read_text())
     size = results["sizes"][0]
     assert results["machine"]["cpus"] >= 1 and size["customers"] == 300
@@ -45,12 +50,19 @@ def test_benchmark_smoke_writes_results(tmp_path):
     parts = stages["dbt_build"]["parts"]  # dbt's node times by project layer, plus dbt's own time
     assert parts["data tests"] > 0 and parts["marts"] > 0 and DBT_FIXED in parts
     assert sum(parts.values()) == pytest.approx(stages["dbt_build"]["seconds"], abs=0.05)
-    manifest = json.loads((tmp_path / "work" / "target-300-0" / "manifest.json").read_text())["nodes"].values()
+    manifest = json.loads((work / "target-300-0" / "manifest.json").read_text())["nodes"].values()
     assert stages["dbt_build"]["nodes"] == {
         k: sum(n["resource_type"] == k for n in manifest) for k in ("model", "test")
     }
     assert (tmp_path / "ANALYSIS.md").read_text() == analysis(results)
-    assert not list((tmp_path / "work").glob("increment-*"))  # the increment's copy, its inventory and marker
+    build_dir = work / "home-300" / "build"
+    assert not list(build_dir.glob("increment-*"))  # the increment's copy, its inventory and marker
+    # the increment is the night after a published one: it starts from the tier snapshot the publish
+    # stored and keeps the event logs' rows of that date
+    assert (build_dir / "history" / "as_of=2026-06-30" / "tier_snapshot.parquet").exists()
+    compiled = {r["unique_id"].split(".")[-1]: r["compiled_code"] for r in run_results(work / "target-300-0")}
+    assert "as_of=2026-06-30/tier_snapshot.parquet" in compiled["int_stored_tier_assignments"]
+    assert "as_of_date >= date '2026-07-01'" in compiled["tier_assignment_history"]
 
 
 def test_each_measured_build_parses_afresh(tmp_path):

@@ -1,8 +1,10 @@
 """The event logs kept from night to night (tier_assignment_history, membership_level_history):
 an incremental night keeps the rows of dates before the first stored snapshot it has not
 computed them from, and equals a full rebuild on the same snapshots, whether the history grew
-by a night, lost a night that was never published, or had a snapshot rewritten."""
+by a night, lost a night that was never published, or had a snapshot rewritten. A snapshot
+stored from the build that computed its date's rows keeps them."""
 
+import json
 import os
 import re
 import shutil
@@ -15,6 +17,7 @@ from conftest import build, query, run_results
 
 from devtools.generator.cli import Spec, generate
 from orchestration.publish import store_snapshot
+from tiering.landing import SNAPSHOT_ORIGIN_NAME
 
 pytestmark = pytest.mark.slow  # six builds
 
@@ -70,13 +73,22 @@ def nights(tmp_path_factory):
     build(root / "landing", inc, D1)
     store_snapshot(inc, history, D1.isoformat())
     build(root / "landing", inc, D2)  # a night never published: its snapshot is not stored
+    after_stored = recompute_filters()
     build(root / "landing", inc, D3)
-    yield root, inc, history, recompute_filters()
+    yield root, inc, history, {"after_stored": after_stored, "after_unpublished": recompute_filters()}
+
+
+def test_the_night_after_a_stored_one_computes_only_its_own_date(nights):
+    """D1's rows were computed by the build whose snapshot of D1 was stored: D2 keeps them."""
+    _, _, history, filtered = nights
+    origin = json.loads((history / f"as_of={D1}" / SNAPSHOT_ORIGIN_NAME).read_text())
+    assert sorted(origin["computed_by"]) == sorted(LOGS)
+    assert filtered["after_stored"] == dict.fromkeys(LOGS, "2026-06-28")
 
 
 def test_a_night_keeps_the_rows_of_stored_dates_and_drops_an_unpublished_night(nights):
     root, inc, history, filtered = nights
-    assert filtered == dict.fromkeys(LOGS, "2026-06-28")  # D1's rows kept, D2's computed again
+    assert filtered["after_unpublished"] == dict.fromkeys(LOGS, "2026-06-28")  # D1's rows kept, D2's computed again
     assert query(inc, "select distinct as_of_date from tier_assignment_history order by 1")[-1] == (D3,)
     assert differences(inc, rebuilt(root, history, D3, "full3")) == dict.fromkeys(LOGS, 0)
 
@@ -87,6 +99,10 @@ def test_a_rewritten_snapshot_is_recomputed_from_its_date(nights):
     without_one_customer(history / f"as_of={D1}" / "tier_snapshot.parquet")
     build(root / "landing", inc, D4)
     assert recompute_filters() == dict.fromkeys(LOGS, "2026-06-27")
-    recorded = "select as_of_date, stamp is null from tier_assignment_history__snapshots order by all"
-    assert query(inc, recorded) == [(D1, False), (D3, False), (D4, True)]
+    recorded = dict(query(inc, "select as_of_date, stamp from tier_assignment_history__snapshots"))
+    assert sorted(recorded) == [D1, D3, D4]
+    assert recorded[D1].startswith(str(history / f"as_of={D1}"))  # rewritten: its file's stamp counts
+    stored_d3 = json.loads((history / f"as_of={D3}" / SNAPSHOT_ORIGIN_NAME).read_text())["computed_by"]
+    assert recorded[D3] == stored_d3["tier_assignment_history"]  # stored from the build that computed it
+    assert recorded[D4].startswith("computed by dbt invocation ") and recorded[D4] != recorded[D3]
     assert differences(inc, rebuilt(root, history, D4, "full4")) == dict.fromkeys(LOGS, 0)

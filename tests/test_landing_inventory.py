@@ -17,6 +17,7 @@ from tiering.landing import (
     INVENTORY_NAME,
     INVENTORY_SUFFIX,
     LATEST_ACTIVITY,
+    SNAPSHOT_ORIGIN_NAME,
     LandingError,
     completeness_failure,
     default_as_of,
@@ -26,6 +27,7 @@ from tiering.landing import (
     stored_snapshot,
     take_inventory,
     write_inventory,
+    write_snapshot_origin,
 )
 
 pytestmark = pytest.mark.fast  # the quick tier: make test-fast
@@ -212,6 +214,23 @@ def test_stored_snapshots_give_their_date_club_state_columns_and_a_stamp_that_a_
     assert stored_snapshot(all_null) == found[2]  # reading a file does not change its stamp
     pq.write_table(pa.table({"membership_level": ["gold"]}), all_null, write_statistics=False)
     assert stored_snapshot(all_null)["club_state"] is True  # without statistics: the column is read
+
+
+def test_a_snapshot_counts_by_its_event_log_markers_until_it_is_written_again(tmp_path):
+    history = tmp_path / "history"
+    path = snapshot(history, "2026-06-29", ["gold", None])
+    assert stored_snapshot(path)["computed_by"] == {}
+    markers = {"tier_assignment_history": "computed by dbt invocation 1"}
+    write_snapshot_origin(path, markers)
+    moved = history / "as_of=2026-06-30"
+    os.replace(path.parent, moved)  # store_snapshot renames the folder into place
+    assert stored_snapshot(moved / path.name)["computed_by"] == markers
+    (moved / SNAPSHOT_ORIGIN_NAME).write_text("{not json")
+    assert stored_snapshot(moved / path.name)["computed_by"] == {}
+    write_snapshot_origin(moved / path.name, markers)
+    pq.write_table(pq.read_table(moved / path.name), tmp_path / "rewritten.parquet")
+    os.replace(tmp_path / "rewritten.parquet", moved / path.name)  # a rewrite keeps nothing of its origin
+    assert stored_snapshot(moved / path.name)["computed_by"] == {}
 
 
 def test_a_stored_snapshot_outside_a_dated_folder_or_unreadable_is_refused(tmp_path):

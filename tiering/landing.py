@@ -38,6 +38,8 @@ MALFORMED_SCHEMA = pa.schema(
 )
 REJECTED_SCHEMA = pa.schema([("table_name", pa.string()), ("source_file", pa.string()), ("reason", pa.string())])
 INVENTORY_NAME = "inventory.json"
+# beside a stored snapshot (store_snapshot): the event-log computations of its date it was exported from
+SNAPSHOT_ORIGIN_NAME = "computed_by.json"
 INVENTORY_SUFFIX = ".inventory"  # a build's inventory folder: its file's name with this suffix
 # DuckDB checks UTF-8 only in the columns a query reads: with this filter ignore_errors skips every malformed row
 EVERY_COLUMN_READ = "where length(concat(*columns(*))) >= 0"
@@ -63,7 +65,8 @@ class Inventory:
     files: dict[str, list[dict]]  # table -> [{path, kind, columns: {name: DuckDB type}, rows}]
     malformed: list[dict] = field(default_factory=list)
     rejected: list[dict] = field(default_factory=list)
-    history_snapshots: list[dict] = field(default_factory=list)  # [{path, as_of, stamp, club_state, columns}]
+    # [{path, as_of, stamp, computed_by, club_state, columns}]
+    history_snapshots: list[dict] = field(default_factory=list)
 
     def folder(self, table: str) -> Path:
         return self.landing_dir / table
@@ -225,6 +228,33 @@ def file_stamp(path: Path) -> str:
     return f"{path}|{st.st_size}|{st.st_mtime_ns}|{st.st_ino}"
 
 
+def _file_identity(path: Path) -> dict:
+    st = path.stat()
+    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "inode": st.st_ino}
+
+
+def write_snapshot_origin(path: Path, computed_by: dict[str, str]) -> None:
+    """Beside the snapshot file `path`, just written from a build: each event log's record of that
+    build's own computation of the date (log -> marker), with the file's size, modification time
+    and inode (a rename into place keeps them)."""
+    origin = {"snapshot": _file_identity(path), "computed_by": computed_by}
+    (path.parent / SNAPSHOT_ORIGIN_NAME).write_text(json.dumps(origin, indent=2, sort_keys=True))
+
+
+def snapshot_origin(path: Path) -> dict[str, str]:
+    """The markers write_snapshot_origin left beside the stored snapshot `path` (log -> marker):
+    an event log whose record of the date holds its marker computed that date's rows from what
+    this file holds, so it keeps them. Empty (the file's stamp decides) when there are none, they
+    cannot be read, or the file was written again since."""
+    try:
+        origin = json.loads((path.parent / SNAPSHOT_ORIGIN_NAME).read_text())
+        if origin["snapshot"] != _file_identity(path):
+            return {}
+        return {str(log): str(marker) for log, marker in origin["computed_by"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
 def earlier_scans(folder: Path, landing_dir: Path) -> dict[str, Scan]:
     """The file scans of the newest readable inventory of `landing_dir` written in `folder` (a
     build's lies beside its file: inventory_dir), by stamp; another landing folder's files never
@@ -264,9 +294,10 @@ def inventory_scans(path: Path, landing: str) -> dict[str, Scan] | None:
 def stored_snapshot(path: Path) -> dict:
     """A stored snapshot's path, its date (from its folder, as_of=D), whether it holds a
     loyalty-club state (a membership_level that is not null: footer statistics, else the column
-    itself), its columns (a snapshot stored by an earlier version lacks the later ones), and a
+    itself), its columns (a snapshot stored by an earlier version lacks the later ones), a
     stamp that changes whenever the file is written again (path, size, modification time,
-    inode): the event logs keep the rows computed from snapshots whose stamp has not changed."""
+    inode): the event logs keep the rows computed from snapshots whose stamp has not changed,
+    and computed_by (snapshot_origin)."""
     folder = path.parent.name.removeprefix("as_of=")
     try:
         as_of = date.fromisoformat(folder)
@@ -282,6 +313,7 @@ def stored_snapshot(path: Path) -> dict:
         "path": str(path),
         "as_of": as_of.isoformat(),
         "stamp": file_stamp(path),
+        "computed_by": snapshot_origin(path),
         "club_state": club_state,
         "columns": columns,
     }

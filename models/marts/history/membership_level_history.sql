@@ -4,7 +4,8 @@
     level on any date is the one of the customer's last event up to it; only the events are
     ranked, not every stored customer-date. An incremental night keeps the rows of dates before
     the first stored snapshot it has not computed them from, or the first date the club replays
-    (macros/history.sql), and computes the rest: usually yesterday's and D's. -#}
+    (macros/history.sql), and computes the rest: usually D's alone (the snapshot stored
+    after yesterday's build carries this log's marker of yesterday's rows). -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',

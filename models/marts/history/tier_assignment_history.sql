@@ -5,7 +5,8 @@
     keeps its tier, so that is the tier served until then; only the assignments are ranked,
     not every stored customer-date. An incremental night keeps the rows of dates before the
     first stored snapshot it has not computed them from (macros/history.sql) and computes the
-    rest: usually yesterday's and D's. -#}
+    rest: usually D's alone (the snapshot stored after yesterday's build carries this log's
+    marker of yesterday's rows). -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
