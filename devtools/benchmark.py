@@ -1,9 +1,11 @@
 """`warehouse-benchmark`: the nightly pipeline against two baselines, on generated landing zones.
 
-For each size: the full pipeline (dbt build with every test, GX audit, publish) stage by stage,
+For each size: the full pipeline (dbt build with every test, GX audit, publish with the tier
+snapshot kept for the next night) stage by stage,
 the cheapest hand-written DuckDB query for per-customer contribution and the default pyramid
 (the lower bound: each file anti-joined against the keys later files deliver), a plain pandas implementation of the same figures (what a user
-would otherwise write), and the nightly increment (one more day of files on the full build).
+would otherwise write), and the nightly increment (one more day of files on a copy of the full
+build, beside the snapshot the publish stored).
 Every measurement runs in its own process: wall time and peak memory (max RSS) come from that
 process. Linux hands a child the parent's high-water mark at exec, so the benchmark process
 itself stays small (generating data runs in child processes too) and its own peak is recorded
