@@ -15,7 +15,7 @@ from typing import ClassVar
 
 import numpy as np
 from scipy.optimize import minimize
-from scipy.special import betaln, digamma, gammaln, hyp2f1
+from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
 
 @dataclass(frozen=True)
@@ -40,95 +40,122 @@ class GammaGamma:
 
 
 class _Counts:
-    """Repeat counts x, with each distinct count's position: terms that depend on x alone (the
-    gamma and beta functions) are computed once per distinct count, not once per customer."""
+    """Repeat counts x with their weights. Terms that depend on x alone (the gamma and beta
+    functions) are computed once per distinct count and summed with that count's weight."""
 
-    def __init__(self, x):
+    def __init__(self, x, weights=None):
         self.x = np.asarray(x, dtype=float)
+        self.w = np.ones(len(self.x)) if weights is None else np.asarray(weights, dtype=float)
+        self.total = self.w.sum()
         self.values, self.index = np.unique(self.x, return_inverse=True)
+        self.value_weights = np.bincount(self.index, weights=self.w, minlength=len(self.values))
 
-    def apply(self, fn) -> np.ndarray:
+    def per_row(self, fn) -> np.ndarray:
         return fn(self.values)[self.index]
+
+    def total_of(self, fn) -> float:
+        return self.value_weights @ fn(self.values)
 
 
 def _bgnbd(params: BgNbd, counts: _Counts, t_x, T):
-    """Per customer: log-likelihood and its gradient in (r, alpha, a, b)."""
+    """Weighted log-likelihood and its gradient in (r, alpha, a, b). Per customer the likelihood
+    is A1 A2 (exp(a3) + exp(a4)): alive at T, or dropped out right after the last purchase
+    (possible when x + shift > 0); u = a4 - a3."""
     r, alpha, a, b, k = params.r, params.alpha, params.a, params.b, params.shift
-    x = counts.x
+    x, w, total = counts.x, counts.w, counts.total
     log_at, log_atx = np.log(alpha + T), np.log(alpha + t_x)
-    a12 = counts.apply(lambda v: gammaln(r + v) + betaln(a, b + v + k)) - gammaln(r) + r * np.log(alpha) - betaln(a, b)
-    a3 = -(r + x) * log_at
-    dropped = x + k > 0  # "dropped out right after the last purchase" is possible
-    with np.errstate(divide="ignore", invalid="ignore"):
-        inv_b = np.where(dropped, 1.0 / np.maximum(b + x + k - 1, 1e-300), 0.0)
-        a4 = np.where(dropped, np.log(a) + np.log(inv_b) - (r + x) * log_atx, -np.inf)
-    ll = a12 + np.logaddexp(a3, a4)
-    w4 = np.exp(a4 - np.logaddexp(a3, a4))  # share of the "dropped out after the last purchase" term
-    w3 = 1.0 - w4
-    psi_abx = counts.apply(lambda v: digamma(a + b + v + k))
-    gradient = np.stack(
-        [
-            counts.apply(lambda v: digamma(r + v)) - digamma(r) + np.log(alpha) - w3 * log_at - w4 * log_atx,
-            r / alpha - (r + x) * (w3 / (alpha + T) + w4 / (alpha + t_x)),
-            digamma(a + b) - psi_abx + w4 / a,
-            counts.apply(lambda v: digamma(b + v + k)) - psi_abx - digamma(b) + digamma(a + b) - w4 * inv_b,
-        ],
-        axis=1,
-    )
-    return ll, gradient
-
-
-def bgnbd_log_likelihood(params: BgNbd, x, t_x, T) -> np.ndarray:
-    return _bgnbd(params, _Counts(x), np.asarray(t_x, dtype=float), np.asarray(T, dtype=float))[0]
-
-
-def bgnbd_log_likelihood_gradient(params: BgNbd, x, t_x, T) -> np.ndarray:
-    """d log-likelihood / d (r, alpha, a, b), one row per customer."""
-    return _bgnbd(params, _Counts(x), np.asarray(t_x, dtype=float), np.asarray(T, dtype=float))[1]
-
-
-def _gamma_gamma(params: GammaGamma, counts: _Counts, m):
-    """Per customer: log-likelihood and its gradient in (p, q, v)."""
-    p, q, v = params.p, params.q, params.v
-    x = counts.x
-    log_xmv = np.log(x * m + v)
+    inv_b = counts.per_row(lambda v: np.where(v + k > 0, 1.0 / np.maximum(b + v + k - 1, 1e-300), 0.0))
+    with np.errstate(divide="ignore"):
+        u = np.log(a) + np.log(inv_b) + (r + x) * (log_at - log_atx)
+    ww4 = w * expit(u)  # weight times the share of the "dropped out" term
     ll = (
-        counts.apply(lambda c: gammaln(p * c + q) - gammaln(p * c) + p * c * np.log(c))
-        - gammaln(q)
-        + q * np.log(v)
-        + (p * x - 1) * np.log(m)
-        - (p * x + q) * log_xmv
+        counts.total_of(lambda v: gammaln(r + v) + betaln(a, b + v + k))
+        + total * (r * np.log(alpha) - gammaln(r) - betaln(a, b))
+        + w @ (np.logaddexp(0.0, u) - (r + x) * log_at)
     )
-    psi = counts.apply(lambda c: digamma(p * c + q))
-    gradient = np.stack(
+    inv_at, inv_atx = 1.0 / (alpha + T), 1.0 / (alpha + t_x)
+    psi_abx = counts.total_of(lambda v: digamma(a + b + v + k))
+    gradient = np.array(
         [
-            x * (psi - counts.apply(lambda c: digamma(p * c) - np.log(c)) + np.log(m) - log_xmv),
-            psi - digamma(q) + np.log(v) - log_xmv,
-            q / v - (p * x + q) / (x * m + v),
-        ],
-        axis=1,
+            counts.total_of(lambda v: digamma(r + v))
+            + total * (np.log(alpha) - digamma(r))
+            - w @ log_at
+            + ww4 @ (log_at - log_atx),
+            total * r / alpha - (w * (r + x)) @ inv_at - (ww4 * (r + x)) @ (inv_atx - inv_at),
+            total * digamma(a + b) - psi_abx + ww4.sum() / a,
+            counts.total_of(lambda v: digamma(b + v + k))
+            - psi_abx
+            + total * (digamma(a + b) - digamma(b))
+            - ww4 @ inv_b,
+        ]
     )
     return ll, gradient
 
 
-def gamma_gamma_log_likelihood(params: GammaGamma, x, m) -> np.ndarray:
-    return _gamma_gamma(params, _Counts(x), np.asarray(m, dtype=float))[0]
+def _bgnbd_data(x, t_x, T, weights=None):
+    return _Counts(x, weights), np.asarray(t_x, dtype=float), np.asarray(T, dtype=float)
 
 
-def gamma_gamma_log_likelihood_gradient(params: GammaGamma, x, m) -> np.ndarray:
-    """d log-likelihood / d (p, q, v), one row per customer."""
-    return _gamma_gamma(params, _Counts(x), np.asarray(m, dtype=float))[1]
+def bgnbd_log_likelihood(params: BgNbd, x, t_x, T, weights=None) -> float:
+    """The (weighted) sum over customers of the log-likelihood."""
+    return _bgnbd(params, *_bgnbd_data(x, t_x, T, weights))[0]
 
 
-def _fit(model, cls, weights, data) -> np.ndarray:
+def bgnbd_log_likelihood_gradient(params: BgNbd, x, t_x, T, weights=None) -> np.ndarray:
+    """d bgnbd_log_likelihood / d (r, alpha, a, b)."""
+    return _bgnbd(params, *_bgnbd_data(x, t_x, T, weights))[1]
+
+
+def _gamma_gamma(params: GammaGamma, counts: _Counts, xm, log_m_sums):
+    """Weighted log-likelihood and its gradient in (p, q, v). xm = x m per customer; log_m_sums =
+    the weighted sums of log m and of x log m, which do not depend on the parameters."""
+    p, q, v = params.p, params.q, params.v
+    w, total = counts.w, counts.total
+    sum_log_m, sum_x_log_m = log_m_sums
+    log_xmv, inv_xmv = np.log(xm + v), 1.0 / (xm + v)
+    sum_log, sum_x_log = w @ log_xmv, (w * counts.x) @ log_xmv
+    ll = (
+        counts.total_of(lambda c: gammaln(p * c + q) - gammaln(p * c) + p * c * np.log(c))
+        + total * (q * np.log(v) - gammaln(q))
+        + p * sum_x_log_m
+        - sum_log_m
+        - p * sum_x_log
+        - q * sum_log
+    )
+    gradient = np.array(
+        [
+            counts.total_of(lambda c: c * (digamma(p * c + q) - digamma(p * c) + np.log(c))) + sum_x_log_m - sum_x_log,
+            counts.total_of(lambda c: digamma(p * c + q)) + total * (np.log(v) - digamma(q)) - sum_log,
+            total * q / v - p * ((w * counts.x) @ inv_xmv) - q * (w @ inv_xmv),
+        ]
+    )
+    return ll, gradient
+
+
+def _gamma_gamma_data(x, m, weights=None):
+    counts, m = _Counts(x, weights), np.asarray(m, dtype=float)
+    log_m = np.log(m)
+    return counts, counts.x * m, (counts.w @ log_m, (counts.w * counts.x) @ log_m)
+
+
+def gamma_gamma_log_likelihood(params: GammaGamma, x, m, weights=None) -> float:
+    """The (weighted) sum over customers of the log-likelihood."""
+    return _gamma_gamma(params, *_gamma_gamma_data(x, m, weights))[0]
+
+
+def gamma_gamma_log_likelihood_gradient(params: GammaGamma, x, m, weights=None) -> np.ndarray:
+    """d gamma_gamma_log_likelihood / d (p, q, v)."""
+    return _gamma_gamma(params, *_gamma_gamma_data(x, m, weights))[1]
+
+
+def _fit(model, cls, data) -> np.ndarray:
     """Maximum likelihood over log-parameters (mean weighted negative log-likelihood)."""
     n_params = len(fields(cls))
-    w = np.ones(len(data[0].x)) if weights is None else np.asarray(weights, dtype=float)
-    scale = w.sum()
+    scale = data[0].total
 
     def objective(log_params):
         ll, gradient = model(cls(*np.exp(log_params)), *data)
-        return -(w @ ll) / scale, -(w @ gradient) / scale * np.exp(log_params)
+        return -ll / scale, -gradient / scale * np.exp(log_params)
 
     res = minimize(objective, np.zeros(n_params), jac=True, method="L-BFGS-B", bounds=[(-10, 10)] * n_params)
     if not res.success or not np.all(np.isfinite(res.x)):
@@ -138,13 +165,12 @@ def _fit(model, cls, weights, data) -> np.ndarray:
 
 def fit_bgnbd(x, t_x, T, weights=None, model: type[BgNbd] = BgNbd) -> BgNbd:
     """BG/NBD, or MBG/NBD with model=MbgNbd."""
-    data = (_Counts(x), np.asarray(t_x, dtype=float), np.asarray(T, dtype=float))
-    return model(*_fit(_bgnbd, model, weights, data))
+    return model(*_fit(_bgnbd, model, _bgnbd_data(x, t_x, T, weights)))
 
 
 def fit_gamma_gamma(x, m, weights=None) -> GammaGamma:
     """Fit on customers with at least one repeat purchase and a positive mean spend."""
-    return GammaGamma(*_fit(_gamma_gamma, GammaGamma, weights, (_Counts(x), np.asarray(m, dtype=float))))
+    return GammaGamma(*_fit(_gamma_gamma, GammaGamma, _gamma_gamma_data(x, m, weights)))
 
 
 def probability_alive(params: BgNbd, x, t_x, T) -> np.ndarray:
