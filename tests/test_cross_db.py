@@ -21,7 +21,7 @@ DUCKDB_ONLY = {
     r"\bread_(parquet|csv|text)\s*\(": "select_parquet_files / read_text_file",
     r"\bunnest\s*\(": "unnest_list / values_relation",
     r"\bquantile_disc\s*\(": "quantile_discrete",
-    r"\blist\s*\(": "sorted_struct_list",
+    r"\blist\s*\(": "ordered_string_agg / one aggregate per key in list_without_nulls",
     r"\bstruct_pack\s*\(": "json_object",
     r"\barg_(min|max)\s*\(": "min_by / max_by",
     r"\b(list_contains|string_split|strftime|regexp_full_match|epoch_ns)\s*\(": "array_contains / split / format_date",

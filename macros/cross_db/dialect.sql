@@ -283,20 +283,6 @@ from range(date '{{ start }}', date '{{ end }}', interval 1 day)
 select explode(sequence(date '{{ start }}', date_sub(date '{{ end }}', 1), interval 1 day)) as date_day
 {%- endmacro %}
 
-{#- A map of `key` to `value` over the rows of a group where `where` holds, keys in order (no
-    such row: null on DuckDB, an empty map on Spark). Both engines collect the list, then sort
-    it: DuckDB's ordered aggregate (list(... order by ...)) holds every group's rows in memory
-    and ran out of its 4 GB at 5M customers; the plain list spills. -#}
-{% macro sorted_map_agg(key, value, where='true') -%}
-    {{ return(adapter.dispatch('sorted_map_agg')(key, value, where)) }}
-{%- endmacro %}
-{% macro duckdb__sorted_map_agg(key, value, where) -%}
-    map_from_entries(list_sort(list(({{ key }}, {{ value }})) filter (where {{ where }})))
-{%- endmacro %}
-{% macro spark__sorted_map_agg(key, value, where) -%}
-    map_from_entries(array_sort(collect_list(case when {{ where }} then struct({{ key }}, {{ value }}) end)))
-{%- endmacro %}
-
 {#- An empty map of text to text. -#}
 {% macro empty_text_map() -%}
     {{ return(adapter.dispatch('empty_text_map')()) }}
@@ -304,22 +290,26 @@ select explode(sequence(date '{{ start }}', date_sub(date '{{ end }}', 1), inter
 {% macro duckdb__empty_text_map() %}map()::map(varchar, varchar){% endmacro %}
 {% macro spark__empty_text_map() %}cast(map() as map<string, string>){% endmacro %}
 
-{#- A list over a group of structs {name: SQL}, in the order of the first field (then the next
-    ones; collected, then sorted, as sorted_map_agg). -#}
-{% macro sorted_struct_list(fields) -%}
-    {{ return(adapter.dispatch('sorted_struct_list')(fields)) }}
+{#- A struct {name: SQL}. -#}
+{% macro struct_of(fields) -%}
+    {{ return(adapter.dispatch('struct_of')(fields)) }}
 {%- endmacro %}
-{% macro duckdb__sorted_struct_list(fields) -%}
-    list_sort(list(
-            {
-                {% for name, sql in fields.items() %}'{{ name }}': {{ sql }}{% if not loop.last %}, {% endif %}{% endfor %}
-            }
-        ))
+{% macro duckdb__struct_of(fields) -%}
+    {{ '{' }}{% for name, sql in fields.items() %}'{{ name }}': {{ sql }}{% if not loop.last %}, {% endif %}{% endfor %}{{ '}' }}
 {%- endmacro %}
-{% macro spark__sorted_struct_list(fields) -%}
-    array_sort(collect_list(named_struct(
-        {%- for name, sql in fields.items() %}'{{ name }}', {{ sql }}{% if not loop.last %}, {% endif %}{% endfor -%}
-    )))
+{% macro spark__struct_of(fields) -%}
+    named_struct({% for name, sql in fields.items() %}'{{ name }}', {{ sql }}{% if not loop.last %}, {% endif %}{% endfor %})
+{%- endmacro %}
+
+{#- The list of the SQL `items` that are not null, in their order. -#}
+{% macro list_without_nulls(items) -%}
+    {{ return(adapter.dispatch('list_without_nulls')(items)) }}
+{%- endmacro %}
+{% macro duckdb__list_without_nulls(items) -%}
+    [item for item in [{{ items | join(', ') }}] if item is not null]
+{%- endmacro %}
+{% macro spark__list_without_nulls(items) -%}
+    filter(array({{ items | join(', ') }}), item -> item is not null)
 {%- endmacro %}
 
 {#- The type of a list of structs {name: type}. -#}
