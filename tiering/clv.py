@@ -46,6 +46,7 @@ class _Counts:
     def __init__(self, x, weights=None):
         self.x = np.asarray(x, dtype=float)
         self.w = np.ones(len(self.x)) if weights is None else np.asarray(weights, dtype=float)
+        self.wx = self.w * self.x
         self.total = self.w.sum()
         self.values, self.index = np.unique(self.x, return_inverse=True)
         self.value_weights = np.bincount(self.index, weights=self.w, minlength=len(self.values))
@@ -113,7 +114,7 @@ def _gamma_gamma(params: GammaGamma, counts: _Counts, xm, log_m_sums):
     w, total = counts.w, counts.total
     sum_log_m, sum_x_log_m = log_m_sums
     log_xmv, inv_xmv = np.log(xm + v), 1.0 / (xm + v)
-    sum_log, sum_x_log = w @ log_xmv, (w * counts.x) @ log_xmv
+    sum_log, sum_x_log = w @ log_xmv, counts.wx @ log_xmv
     ll = (
         counts.total_of(lambda c: gammaln(p * c + q) - gammaln(p * c) + p * c * np.log(c))
         + total * (q * np.log(v) - gammaln(q))
@@ -126,7 +127,7 @@ def _gamma_gamma(params: GammaGamma, counts: _Counts, xm, log_m_sums):
         [
             counts.total_of(lambda c: c * (digamma(p * c + q) - digamma(p * c) + np.log(c))) + sum_x_log_m - sum_x_log,
             counts.total_of(lambda c: digamma(p * c + q)) + total * (np.log(v) - digamma(q)) - sum_log,
-            total * q / v - p * ((w * counts.x) @ inv_xmv) - q * (w @ inv_xmv),
+            total * q / v - p * (counts.wx @ inv_xmv) - q * (w @ inv_xmv),
         ]
     )
     return ll, gradient
@@ -135,7 +136,7 @@ def _gamma_gamma(params: GammaGamma, counts: _Counts, xm, log_m_sums):
 def _gamma_gamma_data(x, m, weights=None):
     counts, m = _Counts(x, weights), np.asarray(m, dtype=float)
     log_m = np.log(m)
-    return counts, counts.x * m, (counts.w @ log_m, (counts.w * counts.x) @ log_m)
+    return counts, counts.x * m, (counts.w @ log_m, counts.wx @ log_m)
 
 
 def gamma_gamma_log_likelihood(params: GammaGamma, x, m, weights=None) -> float:
